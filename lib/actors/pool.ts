@@ -1,0 +1,23 @@
+// The worker pool hosting reader (and later subscription) actors. Actors are long-lived,
+// so threads never idle out and never park in Atomics.wait (see shared/STACK.md).
+import { Piscina } from 'piscina'
+
+export interface PoolOptions {
+  filename: URL
+  threads: number
+  workerData: unknown
+  /** Tasks one thread runs at once; reads are I/O bound, so many may overlap. */
+  concurrentTasksPerWorker: number
+}
+
+export function startPool({ filename, threads, workerData, concurrentTasksPerWorker }: PoolOptions): Piscina {
+  return new Piscina({
+    filename: filename.href,
+    minThreads: threads,
+    maxThreads: threads,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    atomics: 'disabled',
+    concurrentTasksPerWorker,
+    workerData,
+  })
+}

@@ -1,0 +1,287 @@
+// EventStore: the public face. Each method checks its input, then routes the work to an
+// actor: writes to the writer on this thread, reads to the reader workers.
+import { randomUUID } from 'node:crypto'
+import { type EventStoreConfig, type ResolvedConfig, resolveConfig } from './config.js'
+import { acquireEmbeddedServer, type EmbeddedServer } from './embedded/server.js'
+import { describe, parseExpectedVersion } from './expected_version.js'
+import { ConnectionError, InvalidArgumentError, StreamDeletedError, StreamNotFoundError } from './errors.js'
+import { stringifyStrict } from './json.js'
+import { parsePage, ReaderPool } from './readers/reader_pool.js'
+import { closeDatabase, openDatabase, type Sql } from './storage/database.js'
+import type { Direction, ReadTask } from './storage/read.js'
+import * as schemaLife from './storage/schema.js'
+import { toEventStoreError } from './storage/pg_errors.js'
+import {
+  ALL_STREAM,
+  type EventData,
+  type ExpectedVersion,
+  type RecordedEvent,
+  type StreamInfo,
+  type WriteOptions,
+} from './types.js'
+import {
+  checkCount,
+  checkOptionalUuid,
+  checkPlainObject,
+  checkPosition,
+  checkStreamId,
+  checkText,
+  checkUuid,
+  checkWritableStreamId,
+} from './validation.js'
+import type { PreparedEvent } from './writer/messages.js'
+import { Writer } from './writer/writer.js'
+
+export interface StreamReadOptions {
+  /** Events fetched per page; default 1000. */
+  readBatchSize?: number
+}
+
+/** Connections a reader worker opens; the pool size is divided among the threads. */
+const MIN_CONNECTIONS_PER_WORKER = 2
+
+/** A database connection made from a config: the given url, else an embedded server. */
+async function connect(config: ResolvedConfig): Promise<{ url: string; embedded: EmbeddedServer | null }> {
+  if (config.url) return { url: config.url, embedded: null }
+  const embedded = await acquireEmbeddedServer(config.embedded)
+  return { url: embedded.url, embedded }
+}
+
+/**
+ * Runs `work` with a short-lived connection to the store's database; used by the schema
+ * commands (init, migrate, drop, info), which run before or without a started store.
+ */
+export async function withDatabase<T>(config: EventStoreConfig, work: (sql: Sql, resolved: ResolvedConfig, url: string) => Promise<T>): Promise<T> {
+  const resolved = resolveConfig(config)
+  const { url, embedded } = await connect(resolved)
+  const sql = openDatabase({ url, schema: resolved.schema, max: 1, applicationName: 'pg-eventstore admin' })
+  try {
+    return await work(sql, resolved, url)
+  } catch (error) {
+    throw toEventStoreError(error, resolved.schema)
+  } finally {
+    await closeDatabase(sql)
+    await embedded?.release()
+  }
+}
+
+export class EventStore {
+  readonly config: ResolvedConfig
+  readonly #sql: Sql
+  readonly #writer: Writer
+  readonly #readers: ReaderPool
+  readonly #embedded: EmbeddedServer | null
+  #stopping: Promise<void> | null = null
+
+  private constructor(config: ResolvedConfig, sql: Sql, readers: ReaderPool, embedded: EmbeddedServer | null) {
+    this.config = config
+    this.#sql = sql
+    this.#readers = readers
+    this.#embedded = embedded
+    this.#writer = new Writer(sql, config.schema)
+  }
+
+  /**
+   * Connects to PostgreSQL (or starts the embedded server) and starts the writer and the
+   * reader workers. The schema must have been made by `pg-eventstore init`.
+   * @throws {SchemaError} code 'schema' when the schema is missing or out of date
+   * @example
+   * const store = await EventStore.start({ schema: 'orders' })
+   * await store.appendToStream('order-1', 0, [{ eventType: 'OrderPlaced', data: { total: 42 } }])
+   * await store.stop()
+   */
+  static async start(config: EventStoreConfig = {}): Promise<EventStore> {
+    const resolved = resolveConfig(config)
+    const { url, embedded } = await connect(resolved)
+    const sql = openDatabase({ url, schema: resolved.schema, max: resolved.poolSize })
+    try {
+      await schemaLife.checkSchema(sql, resolved.schema)
+    } catch (error) {
+      await closeDatabase(sql)
+      await embedded?.release()
+      throw error
+    }
+    const readers = new ReaderPool({
+      url,
+      schema: resolved.schema,
+      threads: resolved.workers,
+      connectionsPerWorker: Math.max(MIN_CONNECTIONS_PER_WORKER, Math.ceil(resolved.poolSize / resolved.workers)),
+    })
+    return new EventStore(resolved, sql, readers, embedded)
+  }
+
+  /** Creates the store's tables in its schema (`pg-eventstore init`). */
+  static async init(config: EventStoreConfig = {}): Promise<void> {
+    await withDatabase(config, (sql, resolved) => schemaLife.init(sql, resolved.schema).then(() => undefined))
+  }
+
+  /** Applies pending migrations (`pg-eventstore migrate`); returns the versions applied. */
+  static async migrate(config: EventStoreConfig = {}): Promise<number[]> {
+    return withDatabase(config, async (sql, resolved) => (await schemaLife.migrate(sql, resolved.schema)).map((m) => m.version))
+  }
+
+  /** Removes the store's tables from its schema (`pg-eventstore drop`). */
+  static async drop(config: EventStoreConfig = {}): Promise<void> {
+    await withDatabase(config, (sql, resolved) => schemaLife.drop(sql, resolved.schema))
+  }
+
+  /** Drains the writer, stops the workers, closes the pools and releases the embedded server. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.#writer.stop()
+      await this.#readers.close()
+      await closeDatabase(this.#sql)
+      await this.#embedded?.release()
+    })()
+    return this.#stopping
+  }
+
+  /**
+   * Appends events to a stream, all or none, after checking the stream's version.
+   * @throws {WrongExpectedVersionError} code 'wrong_expected_version'
+   * @throws {StreamExistsError} code 'stream_exists' (expected 'no_stream')
+   * @throws {StreamNotFoundError} code 'stream_not_found' (expected 'stream_exists')
+   * @throws {DuplicateEventError} code 'duplicate_event'
+   * @throws {InvalidArgumentError} code 'invalid_argument'
+   * @example
+   * await store.appendToStream('account-7', 'any_version', [{ eventType: 'Deposited', data: { amount: 10 } }])
+   */
+  async appendToStream(streamId: string, expectedVersion: ExpectedVersion, events: EventData[], opts?: WriteOptions): Promise<void> {
+    const stream = checkWritableStreamId(streamId)
+    const expected = parseExpectedVersion(expectedVersion)
+    const prepared = prepareEvents(events)
+    await this.#writer.post({ type: 'append', streamId: stream, expected, events: prepared }, checkWriteOptions(opts))
+  }
+
+  /**
+   * Adds existing events to another stream, by reference.
+   * @throws {DuplicateEventError} code 'duplicate_event' when an event is already in the stream
+   * @example
+   * const [event] = await store.readStreamForward('order-1')
+   * await store.linkToStream('big-orders', 'any_version', [event])
+   */
+  async linkToStream(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    eventsOrEventIds: (RecordedEvent | string)[],
+    opts?: WriteOptions,
+  ): Promise<void> {
+    const stream = checkWritableStreamId(streamId)
+    const expected = parseExpectedVersion(expectedVersion)
+    if (!Array.isArray(eventsOrEventIds) || eventsOrEventIds.length === 0) {
+      throw new InvalidArgumentError(`events to link must be a non-empty array; got ${describe(eventsOrEventIds)}`)
+    }
+    const eventIds = eventsOrEventIds.map((item, i) =>
+      checkUuid(typeof item === 'object' && item !== null ? (item as RecordedEvent).eventId : item, `events[${i}] (an event or an event id)`),
+    )
+    await this.#writer.post({ type: 'link', streamId: stream, expected, eventIds }, checkWriteOptions(opts))
+  }
+
+  /** Reads up to `count` events of a stream from version `startVersion` on (0 and 1: from the first). */
+  async readStreamForward(streamId: string, startVersion = 0, count = 1000): Promise<RecordedEvent[]> {
+    return this.#readPage(checkStreamId(streamId), checkPosition(startVersion, 'start version'), checkCount(count, 'count'), 'forward')
+  }
+
+  /** Reads up to `count` events of a stream from `startVersion` down (-1: from the last). */
+  async readStreamBackward(streamId: string, startVersion = -1, count = 1000): Promise<RecordedEvent[]> {
+    return this.#readPage(checkStreamId(streamId), checkPosition(startVersion, 'start version', true), checkCount(count, 'count'), 'backward')
+  }
+
+  /** Reads up to `count` events of `$all` from global position `startPosition` on. */
+  async readAllStreamsForward(startPosition = 0, count = 1000): Promise<RecordedEvent[]> {
+    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position'), checkCount(count, 'count'), 'forward')
+  }
+
+  /** Reads up to `count` events of `$all` from `startPosition` down (-1: from the last). */
+  async readAllStreamsBackward(startPosition = -1, count = 1000): Promise<RecordedEvent[]> {
+    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position', true), checkCount(count, 'count'), 'backward')
+  }
+
+  /** Iterates a stream lazily, one page in memory at a time. */
+  streamForward(streamId: string, startVersion = 0, options: StreamReadOptions = {}): AsyncIterable<RecordedEvent> {
+    return this.#iterate(checkStreamId(streamId), checkPosition(startVersion, 'start version'), options, 'forward')
+  }
+
+  streamBackward(streamId: string, startVersion = -1, options: StreamReadOptions = {}): AsyncIterable<RecordedEvent> {
+    return this.#iterate(checkStreamId(streamId), checkPosition(startVersion, 'start version', true), options, 'backward')
+  }
+
+  streamAllForward(startPosition = 0, options: StreamReadOptions = {}): AsyncIterable<RecordedEvent> {
+    return this.#iterate(ALL_STREAM, checkPosition(startPosition, 'start position'), options, 'forward')
+  }
+
+  streamAllBackward(startPosition = -1, options: StreamReadOptions = {}): AsyncIterable<RecordedEvent> {
+    return this.#iterate(ALL_STREAM, checkPosition(startPosition, 'start position', true), options, 'backward')
+  }
+
+  /** The stream's version and status; `$all`'s version is the last global position. */
+  async streamInfo(streamId: string): Promise<StreamInfo> {
+    const stream = checkStreamId(streamId)
+    const result = await this.#readers.run({ op: 'stream_info', streamId: stream })
+    const info = result.status === 'info' ? result.info : null
+    if (!info) throw new StreamNotFoundError(`stream "${stream}" does not exist`, { streamId: stream })
+    return {
+      streamId: info.stream_uuid,
+      streamVersion: info.stream_version,
+      createdAt: info.created_at,
+      deletedAt: info.deleted_at,
+      status: info.deleted_at ? 'deleted' : 'created',
+    }
+  }
+
+  async #readPage(streamId: string, start: number, count: number, direction: Direction): Promise<RecordedEvent[]> {
+    const task: ReadTask =
+      streamId === ALL_STREAM ? { op: 'read_all', start, count, direction } : { op: 'read_stream', streamId, start, count, direction }
+    const result = await this.#readers.run(task)
+    if (result.status === 'not_found') throw new StreamNotFoundError(`stream "${streamId}" does not exist`, { streamId })
+    if (result.status === 'deleted') throw new StreamDeletedError(`stream "${streamId}" has been deleted`, { streamId })
+    if (result.status !== 'found') throw new ConnectionError(`unexpected reader reply ${result.status}`)
+    return parsePage(result.events)
+  }
+
+  async *#iterate(streamId: string, start: number, options: StreamReadOptions, direction: Direction): AsyncGenerator<RecordedEvent> {
+    const pageSize = checkCount(options?.readBatchSize ?? 1000, 'readBatchSize')
+    let next = start
+    for (;;) {
+      const page = await this.#readPage(streamId, next, pageSize, direction)
+      yield* page
+      const last = page.at(-1)
+      if (page.length < pageSize || !last) return
+      next = direction === 'forward' ? last.eventNumber + 1 : last.eventNumber - 1
+      if (next < 1) return
+    }
+  }
+}
+
+function checkWriteOptions(opts: WriteOptions | undefined): WriteOptions {
+  if (opts === undefined) return {}
+  checkPlainObject(opts, 'options')
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`options.signal must be an AbortSignal; got ${describe(opts.signal)}`)
+  }
+  if (opts.timeout !== undefined) checkCount(opts.timeout, 'options.timeout')
+  return opts
+}
+
+/** Validates and serialises events on the caller's turn, so the writer only writes. */
+function prepareEvents(events: EventData[]): PreparedEvent[] {
+  if (!Array.isArray(events) || events.length === 0) {
+    throw new InvalidArgumentError(`events must be a non-empty array of { eventType, data }; got ${describe(events)}`)
+  }
+  return events.map((event, i) => {
+    const at = `events[${i}]`
+    checkPlainObject(event, at)
+    if (event.data === undefined) throw new InvalidArgumentError(`${at}.data is missing`, { argument: `${at}.data` })
+    const metadata = event.metadata === undefined || event.metadata === null ? {} : checkPlainObject(event.metadata, `${at}.metadata`)
+    const given = event.eventId !== undefined && event.eventId !== null
+    return {
+      eventId: given ? checkUuid(event.eventId, `${at}.eventId`) : randomUUID(),
+      eventType: checkText(event.eventType, `${at}.eventType`),
+      causationId: checkOptionalUuid(event.causationId, `${at}.causationId`),
+      correlationId: checkOptionalUuid(event.correlationId, `${at}.correlationId`),
+      dataJson: stringifyStrict(event.data, `${at}.data`),
+      metadataJson: stringifyStrict(metadata, `${at}.metadata`),
+      idGiven: given,
+    }
+  })
+}

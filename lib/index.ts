@@ -1,0 +1,21 @@
+// Public exports of pg-eventstore.
+export { EventStore, type StreamReadOptions } from './event_store.js'
+export type { EventStoreConfig, EmbeddedConfig } from './config.js'
+export type { EventData, RecordedEvent, ExpectedVersion, WriteOptions, StreamInfo, StreamStatus } from './types.js'
+export {
+  EventStoreError,
+  type ErrorCode,
+  WrongExpectedVersionError,
+  StreamExistsError,
+  StreamNotFoundError,
+  StreamDeletedError,
+  DuplicateEventError,
+  SubscriptionAlreadyExistsError,
+  SubscriptionNotFoundError,
+  SnapshotNotFoundError,
+  InvalidArgumentError,
+  SchemaError,
+  ConnectionError,
+  TimeoutError,
+  AbortedError,
+} from './errors.js'

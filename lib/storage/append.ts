@@ -1,0 +1,70 @@
+// One write transaction for a whole batch of appends and links (= commanded appender.ex,
+// per batch instead of per append): lock $all, read what the batch touches, plan it in
+// memory (lib/writer/group_commit.ts), write it in one statement. Four round trips in all,
+// whatever the batch size.
+import type { EventStoreError } from '../errors.js'
+import { batchLookups, type BatchSnapshot, planBatch } from '../writer/group_commit.js'
+import type { WriteRequest } from '../writer/messages.js'
+import type { Sql } from './database.js'
+import { statements } from './statements.js'
+
+interface StreamRow {
+  stream_id: number
+  stream_uuid: string
+  stream_version: number
+  deleted: boolean
+}
+interface EventRow {
+  event_id: string
+  global_position: number
+  stream_id: number
+}
+interface LinkRow {
+  stream_id: number
+  global_position: number
+}
+
+const prepared = { prepare: true } as const
+
+/** Writes what it can of the batch; returns each request's outcome (null: written). */
+export async function writeBatch(sql: Sql, requests: readonly WriteRequest[]): Promise<(EventStoreError | null)[]> {
+  const { streamUuids, eventIds } = batchLookups(requests)
+  const hasLinks = requests.some((r) => r.type === 'link')
+  return (await sql.begin(async (tx) => {
+    // Sent together: the server runs them in order, so both reads see the state under the lock.
+    const [lock, streams, events] = await Promise.all([
+      tx.unsafe<{ last_position: number }[]>(statements.lock_all_stream, [], prepared),
+      tx.unsafe<StreamRow[]>(statements.query_streams, [streamUuids], prepared),
+      eventIds.length > 0 ? tx.unsafe<EventRow[]>(statements.query_events, [eventIds], prepared) : [],
+    ])
+    const links =
+      hasLinks && streams.length > 0 && events.length > 0
+        ? await tx.unsafe<LinkRow[]>(statements.query_links, [streams.map((s) => s.stream_id), events.map((e) => e.global_position)], prepared)
+        : []
+    const snapshot: BatchSnapshot = {
+      lastPosition: lock[0]?.last_position ?? 0,
+      streams: streams.map((s) => ({ streamId: s.stream_id, streamUuid: s.stream_uuid, version: s.stream_version, deleted: s.deleted })),
+      events: events.map((e) => ({ eventId: e.event_id, position: e.global_position, streamId: e.stream_id })),
+      links: links.map((l) => ({ streamId: l.stream_id, position: l.global_position })),
+    }
+    const plan = planBatch(requests, snapshot)
+    const write = plan.write
+    if (write) {
+      await tx.unsafe(
+        statements.write_batch,
+        [
+          write.newStreams.map((s) => s.streamUuid),
+          write.newStreams.map((s) => s.version),
+          write.grownStreams.map((s) => s.streamId),
+          write.grownStreams.map((s) => s.streamUuid),
+          write.grownStreams.map((s) => s.version),
+          write.lastPosition,
+          write.eventsJson,
+          write.linksJson,
+        ],
+        prepared,
+      )
+    }
+    return plan.outcomes
+  })) as (EventStoreError | null)[]
+}

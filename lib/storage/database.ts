@@ -1,0 +1,38 @@
+// A postgres.js pool bound to one store's schema: search_path is the schema, so no
+// statement names it; int8 columns come back as safe JavaScript numbers.
+import postgres from 'postgres'
+import { ConnectionError } from '../errors.js'
+
+export type Sql = postgres.Sql<Record<string, never>>
+
+const int8 = {
+  to: 20,
+  from: [20],
+  serialize: (value: number | bigint) => value.toString(),
+  parse: (text: string) => {
+    const value = Number(text)
+    if (!Number.isSafeInteger(value)) throw new ConnectionError(`int8 value ${text} is beyond JavaScript's safe integers`)
+    return value
+  },
+}
+
+export interface DatabaseOptions {
+  url: string
+  schema: string
+  max: number
+  applicationName?: string
+}
+
+export function openDatabase({ url, schema, max, applicationName = 'pg-eventstore' }: DatabaseOptions): Sql {
+  return postgres(url, {
+    max,
+    onnotice: () => {},
+    connection: { search_path: schema, application_name: applicationName },
+    types: { int8 },
+  }) as unknown as Sql
+}
+
+/** Closes the pool, giving running queries a few seconds to finish. */
+export async function closeDatabase(sql: Sql): Promise<void> {
+  await sql.end({ timeout: 5 })
+}

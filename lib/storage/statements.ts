@@ -1,0 +1,28 @@
+// The SQL the store runs, one statement per file in sql/statements/, read once at start.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { sqlDir } from '../package_files.js'
+
+export const statementNames = [
+  'lock_all_stream',
+  'query_streams',
+  'query_events',
+  'query_links',
+  'write_batch',
+  'read_stream_forward',
+  'read_stream_backward',
+  'read_all_forward',
+  'read_all_backward',
+  'stream_info',
+] as const
+
+export type StatementName = (typeof statementNames)[number]
+
+export const statementsDir = join(sqlDir, 'statements')
+
+function load(): Record<StatementName, string> {
+  const entries = statementNames.map((name) => [name, readFileSync(join(statementsDir, `${name}.sql`), 'utf8')])
+  return Object.fromEntries(entries) as Record<StatementName, string>
+}
+
+export const statements = load()

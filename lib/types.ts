@@ -1,0 +1,47 @@
+// The shapes users read and write (shared/API.md §Events).
+
+export interface EventData<D = unknown, M = Record<string, unknown>> {
+  eventType: string
+  data: D
+  metadata?: M
+  /** UUID; generated when absent. */
+  eventId?: string
+  causationId?: string
+  correlationId?: string
+}
+
+export interface RecordedEvent<D = unknown, M = Record<string, unknown>> {
+  /** Position in the stream it was read from; for `$all`, the global position. */
+  eventNumber: number
+  eventId: string
+  /** The stream the event was originally appended to. */
+  streamId: string
+  /** Its version in the original stream (first event = 1). */
+  streamVersion: number
+  eventType: string
+  data: D
+  metadata: M
+  causationId: string | null
+  correlationId: string | null
+  createdAt: Date
+}
+
+export type ExpectedVersion = number | 'any_version' | 'no_stream' | 'stream_exists'
+
+export interface WriteOptions {
+  signal?: AbortSignal
+  /** Milliseconds the request may wait in the writer's queue. */
+  timeout?: number
+}
+
+export type StreamStatus = 'created' | 'deleted'
+
+export interface StreamInfo {
+  streamId: string
+  streamVersion: number
+  createdAt: Date | null
+  deletedAt: Date | null
+  status: StreamStatus
+}
+
+export const ALL_STREAM = '$all'

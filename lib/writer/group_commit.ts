@@ -1,0 +1,169 @@
+// Pure: a batch of queued write requests plus what the database holds of the streams and
+// events they touch → each request's outcome and one write plan for all that succeed.
+// Requests are planned in mailbox order against a running copy of the state, so a request
+// sees the effect of the ones before it, and a failing one changes nothing for the others.
+import { checkExpectedVersion } from '../expected_version.js'
+import { errorFor, type EventStoreError } from '../errors.js'
+import type { WriteRequest } from './messages.js'
+
+export interface StoredStream {
+  streamId: number
+  streamUuid: string
+  version: number
+  deleted: boolean
+}
+
+export interface StoredEvent {
+  eventId: string
+  position: number
+  /** Internal id of its original stream. */
+  streamId: number
+}
+
+/** What the batch's reads found, under the $all lock. */
+export interface BatchSnapshot {
+  lastPosition: number
+  streams: StoredStream[]
+  events: StoredEvent[]
+  /** Existing links `(streamId, position)` among the batch's targets. */
+  links: { streamId: number; position: number }[]
+}
+
+export interface WritePlan {
+  newStreams: { streamUuid: string; version: number }[]
+  grownStreams: { streamId: number; streamUuid: string; version: number }[]
+  lastPosition: number
+  eventsJson: string
+  linksJson: string
+  eventCount: number
+  linkCount: number
+}
+
+export interface BatchPlan {
+  /** One entry per request, in order: null when it will be written. */
+  outcomes: (EventStoreError | null)[]
+  /** Null when nothing is to be written. */
+  write: WritePlan | null
+}
+
+interface StreamState {
+  streamId: number | null
+  version: number
+  exists: boolean
+  deleted: boolean
+  /** True once a request of this batch wrote to the stream. */
+  grew: boolean
+}
+
+interface KnownEvent {
+  position: number
+  /** The original stream's uuid, when the batch knows it. */
+  streamUuid: string | null
+}
+
+const quote = JSON.stringify
+const uuidOrNull = (id: string | null) => (id === null ? 'null' : `"${id}"`)
+
+export function planBatch(requests: readonly WriteRequest[], snapshot: BatchSnapshot): BatchPlan {
+  const streams = new Map<string, StreamState>()
+  const uuidById = new Map<number, string>()
+  for (const s of snapshot.streams) {
+    streams.set(s.streamUuid, { streamId: s.streamId, version: s.version, exists: true, deleted: s.deleted, grew: false })
+    uuidById.set(s.streamId, s.streamUuid)
+  }
+  const events = new Map<string, KnownEvent>()
+  for (const e of snapshot.events) events.set(e.eventId, { position: e.position, streamUuid: uuidById.get(e.streamId) ?? null })
+  const links = new Set<string>()
+  for (const l of snapshot.links) {
+    const uuid = uuidById.get(l.streamId)
+    if (uuid !== undefined) links.add(`${l.position}:${uuid}`)
+  }
+
+  let position = snapshot.lastPosition
+  const eventRows: string[] = []
+  const linkRows: string[] = []
+  const outcomes = requests.map((request): EventStoreError | null => {
+    const stream = streams.get(request.streamId) ?? { streamId: null, version: 0, exists: false, deleted: false, grew: false }
+    const refused = checkExpectedVersion(request.streamId, request.expected, stream)
+    if (refused) return refused
+
+    if (request.type === 'append') {
+      const seen = new Set<string>()
+      for (const event of request.events) {
+        if (event.idGiven && (events.has(event.eventId) || seen.has(event.eventId))) {
+          return errorFor('duplicate_event', `event id ${event.eventId} is already stored`, { streamId: request.streamId, eventId: event.eventId })
+        }
+        seen.add(event.eventId)
+      }
+      let version = stream.version
+      for (const event of request.events) {
+        position += 1
+        version += 1
+        events.set(event.eventId, { position, streamUuid: request.streamId })
+        eventRows.push(
+          `{"p":${position},"i":"${event.eventId}","s":${quote(request.streamId)},"v":${version},"t":${quote(event.eventType)},` +
+            `"c":${uuidOrNull(event.causationId)},"r":${uuidOrNull(event.correlationId)},"d":${event.dataJson},"m":${event.metadataJson}}`,
+        )
+      }
+      streams.set(request.streamId, { ...stream, version, exists: true, grew: true })
+      return null
+    }
+
+    const targets: number[] = []
+    for (const eventId of request.eventIds) {
+      const event = events.get(eventId)
+      if (!event) {
+        return errorFor('invalid_argument', `event ${eventId} does not exist; only stored events can be linked`, { streamId: request.streamId, eventId })
+      }
+      const key = `${event.position}:${request.streamId}`
+      if (event.streamUuid === request.streamId || links.has(key) || targets.includes(event.position)) {
+        return errorFor('duplicate_event', `event ${eventId} is already in stream "${request.streamId}"`, { streamId: request.streamId, eventId })
+      }
+      targets.push(event.position)
+    }
+    let version = stream.version
+    for (const target of targets) {
+      version += 1
+      links.add(`${target}:${request.streamId}`)
+      linkRows.push(`{"s":${quote(request.streamId)},"v":${version},"p":${target}}`)
+    }
+    streams.set(request.streamId, { ...stream, version, exists: true, grew: true })
+    return null
+  })
+
+  if (eventRows.length === 0 && linkRows.length === 0) return { outcomes, write: null }
+  const newStreams: WritePlan['newStreams'] = []
+  const grownStreams: WritePlan['grownStreams'] = []
+  for (const [streamUuid, state] of streams) {
+    if (!state.grew) continue
+    if (state.streamId === null) newStreams.push({ streamUuid, version: state.version })
+    else grownStreams.push({ streamId: state.streamId, streamUuid, version: state.version })
+  }
+  return {
+    outcomes,
+    write: {
+      newStreams,
+      grownStreams,
+      lastPosition: position,
+      eventsJson: `[${eventRows.join(',')}]`,
+      linksJson: `[${linkRows.join(',')}]`,
+      eventCount: eventRows.length,
+      linkCount: linkRows.length,
+    },
+  }
+}
+
+/** The stream ids and event ids a batch must look up before it can be planned. */
+export function batchLookups(requests: readonly WriteRequest[]): { streamUuids: string[]; eventIds: string[] } {
+  const streamUuids = new Set<string>()
+  const eventIds = new Set<string>()
+  for (const request of requests) {
+    streamUuids.add(request.streamId)
+    if (request.type === 'append') {
+      for (const event of request.events) if (event.idGiven) eventIds.add(event.eventId)
+    } else {
+      for (const id of request.eventIds) eventIds.add(id)
+    }
+  }
+  return { streamUuids: [...streamUuids], eventIds: [...eventIds] }
+}

@@ -1,0 +1,133 @@
+// The writer actor: the one place on the main thread through which every append and link
+// of the process goes, one batch at a time, in mailbox order. While a batch's transaction
+// is in flight, new requests queue; the next turn takes them all as one batch (group
+// commit), so many appends share one commit and its disk flush. Each caller still gets its
+// own result: the plan checks every request on its own, and should the batch transaction
+// fail as a whole, each request is retried alone so one bad request cannot fail the others.
+import { AbortedError, ConnectionError, type EventStoreError, TimeoutError } from '../errors.js'
+import { writeBatch } from '../storage/append.js'
+import type { Sql } from '../storage/database.js'
+import { toEventStoreError } from '../storage/pg_errors.js'
+import type { WriteOptions } from '../types.js'
+import { requestSize, type WriteRequest } from './messages.js'
+
+interface Envelope {
+  request: WriteRequest
+  resolve: () => void
+  reject: (error: Error) => void
+  /** Detaches abort listeners and timers once the request leaves the queue. */
+  release: () => void
+}
+
+export interface WriterOptions {
+  /** Most rows (events + links) one batch writes, unless a single request is larger. */
+  maxBatchRows?: number
+}
+
+export class Writer {
+  readonly #sql: Sql
+  readonly #schema: string
+  readonly #maxBatchRows: number
+  readonly #mailbox: Envelope[] = []
+  #turn: Promise<void> | null = null
+  #stopped = false
+
+  constructor(sql: Sql, schema: string, options: WriterOptions = {}) {
+    this.#sql = sql
+    this.#schema = schema
+    this.#maxBatchRows = options.maxBatchRows ?? 10_000
+  }
+
+  /** Queues a request; settles when it is committed or refused. */
+  post(request: WriteRequest, options: WriteOptions = {}): Promise<void> {
+    if (this.#stopped) return Promise.reject(new ConnectionError('the event store has been stopped'))
+    const { signal, timeout } = options
+    if (signal?.aborted) return Promise.reject(new AbortedError('the append was aborted before it was queued', { reason: String(signal.reason) }))
+    return new Promise<void>((resolve, reject) => {
+      const envelope: Envelope = { request, resolve, reject, release: () => {} }
+      // Abort and timeout act while the request waits in the mailbox; once its batch is
+      // being written, the caller gets the batch's real outcome.
+      const withdraw = (error: Error) => {
+        const index = this.#mailbox.indexOf(envelope)
+        if (index === -1) return
+        this.#mailbox.splice(index, 1)
+        envelope.release()
+        reject(error)
+      }
+      const onAbort = () => withdraw(new AbortedError('the append was aborted while queued; nothing was written'))
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const timer =
+        timeout === undefined
+          ? undefined
+          : setTimeout(() => withdraw(new TimeoutError(`the append waited ${timeout} ms in the writer's queue; nothing was written`)), timeout)
+      envelope.release = () => {
+        signal?.removeEventListener('abort', onAbort)
+        if (timer) clearTimeout(timer)
+      }
+      this.#mailbox.push(envelope)
+      this.#turn ??= this.#drain()
+    })
+  }
+
+  /** Requests waiting for the next turn. */
+  get queued(): number {
+    return this.#mailbox.length
+  }
+
+  /** Refuses new requests and resolves once everything queued is written. */
+  async stop(): Promise<void> {
+    this.#stopped = true
+    await this.#turn
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#mailbox.length > 0) {
+      const batch = this.#takeBatch()
+      await this.#write(batch)
+    }
+    this.#turn = null
+  }
+
+  #takeBatch(): Envelope[] {
+    let rows = 0
+    let count = 0
+    for (const envelope of this.#mailbox) {
+      const size = requestSize(envelope.request)
+      if (count > 0 && rows + size > this.#maxBatchRows) break
+      rows += size
+      count += 1
+    }
+    const batch = this.#mailbox.splice(0, count)
+    for (const envelope of batch) envelope.release()
+    return batch
+  }
+
+  async #write(batch: Envelope[]): Promise<void> {
+    let outcomes: (EventStoreError | null)[]
+    try {
+      outcomes = await writeBatch(this.#sql, batch.map((e) => e.request))
+    } catch (error) {
+      if (batch.length > 1 && isRolledBack(error)) {
+        for (const envelope of batch) await this.#write([envelope])
+      } else {
+        const failure = toEventStoreError(error, this.#schema)
+        for (const envelope of batch) envelope.reject(failure)
+      }
+      return
+    }
+    batch.forEach((envelope, index) => {
+      const outcome = outcomes[index]
+      if (outcome) envelope.reject(outcome)
+      else envelope.resolve()
+    })
+  }
+}
+
+/**
+ * True for an error the server raised inside the transaction, which it then rolled back.
+ * A lost connection is not one: the commit may have landed, so retrying could write twice.
+ */
+function isRolledBack(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P|53)/.test(code)
+}

@@ -1,0 +1,4 @@
+-- Removes every object pg-eventstore made in a schema, and nothing else of it.
+DROP TABLE IF EXISTS links, events, streams, schema_migrations CASCADE;
+DROP FUNCTION IF EXISTS refuse_event_changes() CASCADE;
+DROP FUNCTION IF EXISTS notify_events() CASCADE;
