@@ -38,9 +38,9 @@ export interface ResolvedConfig {
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
 export function checkSchemaName(value: unknown): string {
-  if (typeof value === 'string' && SCHEMA_NAME.test(value)) return value
+  if (typeof value === 'string' && SCHEMA_NAME.test(value) && !value.startsWith('pg_')) return value
   throw new InvalidArgumentError(
-    `schema must be a lower-case PostgreSQL identifier (letters, digits, _; at most 63); got ${describe(value)}`,
+    `schema must be a lower-case PostgreSQL identifier (letters, digits, _; at most 63; not starting with pg_); got ${describe(value)}`,
     { argument: 'schema' },
   )
 }

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// pg-eventstore create | init | migrate | drop | reset | info | demo
+import { parseArgs } from 'node:util'
+import { type EventStoreConfig, resolveConfig } from '../config.js'
+import { EventStore, withDatabase } from '../event_store.js'
+import { EventStoreError } from '../errors.js'
+import { createDatabase, drop, info, init, latestVersion, migrate } from '../storage/schema.js'
+import { runDemo } from './demo.js'
+
+const usage = `Usage: pg-eventstore <command> [--url postgres://…] [--schema name]
+
+Commands:
+  create   create the database named in the URL (when missing) and the store's schema
+  init     make a fresh store in the schema
+  migrate  bring the schema up to version ${latestVersion}
+  drop     remove the store's tables from the schema (its events are lost)
+  reset    drop, then init
+  info     show the schema's version and size
+  demo     a short tour: concurrent writers, a conflict, reads
+
+Without --url, DATABASE_URL is used; without either, the embedded server in .pg-eventstore/.`
+
+const commands: Record<string, (config: EventStoreConfig) => Promise<string>> = {
+  create: (config) =>
+    withDatabase(config, async (sql, resolved, url) => {
+      const { database, created } = config.url ? await createDatabase(url) : { database: 'postgres', created: false }
+      await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${resolved.schema}"`)
+      return `${created ? 'created' : 'found'} database "${database}"; schema "${resolved.schema}" is ready for: pg-eventstore init`
+    }),
+  init: (config) =>
+    withDatabase(config, async (sql, resolved) => {
+      const applied = await init(sql, resolved.schema)
+      return `initialised schema "${resolved.schema}" at version ${applied.at(-1)?.version ?? latestVersion}`
+    }),
+  migrate: (config) =>
+    withDatabase(config, async (sql, resolved) => {
+      const applied = await migrate(sql, resolved.schema)
+      if (applied.length === 0) return `schema "${resolved.schema}" is up to date (version ${latestVersion})`
+      return `schema "${resolved.schema}": applied ${applied.map((m) => `${m.version} ${m.name}`).join(', ')}`
+    }),
+  drop: (config) =>
+    withDatabase(config, async (sql, resolved) => {
+      await drop(sql, resolved.schema)
+      return `dropped the store in schema "${resolved.schema}"`
+    }),
+  reset: (config) =>
+    withDatabase(config, async (sql, resolved) => {
+      await drop(sql, resolved.schema)
+      await migrate(sql, resolved.schema)
+      return `reset schema "${resolved.schema}" to an empty store at version ${latestVersion}`
+    }),
+  info: (config) =>
+    withDatabase(config, async (sql, resolved) => {
+      const i = await info(sql, resolved.schema)
+      const state = i.version === 0 ? 'not initialised (run: pg-eventstore init)' : `version ${i.version} of ${i.latestVersion}`
+      return [
+        `server       PostgreSQL ${i.serverVersion}`,
+        `schema       ${i.schema}: ${state}`,
+        `streams      ${i.streams}`,
+        `events       ${i.events} (last global position ${i.lastPosition})`,
+      ].join('\n')
+    }),
+  demo: (config) => runDemo(config),
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { url: { type: 'string' }, schema: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  })
+  const [name, ...rest] = positionals
+  if (values.help || !name) {
+    console.log(usage)
+    return values.help ? 0 : 2
+  }
+  const command = commands[name]
+  if (!command || rest.length > 0) {
+    console.error(`pg-eventstore: unknown command "${[name, ...rest].join(' ')}"\n\n${usage}`)
+    return 2
+  }
+  const config: EventStoreConfig = { url: values.url, schema: values.schema }
+  if (name === 'demo' && !values.schema) config.schema = 'eventstore_demo'
+  resolveConfig(config) // reject a bad --url or --schema before connecting
+  console.log(await command(config))
+  return 0
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    const message = error instanceof EventStoreError ? `${error.message} [${error.code}]` : String((error as Error)?.message ?? error)
+    console.error(`pg-eventstore: ${message}`)
+    process.exitCode = 1
+  },
+)
