@@ -1,0 +1,94 @@
+import t from 'tap'
+import { type BatchSnapshot, batchLookups, planBatch } from '../../lib/writer/group_commit.js'
+import type { PreparedEvent, WriteRequest } from '../../lib/writer/messages.js'
+
+let nextId = 0
+function event(id?: string): PreparedEvent {
+  nextId += 1
+  const eventId = id ?? `00000000-0000-4000-8000-${String(nextId).padStart(12, '0')}`
+  return { eventId, eventType: 'E', causationId: null, correlationId: null, dataJson: '{"n":1}', metadataJson: '{}', idGiven: id !== undefined }
+}
+const append = (streamId: string, expected: WriteRequest['expected'], count = 1): WriteRequest => ({
+  type: 'append',
+  streamId,
+  expected,
+  events: Array.from({ length: count }, () => event()),
+})
+const empty: BatchSnapshot = { lastPosition: 10, streams: [], events: [], links: [] }
+const codes = (plan: ReturnType<typeof planBatch>) => plan.outcomes.map((o) => o?.code ?? 'ok')
+
+t.test('appends to new and existing streams get consecutive versions and positions', async (t) => {
+  const snapshot: BatchSnapshot = { ...empty, streams: [{ streamId: 7, streamUuid: 'old', version: 3, deleted: false }] }
+  const plan = planBatch([append('new', 0, 2), append('old', 3, 1), append('new', 2, 1)], snapshot)
+  t.same(codes(plan), ['ok', 'ok', 'ok'])
+  t.same(plan.write?.newStreams, [{ streamUuid: 'new', version: 3 }])
+  t.same(plan.write?.grownStreams, [{ streamId: 7, streamUuid: 'old', version: 4 }])
+  t.equal(plan.write?.lastPosition, 14)
+  const rows = JSON.parse(plan.write?.eventsJson ?? '[]') as { p: number; s: string; v: number }[]
+  t.same(rows.map((r) => [r.p, r.s, r.v]), [[11, 'new', 1], [12, 'new', 2], [13, 'old', 4], [14, 'new', 3]])
+})
+
+t.test('a refused request changes nothing for the requests around it', async (t) => {
+  const plan = planBatch([append('a', 0), append('a', 0), append('b', 'stream_exists'), append('a', 1)], empty)
+  t.same(codes(plan), ['ok', 'wrong_expected_version', 'stream_not_found', 'ok'])
+  t.equal(plan.write?.eventCount, 2)
+  t.equal(plan.write?.lastPosition, 12)
+})
+
+t.test('same expected version twice in one batch: exactly one wins', async (t) => {
+  const plan = planBatch(Array.from({ length: 5 }, () => append('race', 0)), empty)
+  t.same(codes(plan), ['ok', 'wrong_expected_version', 'wrong_expected_version', 'wrong_expected_version', 'wrong_expected_version'])
+})
+
+t.test('duplicate event ids: stored, earlier in the batch, or twice in one append', async (t) => {
+  const id = '11111111-1111-4111-8111-111111111111'
+  const stored = planBatch([{ type: 'append', streamId: 's', expected: 'any_version', events: [event(id)] }], {
+    ...empty,
+    events: [{ eventId: id, position: 3, streamId: 1 }],
+  })
+  t.same(codes(stored), ['duplicate_event'])
+  t.equal(stored.write, null)
+  const twice = planBatch(
+    [
+      { type: 'append', streamId: 's', expected: 'any_version', events: [event(id)] },
+      { type: 'append', streamId: 't', expected: 'any_version', events: [event(id)] },
+      { type: 'append', streamId: 'u', expected: 'any_version', events: [event('22222222-2222-4222-8222-222222222222'), event('22222222-2222-4222-8222-222222222222')] },
+    ],
+    empty,
+  )
+  t.same(codes(twice), ['ok', 'duplicate_event', 'duplicate_event'])
+})
+
+t.test('links: known events only, once per stream, never into their own stream', async (t) => {
+  const snapshot: BatchSnapshot = {
+    ...empty,
+    streams: [
+      { streamId: 1, streamUuid: 'origin', version: 2, deleted: false },
+      { streamId: 2, streamUuid: 'target', version: 1, deleted: false },
+    ],
+    events: [
+      { eventId: 'e1', position: 1, streamId: 1 },
+      { eventId: 'e2', position: 2, streamId: 1 },
+    ],
+    links: [{ streamId: 2, position: 1 }],
+  }
+  const link = (streamId: string, eventIds: string[]): WriteRequest => ({ type: 'link', streamId, expected: 'any_version', eventIds })
+  const plan = planBatch([link('target', ['e1']), link('origin', ['e2']), link('target', ['missing']), link('target', ['e2']), link('target', ['e2'])], snapshot)
+  t.same(codes(plan), ['duplicate_event', 'duplicate_event', 'invalid_argument', 'ok', 'duplicate_event'])
+  t.same(JSON.parse(plan.write?.linksJson ?? '[]'), [{ s: 'target', v: 2, p: 2 }])
+  t.equal(plan.write?.lastPosition, 10, 'links take no $all position')
+})
+
+t.test('an event appended earlier in the batch can be linked later in it', async (t) => {
+  const appended = append('origin', 0)
+  const id = appended.type === 'append' ? appended.events[0]?.eventId ?? '' : ''
+  const plan = planBatch([appended, { type: 'link', streamId: 'copy', expected: 'no_stream', eventIds: [id] }], empty)
+  t.same(codes(plan), ['ok', 'ok'])
+  t.same(JSON.parse(plan.write?.linksJson ?? '[]'), [{ s: 'copy', v: 1, p: 11 }])
+})
+
+t.test('lookups name each stream once and only caller-chosen event ids', async (t) => {
+  const given = { type: 'append', streamId: 'a', expected: 0, events: [event('33333333-3333-4333-8333-333333333333'), event()] } as WriteRequest
+  const lookups = batchLookups([given, append('a', 'any_version'), { type: 'link', streamId: 'b', expected: 0, eventIds: ['x'] }])
+  t.same(lookups, { streamUuids: ['a', 'b'], eventIds: ['33333333-3333-4333-8333-333333333333', 'x'] })
+})
