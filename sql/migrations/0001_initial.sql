@@ -24,7 +24,7 @@ CREATE TABLE events (
   event_type text NOT NULL,
   causation_id uuid,
   correlation_id uuid,
-  data jsonb NOT NULL,
+  data jsonb, -- SQL NULL holds JSON null (jsonb_to_recordset maps one to the other)
   metadata jsonb NOT NULL,
   created_at timestamptz NOT NULL
 );

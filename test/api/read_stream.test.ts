@@ -1,0 +1,89 @@
+import t from 'tap'
+import { startStore } from '../helpers/database.js'
+import { makeEvents } from '../helpers/events.js'
+
+const numbers = (events: { eventNumber: number }[]) => events.map((e) => e.eventNumber)
+
+t.test('read a stream forward and backward with start and count', async (t) => {
+  const store = await startStore(t)
+  await store.appendToStream('s', 0, makeEvents(10))
+  await store.appendToStream('other', 0, makeEvents(2))
+  t.same(numbers(await store.readStreamForward('s')), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+  t.same(numbers(await store.readStreamForward('s', 1, 3)), [1, 2, 3])
+  t.same(numbers(await store.readStreamForward('s', 8)), [8, 9, 10])
+  t.same(await store.readStreamForward('s', 11), [], 'past the end of an existing stream: empty')
+  t.same(numbers(await store.readStreamBackward('s')), [10, 9, 8, 7, 6, 5, 4, 3, 2, 1])
+  t.same(numbers(await store.readStreamBackward('s', -1, 2)), [10, 9])
+  t.same(numbers(await store.readStreamBackward('s', 3)), [3, 2, 1])
+  t.same(numbers(await store.readStreamBackward('s', 20, 2)), [10, 9])
+  t.same(await store.readStreamBackward('s', 0), [])
+})
+
+t.test('read $all forward and backward; $all as a stream id', async (t) => {
+  const store = await startStore(t)
+  t.same(await store.readAllStreamsForward(), [], 'an empty store reads empty')
+  await store.appendToStream('a', 0, makeEvents(2))
+  await store.appendToStream('b', 0, makeEvents(3))
+  await store.appendToStream('a', 2, makeEvents(1, 3))
+  const all = await store.readAllStreamsForward()
+  t.same(all.map((e) => [e.eventNumber, e.streamId, e.streamVersion]), [
+    [1, 'a', 1], [2, 'a', 2], [3, 'b', 1], [4, 'b', 2], [5, 'b', 3], [6, 'a', 3],
+  ])
+  t.same(numbers(await store.readAllStreamsForward(4, 2)), [4, 5])
+  t.same(numbers(await store.readAllStreamsBackward()), [6, 5, 4, 3, 2, 1])
+  t.same(numbers(await store.readAllStreamsBackward(2)), [2, 1])
+  t.same(numbers(await store.readStreamForward('$all', 5)), [5, 6])
+  t.same(numbers(await store.readStreamBackward('$all', -1, 1)), [6])
+})
+
+t.test('lazy iterators read page by page, forward and backward', async (t) => {
+  const store = await startStore(t)
+  await store.appendToStream('s', 0, makeEvents(25))
+  await store.appendToStream('t', 0, makeEvents(5))
+  const collect = async (iterable: AsyncIterable<{ eventNumber: number }>) => {
+    const seen: number[] = []
+    for await (const event of iterable) seen.push(event.eventNumber)
+    return seen
+  }
+  const range = (from: number, to: number) => Array.from({ length: Math.abs(to - from) + 1 }, (_, i) => (from < to ? from + i : from - i))
+  t.same(await collect(store.streamForward('s', 0, { readBatchSize: 7 })), range(1, 25))
+  t.same(await collect(store.streamForward('s', 10, { readBatchSize: 5 })), range(10, 25))
+  t.same(await collect(store.streamBackward('s', -1, { readBatchSize: 4 })), range(25, 1))
+  t.same(await collect(store.streamBackward('s', 6, { readBatchSize: 5 })), range(6, 1))
+  t.same(await collect(store.streamAllForward(0, { readBatchSize: 10 })), range(1, 30))
+  t.same(await collect(store.streamAllBackward(-1, { readBatchSize: 8 })), range(30, 1))
+  t.same(await collect(store.streamForward('s', 0, { readBatchSize: 25 })), range(1, 25), 'a last page exactly full')
+  await t.rejects(collect(store.streamForward('missing')), { code: 'stream_not_found' })
+})
+
+t.test('an iterator holds one page at a time: later appends are seen by later pages', async (t) => {
+  const store = await startStore(t)
+  await store.appendToStream('grow', 0, makeEvents(4))
+  const seen: number[] = []
+  for await (const event of store.streamForward('grow', 0, { readBatchSize: 2 })) {
+    seen.push(event.eventNumber)
+    if (event.eventNumber === 2) await store.appendToStream('grow', 4, makeEvents(2, 5))
+  }
+  t.same(seen, [1, 2, 3, 4, 5, 6])
+})
+
+t.test('values round-trip exactly', async (t) => {
+  const store = await startStore(t)
+  const data = { text: 'ünïcödé 🎉 "quoted" \\ back\nline', int: 9007199254740991, float: 0.1, neg: -5, nested: { list: [true, false, null], empty: {} } }
+  await store.appendToStream('values', 0, [{ eventType: 'Ünïcode "type"', data }, { eventType: 'Scalar', data: 'just a string' }, { eventType: 'Null', data: null }])
+  const [first, second, third] = await store.readStreamForward('values')
+  t.same(first?.data, data)
+  t.equal(first?.eventType, 'Ünïcode "type"')
+  t.equal(second?.data, 'just a string')
+  t.equal(third?.data, null)
+})
+
+t.test('stream info', async (t) => {
+  const store = await startStore(t)
+  await store.appendToStream('s', 0, makeEvents(3))
+  const info = await store.streamInfo('s')
+  t.match(info, { streamId: 's', streamVersion: 3, deletedAt: null, status: 'created' })
+  t.ok(info.createdAt instanceof Date)
+  await t.rejects(store.streamInfo('missing'), { code: 'stream_not_found' })
+  t.match(await store.streamInfo('$all'), { streamId: '$all', streamVersion: 3 })
+})
