@@ -55,7 +55,7 @@ export function resolveConfig(config: EventStoreConfig = {}, env: NodeJS.Process
   if (typeof config !== 'object' || config === null) {
     throw new InvalidArgumentError(`config must be an object; got ${describe(config)}`, { argument: 'config' })
   }
-  const url = config.url ?? (config.embedded ? undefined : env.DATABASE_URL) ?? null
+  const url = config.url ?? (config.embedded ? undefined : env.DATABASE_URL || undefined) ?? null
   if (url !== null && (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url))) {
     throw new InvalidArgumentError(`url must be a postgres:// connection string; got ${describe(url)}`, { argument: 'url' })
   }

@@ -54,7 +54,7 @@ async function connect(config: ResolvedConfig): Promise<{ url: string; embedded:
 export async function withDatabase<T>(config: EventStoreConfig, work: (sql: Sql, resolved: ResolvedConfig, url: string) => Promise<T>): Promise<T> {
   const resolved = resolveConfig(config)
   const { url, embedded } = await connect(resolved)
-  const sql = openDatabase({ url, schema: resolved.schema, max: 1, applicationName: 'pg-eventstore admin' })
+  const sql = openDatabase({ url, schema: resolved.schema, max: 1, role: 'pg-eventstore admin' })
   try {
     return await work(sql, resolved, url)
   } catch (error) {

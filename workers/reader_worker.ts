@@ -14,7 +14,7 @@ export interface ReaderWorkerData {
 }
 
 const { url, schema, connectionsPerWorker } = workerData as ReaderWorkerData
-const sql = openDatabase({ url, schema, max: connectionsPerWorker, applicationName: 'pg-eventstore reader' })
+const sql = openDatabase({ url, schema, max: connectionsPerWorker, role: 'pg-eventstore reader' })
 
 export default async function read(task: ReadTask): Promise<ReadResult | { status: 'error'; error: WireError }> {
   try {

@@ -20,14 +20,15 @@ export interface DatabaseOptions {
   url: string
   schema: string
   max: number
-  applicationName?: string
+  /** Shown in pg_stat_activity as "<role>:<schema>", so operators see which store a connection serves. */
+  role?: string
 }
 
-export function openDatabase({ url, schema, max, applicationName = 'pg-eventstore' }: DatabaseOptions): Sql {
+export function openDatabase({ url, schema, max, role = 'pg-eventstore' }: DatabaseOptions): Sql {
   return postgres(url, {
     max,
     onnotice: () => {},
-    connection: { search_path: schema, application_name: applicationName },
+    connection: { search_path: schema, application_name: `${role}:${schema}` },
     types: { int8 },
   }) as unknown as Sql
 }

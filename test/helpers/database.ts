@@ -17,7 +17,7 @@ export async function testDatabaseUrl(t: Test): Promise<string> {
 
 export function uniqueSchema(t: Test): string {
   const name = basename(t.name ?? 'test').replace(/\.test\.ts$/, '').replace(/[^a-z0-9]+/gi, '_').toLowerCase()
-  return `t_${name.slice(0, 40)}_${randomBytes(3).toString('hex')}`
+  return `t_${name.slice(0, 24)}_${randomBytes(3).toString("hex")}`
 }
 
 /** A config for a fresh, initialised schema that is dropped when the test ends. */

@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import postgres from 'postgres'
+import t from 'tap'
+import { testDatabaseUrl, uniqueSchema } from '../helpers/database.js'
+
+const main = fileURLToPath(new URL('../../lib/cli/main.ts', import.meta.url))
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', main, ...args], { env: { ...process.env, DATABASE_URL: '' } })
+    return { code: 0, stdout, stderr }
+  } catch (error) {
+    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string }
+    return { code, stdout, stderr }
+  }
+}
+
+t.test('init, info, migrate, drop against a URL and schema', async (t) => {
+  const url = await testDatabaseUrl(t)
+  const schema = uniqueSchema(t)
+  const init = await cli('init', '--url', url, '--schema', schema)
+  t.equal(init.code, 0, init.stderr)
+  t.match(init.stdout, `initialised schema "${schema}" at version 1`)
+  t.match((await cli('info', '--url', url, '--schema', schema)).stdout, /version 1 of 1[\s\S]*events\s+0/)
+  const again = await cli('init', '--url', url, '--schema', schema)
+  t.equal(again.code, 1)
+  t.match(again.stderr, /already initialised.*\[schema\]/)
+  t.match((await cli('migrate', '--url', url, '--schema', schema)).stdout, 'up to date')
+  t.match((await cli('reset', '--url', url, '--schema', schema)).stdout, 'reset schema')
+  const drop = await cli('drop', '--url', url, '--schema', schema)
+  t.equal(drop.code, 0)
+  t.match((await cli('info', '--url', url, '--schema', schema)).stdout, 'not initialised (run: pg-eventstore init)')
+})
+
+t.test('create makes the database named in the URL', async (t) => {
+  const url = new URL(await testDatabaseUrl(t))
+  const database = `pg_eventstore_cli_${process.pid}`
+  const admin = postgres(url.toString(), { max: 1, onnotice: () => {} })
+  t.teardown(async () => {
+    await admin.unsafe(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)
+    await admin.end()
+  })
+  const target = new URL(url)
+  target.pathname = `/${database}`
+  const first = await cli('create', '--url', target.toString(), '--schema', 'orders')
+  t.equal(first.code, 0, first.stderr)
+  t.match(first.stdout, `created database "${database}"`)
+  t.match((await cli('create', '--url', target.toString(), '--schema', 'orders')).stdout, 'found database')
+  t.equal((await cli('init', '--url', target.toString(), '--schema', 'orders')).code, 0)
+})
+
+t.test('failures exit non-zero with a clear message', async (t) => {
+  const url = await testDatabaseUrl(t)
+  const badSchema = await cli('init', '--url', url, '--schema', 'x"; DROP TABLE y; --')
+  t.equal(badSchema.code, 1)
+  t.match(badSchema.stderr, /schema must be a lower-case PostgreSQL identifier.*\[invalid_argument\]/)
+  const unknown = await cli('frobnicate')
+  t.equal(unknown.code, 2)
+  t.match(unknown.stderr, 'unknown command "frobnicate"')
+  t.equal((await cli()).code, 2, 'no command prints usage and fails')
+  t.equal((await cli('--help')).code, 0)
+  const unreachable = await cli('info', '--url', 'postgres://nobody@127.0.0.1:1/none')
+  t.equal(unreachable.code, 1)
+  t.match(unreachable.stderr, /\[connection\]/)
+  const badOption = await cli('init', '--nope')
+  t.equal(badOption.code, 1)
+  t.match(badOption.stderr, /nope/)
+})

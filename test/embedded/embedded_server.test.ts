@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { isAlive } from '../../lib/embedded/dir_lock.js'
+import { stopEmbeddedServer } from '../../lib/embedded/server.js'
+import { EventStore } from '../../lib/event_store.js'
+import { spawnScript } from '../helpers/processes.js'
+
+function tempDataDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pg-eventstore-embedded-'))
+  t.teardown(async () => {
+    await stopEmbeddedServer(dir)
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return dir
+}
+const serverPid = (dataDir: string) => Number(readFileSync(join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[0])
+const runClient = async (t: Test, dataDir: string) => {
+  const child = spawnScript(t, 'fixtures/embedded_client.ts', { DATA_DIR: dataDir })
+  const line = await child.waitFor((l) => l.startsWith('{'), 60_000)
+  t.equal(await child.exited, 0)
+  return JSON.parse(line) as { count: number; serverPid: number }
+}
+
+t.test('with no url, the store starts an embedded server, shares it, and stops it last', async (t) => {
+  const dataDir = tempDataDir(t)
+  const config = { embedded: { dataDir }, workers: 1, poolSize: 2 }
+  await EventStore.init(config)
+  const store = await EventStore.start(config)
+  const pid = serverPid(dataDir)
+  t.ok(isAlive(pid), 'the server runs')
+  await store.appendToStream('shared', 0, [{ eventType: 'FromParent', data: {} }])
+
+  const child = await runClient(t, dataDir)
+  t.equal(child.serverPid, pid, 'the second process reused the running server')
+  t.equal(child.count, 2, 'and sees the same data')
+  t.ok(isAlive(pid), 'the server outlives the second process while the first still uses it')
+  t.equal((await store.readStreamForward('shared')).length, 2)
+
+  await store.stop()
+  t.notOk(isAlive(pid), 'the last one out stopped the server')
+
+  const again = await EventStore.start(config)
+  t.equal((await again.readStreamForward('shared')).length, 2, 'data persists across restarts')
+  await again.stop()
+})
+
+t.test('processes starting at once on a fresh data dir share one new server', async (t) => {
+  const dataDir = tempDataDir(t)
+  await EventStore.init({ embedded: { dataDir } })
+  const results = await Promise.all([runClient(t, dataDir), runClient(t, dataDir), runClient(t, dataDir)])
+  t.equal(new Set(results.map((r) => r.serverPid)).size, 1, 'one server')
+  t.notOk(isAlive(results[0]?.serverPid ?? 0), 'stopped when the last process left')
+  const store = await EventStore.start({ embedded: { dataDir }, workers: 1 })
+  t.same((await store.readStreamForward('shared')).map((e) => e.eventType), ['FromChild', 'FromChild', 'FromChild'], 'every append landed once')
+  await store.stop()
+})
