@@ -31,6 +31,8 @@ export class Writer {
   readonly #mailbox: Envelope[] = []
   #turn: Promise<void> | null = null
   #stopped = false
+  #batches = 0
+  #requests = 0
 
   constructor(sql: Sql, schema: string, options: WriterOptions = {}) {
     this.#sql = sql
@@ -74,6 +76,11 @@ export class Writer {
     return this.#mailbox.length
   }
 
+  /** Transactions run and requests they carried, since start: requests / batches is the group-commit factor. */
+  get stats(): { batches: number; requests: number } {
+    return { batches: this.#batches, requests: this.#requests }
+  }
+
   /** Refuses new requests and resolves once everything queued is written. */
   async stop(): Promise<void> {
     this.#stopped = true
@@ -81,6 +88,7 @@ export class Writer {
   }
 
   async #drain(): Promise<void> {
+    await null // let requests posted in the same tick join the first batch
     while (this.#mailbox.length > 0) {
       const batch = this.#takeBatch()
       await this.#write(batch)
@@ -103,6 +111,8 @@ export class Writer {
   }
 
   async #write(batch: Envelope[]): Promise<void> {
+    this.#batches += 1
+    this.#requests += batch.length
     let outcomes: (EventStoreError | null)[]
     try {
       outcomes = await writeBatch(this.#sql, batch.map((e) => e.request))
