@@ -2,3 +2,5 @@
 DROP TABLE IF EXISTS links, events, streams, schema_migrations CASCADE;
 DROP FUNCTION IF EXISTS refuse_event_changes() CASCADE;
 DROP FUNCTION IF EXISTS notify_events() CASCADE;
+DROP TABLE IF EXISTS subscriptions CASCADE;
+DROP FUNCTION IF EXISTS notify_links() CASCADE;

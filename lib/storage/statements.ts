@@ -14,6 +14,12 @@ export const statementNames = [
   'read_all_forward',
   'read_all_backward',
   'stream_info',
+  'last_position',
+  'subscription_create',
+  'subscription_checkpoint',
+  'subscription_delete',
+  'subscription_try_lock',
+  'subscription_unlock',
 ] as const
 
 export type StatementName = (typeof statementNames)[number]

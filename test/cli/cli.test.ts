@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import postgres from 'postgres'
 import t from 'tap'
+import { latestVersion } from '../../lib/storage/schema.js'
 import { testDatabaseUrl, uniqueSchema } from '../helpers/database.js'
 
 const main = fileURLToPath(new URL('../../lib/cli/main.ts', import.meta.url))
@@ -22,8 +23,8 @@ t.test('init, info, migrate, drop against a URL and schema', async (t) => {
   const schema = uniqueSchema(t)
   const init = await cli('init', '--url', url, '--schema', schema)
   t.equal(init.code, 0, init.stderr)
-  t.match(init.stdout, `initialised schema "${schema}" at version 1`)
-  t.match((await cli('info', '--url', url, '--schema', schema)).stdout, /version 1 of 1[\s\S]*events\s+0/)
+  t.match(init.stdout, `initialised schema "${schema}" at version ${latestVersion}`)
+  t.match((await cli('info', '--url', url, '--schema', schema)).stdout, new RegExp(`version ${latestVersion} of ${latestVersion}[\\s\\S]*events\\s+0`))
   const again = await cli('init', '--url', url, '--schema', schema)
   t.equal(again.code, 1)
   t.match(again.stderr, /already initialised.*\[schema\]/)

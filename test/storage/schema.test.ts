@@ -2,7 +2,7 @@ import t from 'tap'
 import postgres from 'postgres'
 import { EventStore } from '../../lib/event_store.js'
 import { openDatabase } from '../../lib/storage/database.js'
-import { checkSchema, info, latestVersion, migrate, schemaVersion } from '../../lib/storage/schema.js'
+import { checkSchema, info, latestVersion, migrate, migrations, schemaVersion } from '../../lib/storage/schema.js'
 import { freshStoreConfig, testDatabaseUrl, uniqueSchema } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
 
@@ -45,7 +45,7 @@ t.test('an out-of-date schema is refused until migrated; migrate moves it forwar
   await sql.unsafe(`INSERT INTO "${schema}".schema_migrations (version, name) VALUES (${latestVersion + 1}, 'future')`)
   await t.rejects(checkSchema(sql, schema), { code: 'schema', message: /newer/ })
   await sql.unsafe(`DELETE FROM "${schema}".schema_migrations`)
-  t.same(await EventStore.migrate({ url, schema }), [1])
+  t.same(await EventStore.migrate({ url, schema }), migrations.map((m) => m.version))
   await checkSchema(sql, schema)
 })
 
@@ -54,7 +54,7 @@ t.test('two migrations at once: one applies, the other finds nothing to do', asy
   const schema = uniqueSchema(t)
   t.teardown(() => EventStore.drop({ url, schema }))
   const results = await Promise.all([EventStore.migrate({ url, schema }), EventStore.migrate({ url, schema })])
-  t.same(results.map((r) => r.length).sort(), [0, 1])
+  t.same(results.map((r) => r.length).sort(), [0, migrations.length])
 })
 
 t.test('the database refuses to change or delete events', async (t) => {
