@@ -6,9 +6,15 @@ import { acquireEmbeddedServer, type EmbeddedServer } from './embedded/server.js
 import { describe, parseExpectedVersion } from './expected_version.js'
 import { ConnectionError, InvalidArgumentError, StreamDeletedError, StreamNotFoundError } from './errors.js'
 import { stringifyStrict } from './json.js'
-import { parsePage, ReaderPool } from './readers/reader_pool.js'
+import type { Piscina } from 'piscina'
+import { startPool, type WorkerContextData } from './actors/pool.js'
+import { workerUrl } from './package_files.js'
+import { ReaderPool } from './readers/reader_pool.js'
+import type { Subscription } from './subscriptions/handle.js'
+import { resolveOptions, type SubscriptionOptions } from './subscriptions/options.js'
+import { type Subscriber, Subscriptions, TRANSIENT_PREFIX } from './subscriptions/subscribe.js'
 import { closeDatabase, openDatabase, type Sql } from './storage/database.js'
-import type { Direction, ReadTask } from './storage/read.js'
+import { type Direction, parsePage, type ReadTask } from './storage/read.js'
 import * as schemaLife from './storage/schema.js'
 import { toEventStoreError } from './storage/pg_errors.js'
 import {
@@ -37,8 +43,10 @@ export interface StreamReadOptions {
   readBatchSize?: number
 }
 
-/** Connections a reader worker opens; the pool size is divided among the threads. */
+/** Connections a worker thread opens at least; the pool size is divided among the threads. */
 const MIN_CONNECTIONS_PER_WORKER = 2
+/** Tasks a worker thread runs at once: every actor it hosts is one long-lived task. */
+const TASKS_PER_WORKER = 10_000
 
 /** A database connection made from a config: the given url, else an embedded server. */
 async function connect(config: ResolvedConfig): Promise<{ url: string; embedded: EmbeddedServer | null }> {
@@ -69,14 +77,18 @@ export class EventStore {
   readonly config: ResolvedConfig
   readonly #sql: Sql
   readonly #writer: Writer
+  readonly #pool: Piscina
   readonly #readers: ReaderPool
+  readonly #subscriptions: Subscriptions
   readonly #embedded: EmbeddedServer | null
   #stopping: Promise<void> | null = null
 
-  private constructor(config: ResolvedConfig, sql: Sql, readers: ReaderPool, embedded: EmbeddedServer | null) {
+  private constructor(config: ResolvedConfig, sql: Sql, pool: Piscina, embedded: EmbeddedServer | null) {
     this.config = config
     this.#sql = sql
-    this.#readers = readers
+    this.#pool = pool
+    this.#readers = new ReaderPool(pool)
+    this.#subscriptions = new Subscriptions(pool, sql, config.schema)
     this.#embedded = embedded
     this.#writer = new Writer(sql, config.schema)
   }
@@ -101,13 +113,17 @@ export class EventStore {
       await embedded?.release()
       throw error
     }
-    const readers = new ReaderPool({
-      url,
-      schema: resolved.schema,
+    const pool = startPool({
+      filename: workerUrl('reader_worker'),
       threads: resolved.workers,
-      connectionsPerWorker: Math.max(MIN_CONNECTIONS_PER_WORKER, Math.ceil(resolved.poolSize / resolved.workers)),
+      workerData: {
+        url,
+        schema: resolved.schema,
+        connectionsPerWorker: Math.max(MIN_CONNECTIONS_PER_WORKER, Math.ceil(resolved.poolSize / resolved.workers)),
+      } satisfies WorkerContextData,
+      concurrentTasksPerWorker: TASKS_PER_WORKER,
     })
-    return new EventStore(resolved, sql, readers, embedded)
+    return new EventStore(resolved, sql, pool, embedded)
   }
 
   /** Creates the store's tables in its schema (`pg-eventstore init`). */
@@ -128,8 +144,10 @@ export class EventStore {
   /** Drains the writer, stops the workers, closes the pools and releases the embedded server. */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      await this.#subscriptions.stopAll()
       await this.#writer.stop()
-      await this.#readers.close()
+      this.#readers.close()
+      await this.#pool.close({ force: true })
       await closeDatabase(this.#sql)
       await this.#embedded?.release()
     })()
@@ -227,6 +245,79 @@ export class EventStore {
       deletedAt: info.deleted_at,
       status: info.deleted_at ? 'deleted' : 'created',
     }
+  }
+
+  /**
+   * Subscribes to every stream: a persistent, named subscription that delivers each event at
+   * least once, in $all order, and resumes after its stored checkpoint.
+   * @throws {SubscriptionAlreadyExistsError} code 'subscription_already_exists' when concurrencyLimit is reached
+   * @example
+   * await store.subscribeToAllStreams('projector', async (message) => {
+   *   if (message.type === 'events') { await project(message.events); message.subscription.ack(message.events) }
+   * })
+   */
+  subscribeToAllStreams(name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
+    return this.#subscribe(ALL_STREAM, name, subscriber, options)
+  }
+
+  /** Subscribes to one stream; a stream that does not exist yet is waited for. */
+  subscribeToStream(streamId: string, name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
+    return this.#subscribe(checkWritableStreamId(streamId), name, subscriber, options)
+  }
+
+  /** Stops the subscription in this store; its checkpoint is kept. */
+  async unsubscribeFromAllStreams(name: string): Promise<void> {
+    await this.#subscriptions.unsubscribe(ALL_STREAM, checkText(name, 'subscription name'))
+  }
+
+  async unsubscribeFromStream(streamId: string, name: string): Promise<void> {
+    await this.#subscriptions.unsubscribe(checkWritableStreamId(streamId), checkText(name, 'subscription name'))
+  }
+
+  /**
+   * Stops the subscription if it runs here and forgets its checkpoint.
+   * @throws {SubscriptionNotFoundError} code 'subscription_not_found'
+   */
+  async deleteSubscription(streamId: string, name: string): Promise<void> {
+    await this.#subscriptions.delete(checkStreamId(streamId), checkText(name, 'subscription name'))
+  }
+
+  /**
+   * A transient subscription: new events only, no acknowledgements, no checkpoint.
+   * Resolves to a function that stops it.
+   */
+  async subscribe(
+    streamId: string,
+    handler: (event: RecordedEvent | unknown) => void | Promise<void>,
+    options: Pick<SubscriptionOptions, 'selector' | 'mapper'> = {},
+  ): Promise<() => Promise<void>> {
+    const stream = checkStreamId(streamId)
+    if (typeof handler !== 'function') throw new InvalidArgumentError(`handler must be a function; got ${describe(handler)}`)
+    const { selector, mapper } = checkPlainObject(options, 'options') as Pick<SubscriptionOptions, 'selector' | 'mapper'>
+    const resolved = { ...resolveOptions({ selector, mapper, startFrom: 'current', transient: true, bufferSize: 1000 }) }
+    const name = `${TRANSIENT_PREFIX}${randomUUID()}`
+    const subscription = await this.#subscriptions.subscribe(
+      stream,
+      name,
+      async (message) => {
+        if (message.type === 'events') for (const event of message.events) await handler(event)
+      },
+      resolved,
+    )
+    return () => subscription.unsubscribe()
+  }
+
+  #subscribe(streamId: string, name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
+    const subscriptionName = checkText(name, 'subscription name')
+    if (subscriptionName.startsWith(TRANSIENT_PREFIX)) throw new InvalidArgumentError(`subscription names starting with ${TRANSIENT_PREFIX} are reserved`)
+    if (typeof subscriber !== 'function' && typeof subscriber !== 'string' && !(subscriber instanceof URL)) {
+      throw new InvalidArgumentError(`subscriber must be a function or the URL or path of an actor module; got ${describe(subscriber)}`)
+    }
+    const resolved = resolveOptions(options)
+    if (typeof subscriber !== 'function' && (resolved.selector || resolved.mapper)) {
+      throw new InvalidArgumentError('an actor-module subscriber runs in a worker: export selector and mapper from the module instead of passing them')
+    }
+    return this.#subscriptions.subscribe(streamId, subscriptionName, subscriber, resolved)
   }
 
   async #readPage(streamId: string, start: number, count: number, direction: Direction): Promise<RecordedEvent[]> {

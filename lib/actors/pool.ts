@@ -2,10 +2,17 @@
 // so threads never idle out and never park in Atomics.wait (see shared/STACK.md).
 import { Piscina } from 'piscina'
 
+/** What every worker thread is started with (see workers/context.ts). */
+export interface WorkerContextData {
+  url: string
+  schema: string
+  connectionsPerWorker: number
+}
+
 export interface PoolOptions {
   filename: URL
   threads: number
-  workerData: unknown
+  workerData: WorkerContextData
   /** Tasks one thread runs at once; reads are I/O bound, so many may overlap. */
   concurrentTasksPerWorker: number
 }

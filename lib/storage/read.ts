@@ -1,6 +1,7 @@
 // Reads (= commanded storage/reader.ex), run inside reader workers. A page leaves the
 // database as one JSON text (see sql/statements/read_stream_forward.sql), so it crosses
 // to the main thread as a single string instead of a structured clone of many objects.
+import type { RecordedEvent } from '../types.js'
 import type { Sql } from './database.js'
 import { statements } from './statements.js'
 
@@ -48,4 +49,11 @@ export async function runRead(sql: Sql, task: ReadTask): Promise<ReadResult> {
       return { status: 'info', info: row ?? null }
     }
   }
+}
+
+/** Parses a page read by runRead; dates arrive as ISO strings. */
+export function parsePage(json: string): RecordedEvent[] {
+  const events = JSON.parse(json) as (Omit<RecordedEvent, 'createdAt'> & { createdAt: string | Date })[]
+  for (const event of events) event.createdAt = new Date(event.createdAt)
+  return events as RecordedEvent[]
 }

@@ -1,0 +1,70 @@
+// Every message into and out of a subscription actor, shared by the main thread and the
+// workers (= the receive clauses of commanded's subscription.ex and subscriber.ex).
+import type { WireError } from '../errors.js'
+import type { MessagePort } from 'node:worker_threads'
+import type { RecordedEvent } from '../types.js'
+
+/** What the actor needs to know of a subscription; plain data, it crosses threads. */
+export interface SubscriptionSpec {
+  /** `$all` or a stream id. */
+  streamId: string
+  name: string
+  /** Checkpoint of a new subscription: 0 (origin), -1 (current) or N. */
+  startFrom: number
+  maxSize: number
+  checkpointThreshold: number
+  checkpointAfter: number
+  transient: boolean
+  /** Whether events carry partition keys, computed by the subscriber side's partitionBy. */
+  partitioned: boolean
+}
+
+/** An event as the actor tracks it: its key when the subscription is partitioned. */
+export interface QueuedEvent {
+  event: RecordedEvent
+  partitionKey: string | null
+}
+
+/** Into the actor's mailbox. */
+export type SubscriptionMessage =
+  | { type: 'connect'; subscriberId: string; bufferSize: number }
+  | { type: 'subscriber_down'; subscriberId: string; error: WireError | null }
+  | { type: 'ack'; subscriberId: string; eventNumber: number }
+  | { type: 'notify'; lastPosition: number | null }
+  | { type: 'lock_result'; acquired: boolean }
+  | { type: 'lock_lost' }
+  | { type: 'checkpoint_loaded'; checkpoint: number }
+  | { type: 'read_done'; events: QueuedEvent[]; requested: number }
+  | { type: 'read_failed'; error: WireError }
+  | { type: 'retry_lock' }
+  | { type: 'checkpoint_timer' }
+  | { type: 'unsubscribe' }
+
+/** From the actor to one subscriber's endpoint. */
+export type SubscriberMessage =
+  | { type: 'subscribed' }
+  | { type: 'events'; events: RecordedEvent[] }
+  | { type: 'closed'; reason: 'unsubscribed' | 'error'; error: WireError | null }
+
+/** From a subscriber's endpoint to the actor. */
+export type SubscriberReply =
+  | { type: 'ack'; eventNumber: number }
+  | { type: 'failed'; error: WireError }
+
+/** What the main thread calls on an actor, over comlink. */
+export interface SubscriptionControl {
+  connect(subscriberId: string, port: MessagePort, bufferSize: number): void
+  notify(lastPosition: number | null): void
+  unsubscribe(): Promise<void>
+}
+
+/** What an actor calls on the main thread, where the options' functions live. */
+export interface SubscriptionCallbacks {
+  partitionKeys(events: RecordedEvent[]): (string | null)[]
+}
+
+/** How an actor's task ends. */
+export interface SubscriptionOutcome {
+  reason: 'unsubscribed' | 'error'
+  error: WireError | null
+}

@@ -1,0 +1,207 @@
+// The main thread's side of subscriptions: spawns one actor per subscription in the worker
+// pool, attaches subscribers to it (functions here, actor modules in the pool), routes
+// notifications to the actors concerned, and hears when an actor stops.
+import { randomUUID } from 'node:crypto'
+import { MessageChannel, type MessagePort } from 'node:worker_threads'
+import * as Comlink from 'comlink'
+import type { Piscina } from 'piscina'
+import { ConnectionError, fromWire, SubscriptionAlreadyExistsError, SubscriptionNotFoundError, toWire } from '../errors.js'
+import { Listener } from '../notifications/listener.js'
+import { concerns, type Notification } from '../notifications/notification.js'
+import { workerUrl } from '../package_files.js'
+import type { Sql } from '../storage/database.js'
+import { toEventStoreError } from '../storage/pg_errors.js'
+import { statements } from '../storage/statements.js'
+import type { RecordedEvent } from '../types.js'
+import { Subscription } from './handle.js'
+import type { SubscriptionControl, SubscriptionOutcome, SubscriptionSpec } from './messages.js'
+import type { ResolvedOptions } from './options.js'
+import { SubscriberEndpoint, type SubscriptionEvent } from './subscriber_endpoint.js'
+
+/** A function run in the calling thread, or the URL / path of an actor module run in the worker pool. */
+export type Subscriber = ((message: SubscriptionEvent<Subscription>) => void | Promise<void>) | URL | string
+
+interface Actor {
+  spec: SubscriptionSpec
+  concurrencyLimit: number
+  control: Comlink.Remote<SubscriptionControl>
+  controlPort: MessagePort
+  subscribers: Set<Subscription>
+  /** Settles when the actor's task ends, whatever the cause. */
+  exited: Promise<SubscriptionOutcome>
+}
+
+/** How long a call into an actor may take before it counts as lost. */
+const CALL_TIMEOUT_MS = 30_000
+
+export class Subscriptions {
+  readonly #pool: Piscina
+  readonly #sql: Sql
+  readonly #schema: string
+  readonly #actors = new Map<string, Actor>()
+  readonly #listener: Listener
+  #listening: Promise<void> | null = null
+
+  constructor(pool: Piscina, sql: Sql, schema: string) {
+    this.#pool = pool
+    this.#sql = sql
+    this.#schema = schema
+    this.#listener = new Listener(sql, schema, (notification) => this.#notify(notification))
+  }
+
+  async subscribe(streamId: string, name: string, subscriber: Subscriber, options: ResolvedOptions): Promise<Subscription> {
+    const key = `${streamId}\u0000${name}`
+    let actor = this.#actors.get(key)
+    if (actor && actor.subscribers.size >= actor.concurrencyLimit) {
+      throw new SubscriptionAlreadyExistsError(
+        `subscription "${name}" to ${streamId === '$all' ? 'all streams' : `stream "${streamId}"`} already has ${actor.subscribers.size} of ${actor.concurrencyLimit} subscribers`,
+        { streamId, name },
+      )
+    }
+    await this.#startListener()
+    actor ??= this.#spawn(key, streamId, name, options)
+    return this.#attach(actor, subscriber, options)
+  }
+
+  /** Stops the subscription in this store; its checkpoint is stored. Resolves when it has stopped. */
+  async unsubscribe(streamId: string, name: string): Promise<boolean> {
+    const actor = this.#actors.get(`${streamId}\u0000${name}`)
+    if (!actor) return false
+    await Promise.race([actor.control.unsubscribe().catch(() => {}), actor.exited])
+    await actor.exited
+    return true
+  }
+
+  /** Stops the subscription if it runs here, then forgets its checkpoint. */
+  async delete(streamId: string, name: string): Promise<void> {
+    await this.unsubscribe(streamId, name)
+    let deleted: unknown[]
+    try {
+      deleted = await this.#sql.unsafe(statements.subscription_delete, [streamId, name], { prepare: true })
+    } catch (error) {
+      throw toEventStoreError(error, this.#schema)
+    }
+    if (deleted.length === 0) throw new SubscriptionNotFoundError(`no subscription "${name}" to ${streamId}`, { streamId, name })
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#actors.values()].map((a) => this.unsubscribe(a.spec.streamId, a.spec.name)))
+    await this.#listener.stop()
+  }
+
+  #startListener(): Promise<void> {
+    this.#listening ??= this.#listener.start().catch((error: unknown) => {
+      this.#listening = null
+      throw toEventStoreError(error, this.#schema)
+    })
+    return this.#listening
+  }
+
+  #notify(notification: Notification): void {
+    for (const actor of this.#actors.values()) {
+      if (concerns(notification, actor.spec.streamId)) actor.control.notify(notification.last).catch(() => {})
+    }
+  }
+
+  #spawn(key: string, streamId: string, name: string, options: ResolvedOptions): Actor {
+    const spec: SubscriptionSpec = {
+      streamId,
+      name,
+      startFrom: options.startFrom,
+      maxSize: options.maxSize,
+      checkpointThreshold: options.checkpointThreshold,
+      checkpointAfter: options.checkpointAfter,
+      transient: options.transient,
+      partitioned: options.partitionBy !== undefined,
+    }
+    const control = new MessageChannel()
+    const callbacks = options.partitionBy ? new MessageChannel() : null
+    if (callbacks && options.partitionBy) {
+      const partitionBy = options.partitionBy
+      const partitionKeys = (events: RecordedEvent[]) =>
+        events.map((event) => {
+          const key = partitionBy(event)
+          return key === undefined || key === null ? null : String(key)
+        })
+      Comlink.expose({ partitionKeys }, callbacks.port1 as unknown as Comlink.Endpoint)
+    }
+    const transferList = callbacks ? [control.port2, callbacks.port2] : [control.port2]
+    const task = this.#pool.run(
+      { spec, control: control.port2, callbacks: callbacks?.port2 ?? null },
+      { filename: workerUrl('subscription_worker').href, transferList: transferList as never },
+    ) as Promise<SubscriptionOutcome>
+    const exited = task.catch(
+      (error: unknown): SubscriptionOutcome => ({
+        reason: 'error',
+        error: toWire(new ConnectionError(`the worker hosting subscription "${name}" died: ${(error as Error)?.message ?? error}`)),
+      }),
+    )
+    const actor: Actor = {
+      spec,
+      concurrencyLimit: options.concurrencyLimit,
+      control: Comlink.wrap<SubscriptionControl>(control.port1 as unknown as Comlink.Endpoint),
+      controlPort: control.port1,
+      subscribers: new Set(),
+      exited,
+    }
+    this.#actors.set(key, actor)
+    void exited.then((outcome) => {
+      if (this.#actors.get(key) === actor) this.#actors.delete(key)
+      actor.controlPort.close()
+      callbacks?.port1.close()
+      const error = outcome.error ? fromWire(outcome.error) : null
+      for (const subscription of actor.subscribers) subscription.settle({ reason: outcome.reason, error })
+    })
+    return actor
+  }
+
+  async #attach(actor: Actor, subscriber: Subscriber, options: ResolvedOptions): Promise<Subscription> {
+    const { streamId, name } = actor.spec
+    const channel = new MessageChannel()
+    const subscriberId = randomUUID()
+    let subscription: Subscription
+    const unsubscribe = () => this.unsubscribe(streamId, name).then(() => undefined)
+    if (typeof subscriber === 'function') {
+      const endpoint = new SubscriberEndpoint<Subscription>(channel.port2, subscriber, () => subscription, {
+        selector: options.selector,
+        mapper: options.mapper,
+        autoAck: options.transient && actor.spec.name.startsWith(TRANSIENT_PREFIX),
+      })
+      subscription = new Subscription(streamId, name, endpoint, unsubscribe)
+      void endpoint.ended.then((end) => {
+        if (end.error) subscription.settle(end)
+      })
+    } else {
+      const moduleUrl = subscriber instanceof URL ? subscriber.href : new URL(subscriber, `file://${process.cwd()}/`).href
+      subscription = new Subscription(streamId, name, null, unsubscribe)
+      this.#pool
+        .run(
+          { port: channel.port2, moduleUrl, streamId, name },
+          { filename: workerUrl('subscriber_worker').href, transferList: [channel.port2] as never },
+        )
+        .catch(() => channel.port1.close())
+    }
+    actor.subscribers.add(subscription)
+    void subscription.closed.then(() => actor.subscribers.delete(subscription))
+    await withTimeout(actor.control.connect(subscriberId, Comlink.transfer(channel.port1, [channel.port1 as never]), options.bufferSize), actor)
+    return subscription
+  }
+}
+
+/** Names of transient subscriptions (`store.subscribe`), which ack for their handler. */
+export const TRANSIENT_PREFIX = '$transient-'
+
+async function withTimeout<T>(call: Promise<T>, actor: Actor): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConnectionError('the subscription actor did not answer')), CALL_TIMEOUT_MS)
+  })
+  const gone = actor.exited.then((): never => {
+    throw new ConnectionError(`subscription "${actor.spec.name}" stopped`)
+  })
+  try {
+    return await Promise.race([call, expired, gone])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,128 @@
+// The subscriber's end of its channel to a subscription actor, in the subscriber's own
+// thread (the caller's for a function, a worker's for an actor module). It hands messages to
+// the subscriber one at a time, applies the selector and mapper there, and turns `ack`
+// calls into exact acknowledgements. An exception in the subscriber ends it: the actor hears
+// `failed`, takes its unacknowledged events back, and stops when no subscriber is left.
+import type { MessagePort } from 'node:worker_threads'
+import { describe } from '../expected_version.js'
+import { fromWire, InvalidArgumentError, toWire } from '../errors.js'
+import type { RecordedEvent } from '../types.js'
+import type { SubscriberMessage, SubscriberReply } from './messages.js'
+
+/** What a subscriber receives (shared/API.md §Subscriptions). */
+export type SubscriptionEvent<S> =
+  | { type: 'subscribed'; subscription: S }
+  | { type: 'events'; events: unknown[]; subscription: S }
+
+export type Acknowledgement = RecordedEvent | number | unknown
+
+export interface EndpointOptions {
+  selector?: ((event: RecordedEvent) => boolean) | undefined
+  mapper?: ((event: RecordedEvent) => unknown) | undefined
+  /** Ack each batch once the handler returns (transient subscriptions). */
+  autoAck?: boolean
+}
+
+export interface EndpointEnd {
+  reason: 'unsubscribed' | 'error'
+  error: Error | null
+}
+
+export class SubscriberEndpoint<S> {
+  readonly #port: MessagePort
+  readonly #options: EndpointOptions
+  /** Delivered, not yet acknowledged. */
+  readonly #inFlight = new Set<number>()
+  /** Mapped values (objects) → their event numbers, so `ack(mapped)` works too. */
+  readonly #numberOf = new Map<unknown, number>()
+  #turn: Promise<void> = Promise.resolve()
+  #closed = false
+  #ended: (end: EndpointEnd) => void = () => {}
+  /** Settles when the channel closes: unsubscribed, the subscriber failed, or the actor stopped. */
+  readonly ended: Promise<EndpointEnd>
+
+  constructor(port: MessagePort, handler: (message: SubscriptionEvent<S>) => unknown, subscription: () => S, options: EndpointOptions = {}) {
+    this.#port = port
+    this.#options = options
+    this.ended = new Promise((resolve) => {
+      this.#ended = resolve
+    })
+    port.on('message', (message: SubscriberMessage) => {
+      this.#turn = this.#turn.then(() => this.#receive(message, handler, subscription))
+    })
+    port.on('close', () => this.#finish({ reason: 'unsubscribed', error: null }))
+  }
+
+  /** Acknowledges an event, an event number (and every earlier one delivered), a mapped value, or a list. */
+  ack(acknowledgement: Acknowledgement | Acknowledgement[]): void {
+    const items = Array.isArray(acknowledgement) ? acknowledgement : [acknowledgement]
+    for (const item of items) {
+      const number = this.#eventNumber(item)
+      for (const pending of [...this.#inFlight]) if (pending <= number) this.#acknowledge(pending)
+    }
+  }
+
+  #eventNumber(item: unknown): number {
+    if (typeof item === 'number' && Number.isSafeInteger(item)) return item
+    const mapped = this.#numberOf.get(item)
+    if (mapped !== undefined) return mapped
+    const number = (item as RecordedEvent | null)?.eventNumber
+    if (typeof number === 'number') return number
+    throw new InvalidArgumentError(`ack takes an event, an event number or a list of them; got ${describe(item)}`)
+  }
+
+  #acknowledge(eventNumber: number): void {
+    if (!this.#inFlight.delete(eventNumber) || this.#closed) return
+    this.#port.postMessage({ type: 'ack', eventNumber } satisfies SubscriberReply)
+  }
+
+  async #receive(message: SubscriberMessage, handler: (message: SubscriptionEvent<S>) => unknown, subscription: () => S): Promise<void> {
+    if (this.#closed) return
+    try {
+      if (message.type === 'closed') {
+        this.#finish({ reason: message.reason, error: message.error ? fromWire(message.error) : null })
+      } else if (message.type === 'subscribed') {
+        await handler({ type: 'subscribed', subscription: subscription() })
+      } else {
+        await this.#deliver(message.events, handler, subscription)
+      }
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error))
+      this.#port.postMessage({ type: 'failed', error: toWire(failure) } satisfies SubscriberReply)
+      this.#finish({ reason: 'error', error: failure })
+    }
+  }
+
+  async #deliver(events: RecordedEvent[], handler: (message: SubscriptionEvent<S>) => unknown, subscription: () => S): Promise<void> {
+    const { selector, mapper, autoAck } = this.#options
+    const selected: RecordedEvent[] = []
+    for (const event of events) {
+      this.#inFlight.add(event.eventNumber)
+      if (!selector || selector(event)) selected.push(event)
+      else this.#acknowledge(event.eventNumber) // = commanded: events a selector rejects count as acked
+    }
+    if (selected.length === 0) return
+    const delivered = mapper
+      ? selected.map((event) => {
+          const value = mapper(event)
+          if (typeof value === 'object' && value !== null) this.#numberOf.set(value, event.eventNumber)
+          return value
+        })
+      : selected
+    await handler({ type: 'events', events: delivered, subscription: subscription() })
+    if (autoAck) for (const event of selected) this.#acknowledge(event.eventNumber)
+    if (this.#numberOf.size > 0) for (const [value, number] of this.#numberOf) if (!this.#inFlight.has(number)) this.#numberOf.delete(value)
+  }
+
+  /** Closes this end; the actor sees the port close and takes back what was not acknowledged. */
+  close(): void {
+    this.#finish({ reason: 'unsubscribed', error: null })
+  }
+
+  #finish(end: EndpointEnd): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#port.close()
+    this.#ended(end)
+  }
+}

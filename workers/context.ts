@@ -1,0 +1,12 @@
+// What a worker thread shares among the actors it hosts: one postgres.js pool for reads and
+// checkpoints, and one session connection holding the thread's subscription locks.
+import { workerData } from 'node:worker_threads'
+import type { WorkerContextData } from '../lib/actors/pool.js'
+import { openDatabase, type Sql } from '../lib/storage/database.js'
+import { LockSession } from './lock_session.js'
+
+const data = workerData as WorkerContextData
+
+export const schema = data.schema
+export const sql: Sql = openDatabase({ url: data.url, schema: data.schema, max: data.connectionsPerWorker, role: 'pg-eventstore worker' })
+export const locks = new LockSession(sql)

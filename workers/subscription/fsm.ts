@@ -1,0 +1,228 @@
+// Pure transitions of a subscription actor (= commanded's subscription_fsm.ex):
+// transition(state, message) → { state, effects }. It never awaits; process.ts performs
+// the effects, and whatever they produce comes back as a message.
+import type { WireError } from '../../lib/errors.js'
+import type { QueuedEvent, SubscriberMessage, SubscriptionMessage } from '../../lib/subscriptions/messages.js'
+import { ackedPosition, hasCapacity, mergeByNumber, type SubscriberState, type SubscriptionState } from './state.js'
+
+export type Effect =
+  | { type: 'send'; subscriberId: string; message: SubscriberMessage }
+  | { type: 'acquire_lock' }
+  | { type: 'release_lock' }
+  | { type: 'load_checkpoint' }
+  | { type: 'read'; from: number; count: number }
+  | { type: 'save_checkpoint'; position: number }
+  | { type: 'after'; ms: number; message: SubscriptionMessage }
+  | { type: 'stop'; reason: 'unsubscribed' | 'error'; error: WireError | null }
+
+export interface Transition {
+  state: SubscriptionState
+  effects: Effect[]
+}
+
+/** How long a standby waits between attempts to take the lock; takeover is within this. */
+export const LOCK_RETRY_MS = 500
+/** How long to wait before reading again after a failed read. */
+export const READ_RETRY_MS = 1000
+
+/** The first effects of a new actor: take the lock (a transient subscription has none). */
+export function start(state: SubscriptionState): Transition {
+  return { state, effects: [state.spec.transient ? { type: 'load_checkpoint' } : { type: 'acquire_lock' }] }
+}
+
+export function transition(state: SubscriptionState, message: SubscriptionMessage): Transition {
+  if (state.status === 'stopped') return { state, effects: [] }
+  switch (message.type) {
+    case 'connect': {
+      const subscriber: SubscriberState = { id: message.subscriberId, bufferSize: message.bufferSize, inFlight: [] }
+      const next = { ...state, subscribers: [...state.subscribers, subscriber] }
+      if (state.status !== 'running') return { state: next, effects: [] }
+      return settle(next, [{ type: 'send', subscriberId: subscriber.id, message: { type: 'subscribed' } }])
+    }
+    case 'lock_result':
+      if (state.status !== 'standby') return { state, effects: [] }
+      if (!message.acquired) return { state, effects: [{ type: 'after', ms: LOCK_RETRY_MS, message: { type: 'retry_lock' } }] }
+      return { state: { ...state, status: 'loading' }, effects: [{ type: 'load_checkpoint' }] }
+    case 'retry_lock':
+      return { state, effects: state.status === 'standby' ? [{ type: 'acquire_lock' }] : [] }
+    case 'checkpoint_loaded': {
+      if (state.status !== 'loading' && !(state.spec.transient && state.status === 'standby')) return { state, effects: [] }
+      const next: SubscriptionState = {
+        ...state,
+        status: 'running',
+        checkpoint: message.checkpoint,
+        readPosition: message.checkpoint,
+        queue: [],
+        caughtUp: false,
+        ackedSinceCheckpoint: 0,
+      }
+      const greetings: Effect[] = state.subscribers.map((s) => ({ type: 'send', subscriberId: s.id, message: { type: 'subscribed' } }))
+      return settle(next, greetings)
+    }
+    case 'lock_lost': {
+      // Another process may take over: forget what is queued and in flight; it will be
+      // delivered again from the stored checkpoint (at least once).
+      const next: SubscriptionState = {
+        ...state,
+        status: 'standby',
+        queue: [],
+        subscribers: state.subscribers.map((s) => ({ ...s, inFlight: [] })),
+        reading: false,
+      }
+      return { state: next, effects: [{ type: 'after', ms: LOCK_RETRY_MS, message: { type: 'retry_lock' } }] }
+    }
+    case 'notify':
+      if (state.status !== 'running') return { state, effects: [] }
+      if (message.lastPosition !== null && state.spec.streamId === '$all' && message.lastPosition <= state.readPosition) {
+        return { state, effects: [] }
+      }
+      return settle({ ...state, caughtUp: false }, [])
+    case 'read_done': {
+      if (state.status !== 'running') return { state: { ...state, reading: false }, effects: [] }
+      const fresh = message.events.filter((e) => e.event.eventNumber > state.readPosition)
+      const last = fresh.at(-1)
+      return settle(
+        {
+          ...state,
+          reading: false,
+          queue: [...state.queue, ...fresh],
+          readPosition: last ? last.event.eventNumber : state.readPosition,
+          caughtUp: message.events.length < message.requested,
+        },
+        [],
+      )
+    }
+    case 'read_failed':
+      return {
+        state: { ...state, reading: false },
+        effects: [{ type: 'after', ms: READ_RETRY_MS, message: { type: 'notify', lastPosition: null } }],
+      }
+    case 'ack': {
+      const subscriber = state.subscribers.find((s) => s.id === message.subscriberId)
+      if (!subscriber) return { state, effects: [] }
+      const remaining = subscriber.inFlight.filter((e) => e.event.eventNumber !== message.eventNumber)
+      if (remaining.length === subscriber.inFlight.length) return { state, effects: [] }
+      const next = {
+        ...state,
+        subscribers: state.subscribers.map((s) => (s === subscriber ? { ...s, inFlight: remaining } : s)),
+        ackedSinceCheckpoint: state.ackedSinceCheckpoint + 1,
+      }
+      return settle(next, [])
+    }
+    case 'subscriber_down': {
+      const subscriber = state.subscribers.find((s) => s.id === message.subscriberId)
+      if (!subscriber) return { state, effects: [] }
+      // Its unacknowledged events go back to the queue for the others (= commanded's
+      // handling of a subscriber's :DOWN): they were not acked, so they are not counted.
+      const next = {
+        ...state,
+        subscribers: state.subscribers.filter((s) => s !== subscriber),
+        queue: mergeByNumber(subscriber.inFlight, state.queue),
+      }
+      if (next.subscribers.length > 0) return settle(next, [])
+      return stop(next, message.error ? 'error' : 'unsubscribed', message.error)
+    }
+    case 'checkpoint_timer': {
+      const next = { ...state, checkpointTimerArmed: false }
+      return next.status === 'running' ? withCheckpoint(next, [], true) : { state: next, effects: [] }
+    }
+    case 'unsubscribe':
+      return stop(state, 'unsubscribed', null)
+  }
+}
+
+/** Stops: stores the checkpoint reached, tells every subscriber, releases the lock. */
+function stop(state: SubscriptionState, reason: 'unsubscribed' | 'error', error: WireError | null): Transition {
+  const { state: saved, effects } = state.status === 'running' ? withCheckpoint(state, [], true) : { state, effects: [] as Effect[] }
+  const farewells: Effect[] = saved.subscribers.map((s) => ({ type: 'send', subscriberId: s.id, message: { type: 'closed', reason, error } }))
+  const release: Effect[] = saved.spec.transient ? [] : [{ type: 'release_lock' }]
+  return { state: { ...saved, status: 'stopped' }, effects: [...effects, ...farewells, ...release, { type: 'stop', reason, error }] }
+}
+
+/** After any change while running: dispatch what can be sent, checkpoint, read more. */
+function settle(state: SubscriptionState, effects: Effect[]): Transition {
+  if (state.status !== 'running') return { state, effects }
+  const dispatched = dispatch(state)
+  const checkpointed = withCheckpoint(dispatched.state, [...effects, ...dispatched.effects], false)
+  return withRead(checkpointed.state, checkpointed.effects)
+}
+
+/**
+ * Sends queued events to subscribers with room in their buffer (= commanded's
+ * notify_subscribers): the least loaded first; with partitions, a key's events go to the
+ * subscriber already holding that key, in order. Consecutive events of one stream and one
+ * correlation id for the same subscriber travel as one batch.
+ */
+function dispatch(state: SubscriptionState): Transition {
+  if (state.subscribers.length === 0 || state.queue.length === 0) return { state, effects: [] }
+  const subscribers = state.subscribers.map((s) => ({ ...s, inFlight: [...s.inFlight] }))
+  const batches: { subscriberId: string; events: QueuedEvent[] }[] = []
+  const lastBatchOf = new Map<string, { subscriberId: string; events: QueuedEvent[] }>()
+  const kept: QueuedEvent[] = []
+  const partitioned = state.spec.partitioned
+  for (let i = 0; i < state.queue.length; i += 1) {
+    const queued = state.queue[i] as QueuedEvent
+    const target = chooseSubscriber(subscribers, queued, partitioned)
+    if (!target) {
+      kept.push(queued)
+      if (!partitioned && !subscribers.some(hasCapacity)) {
+        kept.push(...state.queue.slice(i + 1))
+        break
+      }
+      continue
+    }
+    target.inFlight.push(queued)
+    const open = lastBatchOf.get(target.id)
+    const previous = open?.events.at(-1)?.event
+    if (open && open === batches.at(-1) && previous?.streamId === queued.event.streamId && previous.correlationId === queued.event.correlationId) {
+      open.events.push(queued)
+    } else {
+      const batch = { subscriberId: target.id, events: [queued] }
+      batches.push(batch)
+      lastBatchOf.set(target.id, batch)
+    }
+  }
+  const effects: Effect[] = batches.map((b) => ({
+    type: 'send',
+    subscriberId: b.subscriberId,
+    message: { type: 'events', events: b.events.map((q) => q.event) },
+  }))
+  return { state: { ...state, subscribers, queue: kept }, effects }
+}
+
+function chooseSubscriber(subscribers: SubscriberState[], queued: QueuedEvent, partitioned: boolean): SubscriberState | null {
+  if (partitioned && queued.partitionKey !== null) {
+    const owner = subscribers.find((s) => s.inFlight.some((e) => e.partitionKey === queued.partitionKey))
+    if (owner) return hasCapacity(owner) ? owner : null
+  }
+  let best: SubscriberState | null = null
+  for (const subscriber of subscribers) {
+    if (hasCapacity(subscriber) && (!best || subscriber.inFlight.length < best.inFlight.length)) best = subscriber
+  }
+  return best
+}
+
+/** Stores the acknowledged position when the threshold is reached (or `force`), else arms the timer. */
+function withCheckpoint(state: SubscriptionState, effects: Effect[], force: boolean): Transition {
+  const position = ackedPosition(state)
+  if (position <= state.checkpoint) return { state, effects }
+  const { checkpointThreshold, checkpointAfter, transient } = state.spec
+  if (force || state.ackedSinceCheckpoint >= checkpointThreshold) {
+    const save: Effect[] = transient ? [] : [{ type: 'save_checkpoint', position }]
+    return { state: { ...state, checkpoint: position, ackedSinceCheckpoint: 0 }, effects: [...effects, ...save] }
+  }
+  if (checkpointAfter > 0 && !state.checkpointTimerArmed) {
+    return {
+      state: { ...state, checkpointTimerArmed: true },
+      effects: [...effects, { type: 'after', ms: checkpointAfter, message: { type: 'checkpoint_timer' } }],
+    }
+  }
+  return { state, effects }
+}
+
+/** Reads the next page once the queue has room for half of it (memory stays under maxSize). */
+function withRead(state: SubscriptionState, effects: Effect[]): Transition {
+  const room = state.spec.maxSize - state.queue.length
+  if (state.reading || state.caughtUp || room < Math.ceil(state.spec.maxSize / 2)) return { state, effects }
+  return { state: { ...state, reading: true }, effects: [...effects, { type: 'read', from: state.readPosition + 1, count: room }] }
+}

@@ -1,0 +1,141 @@
+// The subscription actor's shell (= commanded's subscription.ex): a mailbox loop that feeds
+// each message to the pure FSM and performs the effects it returns, one message at a time.
+// Slow work (reads, taking the lock, loading the checkpoint) runs in the background and
+// reports back as a message, so acks keep flowing while a catch-up read is under way.
+import type { MessagePort } from 'node:worker_threads'
+import * as Comlink from 'comlink'
+import { toWire, type WireError } from '../../lib/errors.js'
+import { Mailbox } from '../../lib/actors/mailbox.js'
+import { toEventStoreError } from '../../lib/storage/pg_errors.js'
+import { parsePage, runRead } from '../../lib/storage/read.js'
+import { statements } from '../../lib/storage/statements.js'
+import type {
+  QueuedEvent,
+  SubscriberReply,
+  SubscriptionCallbacks,
+  SubscriptionControl,
+  SubscriptionMessage,
+  SubscriptionOutcome,
+  SubscriptionSpec,
+} from '../../lib/subscriptions/messages.js'
+import { locks, schema, sql } from '../context.js'
+import { type Effect, start, transition } from './fsm.js'
+import { initialState } from './state.js'
+
+const prepared = { prepare: true } as const
+
+export async function runSubscription(
+  spec: SubscriptionSpec,
+  control: MessagePort,
+  callbacks: Comlink.Remote<SubscriptionCallbacks> | null,
+): Promise<SubscriptionOutcome> {
+  const mailbox = new Mailbox<SubscriptionMessage>()
+  const ports = new Map<string, MessagePort>()
+  const timers = new Set<NodeJS.Timeout>()
+  const lockName = `${schema}:${spec.streamId}:${spec.name}`
+  let finished: (outcome: SubscriptionOutcome) => void = () => {}
+  const done = new Promise<SubscriptionOutcome>((resolve) => {
+    finished = resolve
+  })
+
+  const api: SubscriptionControl = {
+    connect(subscriberId, port, bufferSize) {
+      ports.set(subscriberId, port)
+      port.on('message', (reply: SubscriberReply) => {
+        if (reply.type === 'ack') mailbox.post({ type: 'ack', subscriberId, eventNumber: reply.eventNumber })
+        else mailbox.post({ type: 'subscriber_down', subscriberId, error: reply.error })
+      })
+      port.on('close', () => mailbox.post({ type: 'subscriber_down', subscriberId, error: null }))
+      mailbox.post({ type: 'connect', subscriberId, bufferSize })
+    },
+    notify(lastPosition) {
+      mailbox.post({ type: 'notify', lastPosition })
+    },
+    async unsubscribe() {
+      mailbox.post({ type: 'unsubscribe' })
+      await done
+    },
+  }
+  Comlink.expose(api, control as unknown as Comlink.Endpoint)
+
+  const background = (work: () => Promise<SubscriptionMessage>, onError: (error: WireError) => SubscriptionMessage) => {
+    work().then(
+      (message) => mailbox.post(message),
+      (error: unknown) => mailbox.post(onError(toWire(toEventStoreError(error, schema)))),
+    )
+  }
+
+  const readPage = async (from: number, count: number): Promise<SubscriptionMessage> => {
+    const task =
+      spec.streamId === '$all'
+        ? ({ op: 'read_all', start: from, count, direction: 'forward' } as const)
+        : ({ op: 'read_stream', streamId: spec.streamId, start: from, count, direction: 'forward' } as const)
+    const result = await runRead(sql, task)
+    // A stream that does not exist yet reads as empty: the subscription waits for it.
+    const events = result.status === 'found' ? parsePage(result.events) : []
+    const keys = callbacks && events.length > 0 ? await callbacks.partitionKeys(events) : null
+    const queued: QueuedEvent[] = events.map((event, i) => ({ event, partitionKey: keys?.[i] ?? null }))
+    return { type: 'read_done', events: queued, requested: count }
+  }
+
+  const loadCheckpoint = async (): Promise<SubscriptionMessage> => {
+    let startFrom = spec.startFrom
+    if (startFrom === -1) {
+      const [row] = await sql.unsafe<{ stream_version: number }[]>(statements.last_position, [spec.streamId], prepared)
+      startFrom = row?.stream_version ?? 0
+    }
+    if (spec.transient) return { type: 'checkpoint_loaded', checkpoint: startFrom }
+    const [row] = await sql.unsafe<{ last_seen: number }[]>(statements.subscription_create, [spec.streamId, spec.name, startFrom], prepared)
+    return { type: 'checkpoint_loaded', checkpoint: row?.last_seen ?? startFrom }
+  }
+
+  const perform = async (effect: Effect): Promise<void> => {
+    switch (effect.type) {
+      case 'send':
+        ports.get(effect.subscriberId)?.postMessage(effect.message)
+        return
+      case 'read':
+        return background(() => readPage(effect.from, effect.count), (error) => ({ type: 'read_failed', error }))
+      case 'acquire_lock':
+        return background(
+          async () => ({ type: 'lock_result', acquired: await locks.tryLock(lockName, () => mailbox.post({ type: 'lock_lost' })) }),
+          () => ({ type: 'lock_result', acquired: false }),
+        )
+      case 'release_lock':
+        await locks.unlock(lockName)
+        return
+      case 'load_checkpoint':
+        // A failure here is retried like a lost lock: back to standby, then try again.
+        return background(loadCheckpoint, () => ({ type: 'lock_lost' }))
+      case 'save_checkpoint':
+        await sql.unsafe(statements.subscription_checkpoint, [spec.streamId, spec.name, effect.position], prepared).catch(() => {
+          // The next checkpoint carries this one; a lost one means re-delivery, never loss.
+        })
+        return
+      case 'after': {
+        const timer = setTimeout(() => {
+          timers.delete(timer)
+          mailbox.post(effect.message)
+        }, effect.ms)
+        timers.add(timer)
+        return
+      }
+      case 'stop':
+        for (const timer of timers) clearTimeout(timer)
+        for (const port of ports.values()) port.close()
+        finished({ reason: effect.reason, error: effect.error })
+        return
+    }
+  }
+
+  let current = start(initialState(spec))
+  for (const effect of current.effects) await perform(effect)
+  while (current.state.status !== 'stopped') {
+    const message = await mailbox.receive()
+    current = transition(current.state, message)
+    for (const effect of current.effects) await perform(effect)
+  }
+  const outcome = await done
+  control.close()
+  return outcome
+}

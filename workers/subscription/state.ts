@@ -1,0 +1,70 @@
+// The state record of one subscription actor (= commanded's subscription_state.ex) and the
+// derived values the FSM needs. Plain data: easy to build in tests.
+import type { QueuedEvent, SubscriptionSpec } from '../../lib/subscriptions/messages.js'
+
+export interface SubscriberState {
+  id: string
+  bufferSize: number
+  /** Sent, not yet acknowledged, in event-number order (= commanded subscriber.ex in_flight). */
+  inFlight: QueuedEvent[]
+}
+
+export type Status = 'standby' | 'loading' | 'running' | 'stopped'
+
+export interface SubscriptionState {
+  status: Status
+  spec: SubscriptionSpec
+  subscribers: SubscriberState[]
+  /** The checkpoint last stored (or, for a transient subscription, last reached). */
+  checkpoint: number
+  /** Highest event number read from storage. */
+  readPosition: number
+  /** Read, not yet sent; never more than spec.maxSize. */
+  queue: QueuedEvent[]
+  reading: boolean
+  /** The last read came back short and nothing was notified since: no read until a notify. */
+  caughtUp: boolean
+  /** Events acknowledged since the last stored checkpoint. */
+  ackedSinceCheckpoint: number
+  checkpointTimerArmed: boolean
+}
+
+export function initialState(spec: SubscriptionSpec): SubscriptionState {
+  return {
+    status: 'standby',
+    spec,
+    subscribers: [],
+    checkpoint: 0,
+    readPosition: 0,
+    queue: [],
+    reading: false,
+    caughtUp: false,
+    ackedSinceCheckpoint: 0,
+    checkpointTimerArmed: false,
+  }
+}
+
+/**
+ * The highest event number below which every event read has been acknowledged: just under
+ * the oldest event still queued or in flight, else the read position. Gaps in $all left by
+ * hard deletes are stepped over, and an ack out of order never moves it past an unacked event.
+ */
+export function ackedPosition(state: SubscriptionState): number {
+  let oldest = Number.POSITIVE_INFINITY
+  const first = state.queue[0]
+  if (first) oldest = first.event.eventNumber
+  for (const subscriber of state.subscribers) {
+    const head = subscriber.inFlight[0]
+    if (head && head.event.eventNumber < oldest) oldest = head.event.eventNumber
+  }
+  return oldest === Number.POSITIVE_INFINITY ? state.readPosition : oldest - 1
+}
+
+export function hasCapacity(subscriber: SubscriberState): boolean {
+  return subscriber.inFlight.length < subscriber.bufferSize
+}
+
+/** Events in event-number order, for putting in-flight events back in the queue. */
+export function mergeByNumber(a: QueuedEvent[], b: QueuedEvent[]): QueuedEvent[] {
+  return [...a, ...b].sort((x, y) => x.event.eventNumber - y.event.eventNumber)
+}
