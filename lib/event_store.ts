@@ -256,12 +256,12 @@ export class EventStore {
    *   if (message.type === 'events') { await project(message.events); message.subscription.ack(message.events) }
    * })
    */
-  subscribeToAllStreams(name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
+  async subscribeToAllStreams(name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
     return this.#subscribe(ALL_STREAM, name, subscriber, options)
   }
 
   /** Subscribes to one stream; a stream that does not exist yet is waited for. */
-  subscribeToStream(streamId: string, name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
+  async subscribeToStream(streamId: string, name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
     return this.#subscribe(checkWritableStreamId(streamId), name, subscriber, options)
   }
 

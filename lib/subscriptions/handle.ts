@@ -12,7 +12,8 @@ export interface ClosedReason {
 export class Subscription extends EventEmitter {
   readonly streamId: string
   readonly name: string
-  readonly #endpoint: SubscriberEndpoint<Subscription> | null
+  /** @internal the subscriber's end of its channel when it runs in this thread */
+  readonly endpoint: SubscriberEndpoint<Subscription> | null
   readonly #unsubscribe: () => Promise<void>
   #settle: (closed: ClosedReason) => void = () => {}
   #settled = false
@@ -23,7 +24,7 @@ export class Subscription extends EventEmitter {
     super()
     this.streamId = streamId
     this.name = name
-    this.#endpoint = endpoint
+    this.endpoint = endpoint
     this.#unsubscribe = unsubscribe
     this.closed = new Promise((resolve) => {
       this.#settle = resolve
@@ -35,10 +36,10 @@ export class Subscription extends EventEmitter {
    * subscriber), a mapped value, or a list of them. Call it from the subscriber's thread.
    */
   ack(acknowledgement: Acknowledgement | Acknowledgement[]): void {
-    if (!this.#endpoint) {
+    if (!this.endpoint) {
       throw new InvalidArgumentError('this subscriber is an actor module: ack with the subscription its function receives')
     }
-    this.#endpoint.ack(acknowledgement)
+    this.endpoint.ack(acknowledgement)
   }
 
   /** Stops the whole subscription in this store, storing its checkpoint. */

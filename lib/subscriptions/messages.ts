@@ -50,6 +50,8 @@ export type SubscriberMessage =
 export type SubscriberReply =
   | { type: 'ack'; eventNumber: number }
   | { type: 'failed'; error: WireError }
+  /** Sent after the subscriber's last ack on the same port, so unsubscribing loses no ack. */
+  | { type: 'leave' }
 
 /** What the main thread calls on an actor, over comlink. */
 export interface SubscriptionControl {

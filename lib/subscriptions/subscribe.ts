@@ -67,7 +67,13 @@ export class Subscriptions {
   async unsubscribe(streamId: string, name: string): Promise<boolean> {
     const actor = this.#actors.get(`${streamId}\u0000${name}`)
     if (!actor) return false
-    await Promise.race([actor.control.unsubscribe().catch(() => {}), actor.exited])
+    const local = [...actor.subscribers].map((s) => s.endpoint)
+    if (local.length > 0 && local.every((endpoint) => endpoint !== null)) {
+      // Each subscriber leaves on its own channel, behind its acks: none is lost.
+      for (const endpoint of local) endpoint?.leave()
+    } else {
+      actor.control.unsubscribe().catch(() => {})
+    }
     await actor.exited
     return true
   }

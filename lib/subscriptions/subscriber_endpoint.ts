@@ -114,9 +114,9 @@ export class SubscriberEndpoint<S> {
     if (this.#numberOf.size > 0) for (const [value, number] of this.#numberOf) if (!this.#inFlight.has(number)) this.#numberOf.delete(value)
   }
 
-  /** Closes this end; the actor sees the port close and takes back what was not acknowledged. */
-  close(): void {
-    this.#finish({ reason: 'unsubscribed', error: null })
+  /** Leaves the subscription after the acks already sent: the actor stores them, then drops this subscriber. */
+  leave(): void {
+    if (!this.#closed) this.#port.postMessage({ type: 'leave' } satisfies SubscriberReply)
   }
 
   #finish(end: EndpointEnd): void {

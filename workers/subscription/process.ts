@@ -43,7 +43,7 @@ export async function runSubscription(
       ports.set(subscriberId, port)
       port.on('message', (reply: SubscriberReply) => {
         if (reply.type === 'ack') mailbox.post({ type: 'ack', subscriberId, eventNumber: reply.eventNumber })
-        else mailbox.post({ type: 'subscriber_down', subscriberId, error: reply.error })
+        else mailbox.post({ type: 'subscriber_down', subscriberId, error: reply.type === 'failed' ? reply.error : null })
       })
       port.on('close', () => mailbox.post({ type: 'subscriber_down', subscriberId, error: null }))
       mailbox.post({ type: 'connect', subscriberId, bufferSize })
