@@ -5,7 +5,7 @@ import type { QueuedEvent, SubscriptionSpec } from '../../lib/subscriptions/mess
 export interface SubscriberState {
   id: string
   bufferSize: number
-  /** Sent, not yet acknowledged, in event-number order (= commanded subscriber.ex in_flight). */
+  /** Sent, not yet acknowledged (= commanded subscriber.ex in_flight). */
   inFlight: QueuedEvent[]
 }
 
@@ -53,9 +53,10 @@ export function ackedPosition(state: SubscriptionState): number {
   let oldest = Number.POSITIVE_INFINITY
   const first = state.queue[0]
   if (first) oldest = first.event.eventNumber
+  // In-flight lists are not sorted: events taken back from a subscriber that went down are
+  // sent again after newer ones.
   for (const subscriber of state.subscribers) {
-    const head = subscriber.inFlight[0]
-    if (head && head.event.eventNumber < oldest) oldest = head.event.eventNumber
+    for (const queued of subscriber.inFlight) if (queued.event.eventNumber < oldest) oldest = queued.event.eventNumber
   }
   return oldest === Number.POSITIVE_INFINITY ? state.readPosition : oldest - 1
 }

@@ -1,0 +1,164 @@
+import t from 'tap'
+import type { QueuedEvent, SubscriptionMessage, SubscriptionSpec } from '../../lib/subscriptions/messages.js'
+import type { RecordedEvent } from '../../lib/types.js'
+import { type Effect, start, transition } from '../../workers/subscription/fsm.js'
+import { ackedPosition, initialState, type SubscriptionState } from '../../workers/subscription/state.js'
+
+const spec = (overrides: Partial<SubscriptionSpec> = {}): SubscriptionSpec => ({
+  streamId: '$all',
+  name: 'test',
+  startFrom: 0,
+  maxSize: 10,
+  checkpointThreshold: 1,
+  checkpointAfter: 0,
+  transient: false,
+  partitioned: false,
+  ...overrides,
+})
+const event = (n: number, streamId = 's', correlationId: string | null = null): RecordedEvent => ({
+  eventNumber: n, eventId: `id-${n}`, streamId, streamVersion: n, eventType: 'E', data: {}, metadata: {}, causationId: null, correlationId, createdAt: new Date(0),
+})
+const queued = (numbers: number[], key?: (n: number) => string): QueuedEvent[] => numbers.map((n) => ({ event: event(n), partitionKey: key ? key(n) : null }))
+
+/** Feeds messages in order; returns the final state and every effect produced. */
+function run(state: SubscriptionState, messages: SubscriptionMessage[]) {
+  const effects: Effect[] = []
+  let current = state
+  for (const message of messages) {
+    const next = transition(current, message)
+    current = next.state
+    effects.push(...next.effects)
+  }
+  return { state: current, effects }
+}
+const sent = (effects: Effect[]) =>
+  effects.flatMap((e) => (e.type === 'send' && e.message.type === 'events' ? [[e.subscriberId, e.message.events.map((x) => x.eventNumber)]] : []))
+const saved = (effects: Effect[]) => effects.flatMap((e) => (e.type === 'save_checkpoint' ? [e.position] : []))
+const reads = (effects: Effect[]) => effects.flatMap((e) => (e.type === 'read' ? [[e.from, e.count]] : []))
+
+function running(s = spec(), subscribers: [string, number][] = [['a', 1]]) {
+  const connects: SubscriptionMessage[] = subscribers.map(([id, bufferSize]) => ({ type: 'connect', subscriberId: id, bufferSize }))
+  return run(initialState(s), [...connects, { type: 'lock_result', acquired: true }, { type: 'checkpoint_loaded', checkpoint: 0 }])
+}
+
+t.test('start: take the lock, load the checkpoint, greet, read', async (t) => {
+  t.same(start(initialState(spec())).effects, [{ type: 'acquire_lock' }])
+  t.same(start(initialState(spec({ transient: true }))).effects, [{ type: 'load_checkpoint' }])
+  const standby = run(initialState(spec()), [{ type: 'connect', subscriberId: 'a', bufferSize: 1 }, { type: 'lock_result', acquired: false }])
+  t.same(standby.effects, [{ type: 'after', ms: 500, message: { type: 'retry_lock' } }], 'no lock: stay on standby, no subscribed message')
+  const { state, effects } = running()
+  t.equal(state.status, 'running')
+  t.same(effects.filter((e) => e.type === 'send'), [{ type: 'send', subscriberId: 'a', message: { type: 'subscribed' } }])
+  t.same(reads(effects), [[1, 10]])
+})
+
+t.test('dispatch respects bufferSize; acks release the next events; checkpoint follows acks', async (t) => {
+  const { state } = running(spec(), [['a', 2]])
+  const afterRead = run(state, [{ type: 'read_done', events: queued([1, 2, 3, 4]), requested: 10 }])
+  t.same(sent(afterRead.effects), [['a', [1, 2]]])
+  t.equal(afterRead.state.caughtUp, true, 'a short read means caught up')
+  const acked = run(afterRead.state, [{ type: 'ack', subscriberId: 'a', eventNumber: 1 }])
+  t.same(sent(acked.effects), [['a', [3]]])
+  t.same(saved(acked.effects), [1])
+})
+
+t.test('out-of-order acks never move the checkpoint past an unacked event', async (t) => {
+  const { state } = running(spec(), [['a', 1], ['b', 1]])
+  const delivered = run(state, [{ type: 'read_done', events: queued([1, 2]), requested: 10 }])
+  t.same(sent(delivered.effects), [['a', [1]], ['b', [2]]], 'least loaded first')
+  const bFirst = run(delivered.state, [{ type: 'ack', subscriberId: 'b', eventNumber: 2 }])
+  t.same(saved(bFirst.effects), [], 'event 1 is still unacked')
+  t.equal(ackedPosition(bFirst.state), 0)
+  const aThen = run(bFirst.state, [{ type: 'ack', subscriberId: 'a', eventNumber: 1 }])
+  t.same(saved(aThen.effects), [2])
+})
+
+t.test('checkpointThreshold batches checkpoint writes; checkpointAfter flushes the rest', async (t) => {
+  const { state } = running(spec({ checkpointThreshold: 3, checkpointAfter: 50 }), [['a', 10]])
+  const delivered = run(state, [{ type: 'read_done', events: queued([1, 2, 3, 4]), requested: 10 }])
+  const two = run(delivered.state, [
+    { type: 'ack', subscriberId: 'a', eventNumber: 1 },
+    { type: 'ack', subscriberId: 'a', eventNumber: 2 },
+  ])
+  t.same(saved(two.effects), [])
+  t.same(two.effects.filter((e) => e.type === 'after'), [{ type: 'after', ms: 50, message: { type: 'checkpoint_timer' } }], 'timer armed once')
+  const third = run(two.state, [{ type: 'ack', subscriberId: 'a', eventNumber: 3 }])
+  t.same(saved(third.effects), [3])
+  const fourth = run(third.state, [{ type: 'ack', subscriberId: 'a', eventNumber: 4 }, { type: 'checkpoint_timer' }])
+  t.same(saved(fourth.effects), [4])
+})
+
+t.test('a checkpoint timer firing during catch-up never skips events (the Elixir bug)', async (t) => {
+  // Events 1–10 read, only 1–3 acked, more pages to read: the timer must store 3, not 10.
+  const { state } = running(spec({ checkpointThreshold: 100, checkpointAfter: 10, maxSize: 10 }), [['a', 5]])
+  const caughtUpPartly = run(state, [
+    { type: 'read_done', events: queued([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), requested: 10 },
+    { type: 'ack', subscriberId: 'a', eventNumber: 1 },
+    { type: 'ack', subscriberId: 'a', eventNumber: 2 },
+    { type: 'ack', subscriberId: 'a', eventNumber: 3 },
+    { type: 'checkpoint_timer' },
+  ])
+  t.same(saved(caughtUpPartly.effects), [3])
+  t.equal(caughtUpPartly.state.readPosition, 10)
+})
+
+t.test('the queue never holds more than maxSize; reads ask only for the room left', async (t) => {
+  const { state } = running(spec({ maxSize: 4 }), [['a', 1]])
+  const full = run(state, [{ type: 'read_done', events: queued([1, 2, 3, 4]), requested: 4 }])
+  t.equal(full.state.queue.length, 3)
+  t.same(reads(full.effects), [], 'no read while the queue is over half full')
+  const notified = run(full.state, [{ type: 'notify', lastPosition: 100 }])
+  t.same(reads(notified.effects), [])
+  const drained = run(notified.state, [
+    { type: 'ack', subscriberId: 'a', eventNumber: 1 },
+    { type: 'ack', subscriberId: 'a', eventNumber: 2 },
+  ])
+  t.same(reads(drained.effects), [[5, 2]])
+  t.ok(drained.state.queue.length <= 4)
+})
+
+t.test('partitions: one key at a time to one subscriber, in order, also with bufferSize > 1', async (t) => {
+  const key = (n: number) => (n % 2 === 1 ? 'odd' : 'even')
+  const { state } = running(spec({ partitioned: true }), [['a', 3], ['b', 3]])
+  const delivered = run(state, [{ type: 'read_done', events: queued([1, 2, 3, 4, 5, 6], key), requested: 10 }])
+  const byKey = new Map<string, Set<string>>()
+  for (const [id, numbers] of sent(delivered.effects) as [string, number[]][]) {
+    for (const n of numbers) byKey.set(key(n), (byKey.get(key(n)) ?? new Set()).add(id))
+  }
+  t.equal(byKey.get('odd')?.size, 1, 'odd events all went to one subscriber')
+  t.equal(byKey.get('even')?.size, 1, 'even events all went to one subscriber')
+  t.not([...(byKey.get('odd') ?? [])][0], [...(byKey.get('even') ?? [])][0], 'the two keys went to different subscribers')
+})
+
+t.test('a subscriber going down: its unacked events go to the others; the last one down stops', async (t) => {
+  const { state } = running(spec(), [['a', 2], ['b', 2]])
+  const delivered = run(state, [{ type: 'read_done', events: queued([1, 2, 3, 4]), requested: 10 }])
+  t.same(sent(delivered.effects), [['a', [1]], ['b', [2]], ['a', [3]], ['b', [4]]])
+  const down = run(delivered.state, [
+    { type: 'subscriber_down', subscriberId: 'a', error: null },
+    { type: 'ack', subscriberId: 'b', eventNumber: 2 },
+    { type: 'ack', subscriberId: 'b', eventNumber: 4 },
+  ])
+  t.same(sent(down.effects), [['b', [1]], ['b', [3]]], 'redelivered to the other, in order')
+  t.same(saved(down.effects), [], 'not counted as acked: event 1 holds the checkpoint at 0')
+  const last = run(down.state, [{ type: 'ack', subscriberId: 'b', eventNumber: 1 }, { type: 'subscriber_down', subscriberId: 'b', error: null }])
+  t.equal(last.state.status, 'stopped')
+  t.same(saved(last.effects), [2], 'stores what was acknowledged before stopping: 1, 2 (3 is not)')
+  t.ok(last.effects.some((e) => e.type === 'release_lock'))
+  t.same(last.effects.at(-1), { type: 'stop', reason: 'unsubscribed', error: null })
+})
+
+t.test('lock lost: back to standby, nothing more sent until the lock is back', async (t) => {
+  const { state } = running(spec(), [['a', 1]])
+  const lost = run(state, [{ type: 'read_done', events: queued([1, 2]), requested: 10 }, { type: 'lock_lost' }, { type: 'ack', subscriberId: 'a', eventNumber: 1 }])
+  t.equal(lost.state.status, 'standby')
+  t.same(sent(lost.effects), [['a', [1]]])
+  t.same(saved(lost.effects), [], 'an ack after losing the lock stores nothing')
+})
+
+t.test('a $all notification already read is ignored; a stream subscription always looks', async (t) => {
+  const { state } = running(spec(), [['a', 1]])
+  const read = run(state, [{ type: 'read_done', events: queued([1]), requested: 10 }])
+  t.same(reads(run(read.state, [{ type: 'notify', lastPosition: 1 }]).effects), [])
+  t.same(reads(run(read.state, [{ type: 'notify', lastPosition: 2 }]).effects), [[2, 10]])
+})
