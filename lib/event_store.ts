@@ -296,14 +296,21 @@ export class EventStore {
     const { selector, mapper } = checkPlainObject(options, 'options') as Pick<SubscriptionOptions, 'selector' | 'mapper'>
     const resolved = { ...resolveOptions({ selector, mapper, startFrom: 'current', transient: true, bufferSize: 1000 }) }
     const name = `${TRANSIENT_PREFIX}${randomUUID()}`
+    let live: () => void = () => {}
+    const subscribed = new Promise<void>((resolve) => {
+      live = resolve
+    })
     const subscription = await this.#subscriptions.subscribe(
       stream,
       name,
       async (message) => {
-        if (message.type === 'events') for (const event of message.events) await handler(event)
+        if (message.type === 'subscribed') live()
+        else for (const event of message.events) await handler(event)
       },
       resolved,
     )
+    // Resolve once it is live, so that every event appended after this call is delivered.
+    await Promise.race([subscribed, subscription.closed])
     return () => subscription.unsubscribe()
   }
 
