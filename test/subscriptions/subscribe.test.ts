@@ -122,3 +122,21 @@ t.test('unsubscribe stores pending acknowledgements; the subscriber hears closed
   t.equal(Number(await checkpoint()), 4, 'unsubscribe stored it')
   t.match(await sub.closed, { reason: 'unsubscribed', error: null })
 })
+
+t.test('checkpointAfter stores acknowledgements below the threshold after the delay', async (t) => {
+  const config = await freshStoreConfig(t)
+  const store = await EventStore.start(config)
+  t.teardown(() => store.stop())
+  const sql = postgres(config.url, { max: 1, onnotice: () => {} })
+  t.teardown(() => sql.end())
+  const checkpoint = async () => Number((await sql.unsafe(`SELECT last_seen FROM "${config.schema}".subscriptions WHERE subscription_name = 'timed'`))[0]?.last_seen)
+  await store.appendToStream('s', 0, makeEvents(3))
+  const inbox = new Inbox({ autoAck: true })
+  await store.subscribeToAllStreams('timed', inbox.subscriber, { checkpointThreshold: 100, checkpointAfter: 200, bufferSize: 10 })
+  await inbox.receive('subscribed')
+  await inbox.receiveEvents(3)
+  t.equal(await checkpoint(), 0, 'not yet')
+  const deadline = Date.now() + 3000
+  while ((await checkpoint()) !== 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(await checkpoint(), 3, 'stored by the timer')
+})

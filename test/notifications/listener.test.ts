@@ -1,0 +1,85 @@
+import postgres from 'postgres'
+import t from 'tap'
+import { EventStore } from '../../lib/event_store.js'
+import { Listener, POLL_MS } from '../../lib/notifications/listener.js'
+import { concerns, type Notification, parseNotification } from '../../lib/notifications/notification.js'
+import { closeDatabase, openDatabase } from '../../lib/storage/database.js'
+import { freshStoreConfig } from '../helpers/database.js'
+import { makeEvents } from '../helpers/events.js'
+
+async function waitFor(received: Notification[], predicate: (n: Notification) => boolean, within = 5000) {
+  const deadline = Date.now() + within
+  while (!received.some(predicate)) {
+    if (Date.now() > deadline) throw new Error(`no matching notification; got ${JSON.stringify(received)}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+t.test('payloads name the positions and streams written; links name their streams', async (t) => {
+  const config = await freshStoreConfig(t)
+  const sql = openDatabase({ url: config.url, schema: config.schema, max: 2 })
+  const received: Notification[] = []
+  const listener = new Listener(sql, config.schema, (n) => received.push(n))
+  await listener.start()
+  t.teardown(async () => {
+    await listener.stop()
+    await closeDatabase(sql)
+  })
+  const store = await EventStore.start(config)
+  t.teardown(() => store.stop())
+  await Promise.all([store.appendToStream('a', 0, makeEvents(2)), store.appendToStream('b', 0, makeEvents(1))])
+  await waitFor(received, (n) => n.last === 3)
+  const written = received.filter((n) => n.last !== null)
+  t.same([...new Set(written.flatMap((n) => n.streams ?? []))].sort(), ['a', 'b'])
+  const [event] = await store.readStreamForward('a')
+  await store.linkToStream('linked', 0, [event!])
+  await waitFor(received, (n) => n.streams?.includes('linked') ?? false)
+  t.ok(received.some((n) => n.last === null && n.streams?.[0] === 'linked'), 'a link notification has no position')
+})
+
+t.test('after the listening connection is killed, a re-listen wakes everyone', async (t) => {
+  const config = await freshStoreConfig(t)
+  const sql = openDatabase({ url: config.url, schema: config.schema, max: 2 })
+  const received: Notification[] = []
+  const listener = new Listener(sql, config.schema, (n) => received.push(n))
+  await listener.start()
+  t.teardown(async () => {
+    await listener.stop()
+    await closeDatabase(sql)
+  })
+  received.length = 0
+  const admin = postgres(config.url, { max: 1, onnotice: () => {} })
+  t.teardown(() => admin.end())
+  await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${`pg-eventstore:${config.schema}`} AND query ILIKE 'listen%'`
+  await waitFor(received, (n) => n.last === null && n.streams === null)
+  t.pass('woke every subscription to catch up, without waiting for a new event')
+})
+
+t.test('where notifications never arrive, the poll still reports new events', async (t) => {
+  const config = await freshStoreConfig(t)
+  const sql = openDatabase({ url: config.url, schema: config.schema, max: 2 })
+  const received: Notification[] = []
+  // Listening on another schema's channel: no NOTIFY of this store is ever heard.
+  const listener = new Listener(sql, `${config.schema}_silent`, (n) => received.push(n))
+  await listener.start()
+  t.teardown(async () => {
+    await listener.stop()
+    await closeDatabase(sql)
+  })
+  const store = await EventStore.start(config)
+  t.teardown(() => store.stop())
+  await store.appendToStream('a', 0, makeEvents(2))
+  await waitFor(received, (n) => n.last === 2, POLL_MS * 2 + 1000)
+  t.same(received.find((n) => n.last === 2), { last: 2, streams: null })
+})
+
+t.test('parse and route', async (t) => {
+  t.same(parseNotification('{"first" : 1, "last" : 4, "streams" : ["a","b"]}'), { last: 4, streams: ['a', 'b'] })
+  t.same(parseNotification('{"first" : null, "last" : null, "streams" : ["l"]}'), { last: null, streams: ['l'] })
+  t.same(parseNotification('not json'), { last: null, streams: null })
+  t.ok(concerns({ last: 4, streams: ['a'] }, '$all'))
+  t.notOk(concerns({ last: null, streams: ['l'] }, '$all'), 'links are not in $all')
+  t.ok(concerns({ last: 4, streams: ['a'] }, 'a'))
+  t.notOk(concerns({ last: 4, streams: ['a'] }, 'b'))
+  t.ok(concerns({ last: null, streams: null }, 'b'))
+})
