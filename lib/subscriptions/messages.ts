@@ -29,7 +29,7 @@ export interface QueuedEvent {
 export type SubscriptionMessage =
   | { type: 'connect'; subscriberId: string; bufferSize: number }
   | { type: 'subscriber_down'; subscriberId: string; error: WireError | null }
-  | { type: 'ack'; subscriberId: string; eventNumber: number }
+  | { type: 'ack'; subscriberId: string; eventNumbers: number[] }
   | { type: 'notify'; lastPosition: number | null }
   | { type: 'lock_result'; acquired: boolean }
   | { type: 'lock_lost' }
@@ -43,12 +43,13 @@ export type SubscriptionMessage =
 /** From the actor to one subscriber's endpoint. */
 export type SubscriberMessage =
   | { type: 'subscribed' }
-  | { type: 'events'; events: RecordedEvent[] }
+  /** Batches in order, each of one stream and one correlation id, sent together to save hops. */
+  | { type: 'events'; batches: RecordedEvent[][] }
   | { type: 'closed'; reason: 'unsubscribed' | 'error'; error: WireError | null }
 
 /** From a subscriber's endpoint to the actor. */
 export type SubscriberReply =
-  | { type: 'ack'; eventNumber: number }
+  | { type: 'ack'; eventNumbers: number[] }
   | { type: 'failed'; error: WireError }
   /** Sent after the subscriber's last ack on the same port, so unsubscribing loses no ack. */
   | { type: 'leave' }

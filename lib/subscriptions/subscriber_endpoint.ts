@@ -35,6 +35,8 @@ export class SubscriberEndpoint<S> {
   readonly #inFlight = new Set<number>()
   /** Mapped values (objects) → their event numbers, so `ack(mapped)` works too. */
   readonly #numberOf = new Map<unknown, number>()
+  #pendingAcks: number[] = []
+  #flushScheduled = false
   #turn: Promise<void> = Promise.resolve()
   #closed = false
   #ended: (end: EndpointEnd) => void = () => {}
@@ -56,10 +58,9 @@ export class SubscriberEndpoint<S> {
   /** Acknowledges an event, an event number (and every earlier one delivered), a mapped value, or a list. */
   ack(acknowledgement: Acknowledgement | Acknowledgement[]): void {
     const items = Array.isArray(acknowledgement) ? acknowledgement : [acknowledgement]
-    for (const item of items) {
-      const number = this.#eventNumber(item)
-      for (const pending of [...this.#inFlight]) if (pending <= number) this.#acknowledge(pending)
-    }
+    let upTo = Number.NEGATIVE_INFINITY
+    for (const item of items) upTo = Math.max(upTo, this.#eventNumber(item))
+    this.#acknowledge([...this.#inFlight].filter((pending) => pending <= upTo))
   }
 
   #eventNumber(item: unknown): number {
@@ -71,9 +72,20 @@ export class SubscriberEndpoint<S> {
     throw new InvalidArgumentError(`ack takes an event, an event number or a list of them; got ${describe(item)}`)
   }
 
-  #acknowledge(eventNumber: number): void {
-    if (!this.#inFlight.delete(eventNumber) || this.#closed) return
-    this.#port.postMessage({ type: 'ack', eventNumber } satisfies SubscriberReply)
+  /** Acks gather until the current turn of the event loop ends, then cross in one message. */
+  #acknowledge(eventNumbers: number[]): void {
+    for (const n of eventNumbers) if (this.#inFlight.delete(n)) this.#pendingAcks.push(n)
+    if (this.#pendingAcks.length > 0 && !this.#flushScheduled) {
+      this.#flushScheduled = true
+      setImmediate(() => this.#flushAcks())
+    }
+  }
+
+  #flushAcks(): void {
+    this.#flushScheduled = false
+    if (this.#pendingAcks.length === 0 || this.#closed) return
+    this.#port.postMessage({ type: 'ack', eventNumbers: this.#pendingAcks } satisfies SubscriberReply)
+    this.#pendingAcks = []
   }
 
   async #receive(message: SubscriberMessage, handler: (message: SubscriptionEvent<S>) => unknown, subscription: () => S): Promise<void> {
@@ -84,10 +96,11 @@ export class SubscriberEndpoint<S> {
       } else if (message.type === 'subscribed') {
         await handler({ type: 'subscribed', subscription: subscription() })
       } else {
-        await this.#deliver(message.events, handler, subscription)
+        for (const batch of message.batches) await this.#deliver(batch, handler, subscription)
       }
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error))
+      this.#flushAcks()
       this.#port.postMessage({ type: 'failed', error: toWire(failure) } satisfies SubscriberReply)
       this.#finish({ reason: 'error', error: failure })
     }
@@ -96,11 +109,13 @@ export class SubscriberEndpoint<S> {
   async #deliver(events: RecordedEvent[], handler: (message: SubscriptionEvent<S>) => unknown, subscription: () => S): Promise<void> {
     const { selector, mapper, autoAck } = this.#options
     const selected: RecordedEvent[] = []
+    const rejected: number[] = []
     for (const event of events) {
       this.#inFlight.add(event.eventNumber)
       if (!selector || selector(event)) selected.push(event)
-      else this.#acknowledge(event.eventNumber) // = commanded: events a selector rejects count as acked
+      else rejected.push(event.eventNumber)
     }
+    this.#acknowledge(rejected) // = commanded: events a selector rejects count as acked
     if (selected.length === 0) return
     const delivered = mapper
       ? selected.map((event) => {
@@ -110,12 +125,13 @@ export class SubscriberEndpoint<S> {
         })
       : selected
     await handler({ type: 'events', events: delivered, subscription: subscription() })
-    if (autoAck) for (const event of selected) this.#acknowledge(event.eventNumber)
+    if (autoAck) this.#acknowledge(selected.map((event) => event.eventNumber))
     if (this.#numberOf.size > 0) for (const [value, number] of this.#numberOf) if (!this.#inFlight.has(number)) this.#numberOf.delete(value)
   }
 
   /** Leaves the subscription after the acks already sent: the actor stores them, then drops this subscriber. */
   leave(): void {
+    this.#flushAcks()
     if (!this.#closed) this.#port.postMessage({ type: 'leave' } satisfies SubscriberReply)
   }
 

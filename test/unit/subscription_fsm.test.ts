@@ -32,7 +32,7 @@ function run(state: SubscriptionState, messages: SubscriptionMessage[]) {
   return { state: current, effects }
 }
 const sent = (effects: Effect[]) =>
-  effects.flatMap((e) => (e.type === 'send' && e.message.type === 'events' ? [[e.subscriberId, e.message.events.map((x) => x.eventNumber)]] : []))
+  effects.flatMap((e) => (e.type === 'send' && e.message.type === 'events' ? [[e.subscriberId, e.message.batches.flat().map((x) => x.eventNumber)]] : []))
 const saved = (effects: Effect[]) => effects.flatMap((e) => (e.type === 'save_checkpoint' ? [e.position] : []))
 const reads = (effects: Effect[]) => effects.flatMap((e) => (e.type === 'read' ? [[e.from, e.count]] : []))
 
@@ -57,7 +57,7 @@ t.test('dispatch respects bufferSize; acks release the next events; checkpoint f
   const afterRead = run(state, [{ type: 'read_done', events: queued([1, 2, 3, 4]), requested: 10 }])
   t.same(sent(afterRead.effects), [['a', [1, 2]]])
   t.equal(afterRead.state.caughtUp, true, 'a short read means caught up')
-  const acked = run(afterRead.state, [{ type: 'ack', subscriberId: 'a', eventNumber: 1 }])
+  const acked = run(afterRead.state, [{ type: 'ack', subscriberId: 'a', eventNumbers: [1] }])
   t.same(sent(acked.effects), [['a', [3]]])
   t.same(saved(acked.effects), [1])
 })
@@ -66,10 +66,10 @@ t.test('out-of-order acks never move the checkpoint past an unacked event', asyn
   const { state } = running(spec(), [['a', 1], ['b', 1]])
   const delivered = run(state, [{ type: 'read_done', events: queued([1, 2]), requested: 10 }])
   t.same(sent(delivered.effects), [['a', [1]], ['b', [2]]], 'least loaded first')
-  const bFirst = run(delivered.state, [{ type: 'ack', subscriberId: 'b', eventNumber: 2 }])
+  const bFirst = run(delivered.state, [{ type: 'ack', subscriberId: 'b', eventNumbers: [2] }])
   t.same(saved(bFirst.effects), [], 'event 1 is still unacked')
   t.equal(ackedPosition(bFirst.state), 0)
-  const aThen = run(bFirst.state, [{ type: 'ack', subscriberId: 'a', eventNumber: 1 }])
+  const aThen = run(bFirst.state, [{ type: 'ack', subscriberId: 'a', eventNumbers: [1] }])
   t.same(saved(aThen.effects), [2])
 })
 
@@ -77,14 +77,14 @@ t.test('checkpointThreshold batches checkpoint writes; checkpointAfter flushes t
   const { state } = running(spec({ checkpointThreshold: 3, checkpointAfter: 50 }), [['a', 10]])
   const delivered = run(state, [{ type: 'read_done', events: queued([1, 2, 3, 4]), requested: 10 }])
   const two = run(delivered.state, [
-    { type: 'ack', subscriberId: 'a', eventNumber: 1 },
-    { type: 'ack', subscriberId: 'a', eventNumber: 2 },
+    { type: 'ack', subscriberId: 'a', eventNumbers: [1] },
+    { type: 'ack', subscriberId: 'a', eventNumbers: [2] },
   ])
   t.same(saved(two.effects), [])
   t.same(two.effects.filter((e) => e.type === 'after'), [{ type: 'after', ms: 50, message: { type: 'checkpoint_timer' } }], 'timer armed once')
-  const third = run(two.state, [{ type: 'ack', subscriberId: 'a', eventNumber: 3 }])
+  const third = run(two.state, [{ type: 'ack', subscriberId: 'a', eventNumbers: [3] }])
   t.same(saved(third.effects), [3])
-  const fourth = run(third.state, [{ type: 'ack', subscriberId: 'a', eventNumber: 4 }, { type: 'checkpoint_timer' }])
+  const fourth = run(third.state, [{ type: 'ack', subscriberId: 'a', eventNumbers: [4] }, { type: 'checkpoint_timer' }])
   t.same(saved(fourth.effects), [4])
 })
 
@@ -93,9 +93,9 @@ t.test('a checkpoint timer firing during catch-up never skips events (the Elixir
   const { state } = running(spec({ checkpointThreshold: 100, checkpointAfter: 10, maxSize: 10 }), [['a', 5]])
   const caughtUpPartly = run(state, [
     { type: 'read_done', events: queued([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), requested: 10 },
-    { type: 'ack', subscriberId: 'a', eventNumber: 1 },
-    { type: 'ack', subscriberId: 'a', eventNumber: 2 },
-    { type: 'ack', subscriberId: 'a', eventNumber: 3 },
+    { type: 'ack', subscriberId: 'a', eventNumbers: [1] },
+    { type: 'ack', subscriberId: 'a', eventNumbers: [2] },
+    { type: 'ack', subscriberId: 'a', eventNumbers: [3] },
     { type: 'checkpoint_timer' },
   ])
   t.same(saved(caughtUpPartly.effects), [3])
@@ -110,8 +110,8 @@ t.test('the queue never holds more than maxSize; reads ask only for the room lef
   const notified = run(full.state, [{ type: 'notify', lastPosition: 100 }])
   t.same(reads(notified.effects), [])
   const drained = run(notified.state, [
-    { type: 'ack', subscriberId: 'a', eventNumber: 1 },
-    { type: 'ack', subscriberId: 'a', eventNumber: 2 },
+    { type: 'ack', subscriberId: 'a', eventNumbers: [1] },
+    { type: 'ack', subscriberId: 'a', eventNumbers: [2] },
   ])
   t.same(reads(drained.effects), [[5, 2]])
   t.ok(drained.state.queue.length <= 4)
@@ -133,15 +133,15 @@ t.test('partitions: one key at a time to one subscriber, in order, also with buf
 t.test('a subscriber going down: its unacked events go to the others; the last one down stops', async (t) => {
   const { state } = running(spec(), [['a', 2], ['b', 2]])
   const delivered = run(state, [{ type: 'read_done', events: queued([1, 2, 3, 4]), requested: 10 }])
-  t.same(sent(delivered.effects), [['a', [1]], ['b', [2]], ['a', [3]], ['b', [4]]])
+  t.same(sent(delivered.effects), [['a', [1, 3]], ['b', [2, 4]]], 'one message per subscriber')
   const down = run(delivered.state, [
     { type: 'subscriber_down', subscriberId: 'a', error: null },
-    { type: 'ack', subscriberId: 'b', eventNumber: 2 },
-    { type: 'ack', subscriberId: 'b', eventNumber: 4 },
+    { type: 'ack', subscriberId: 'b', eventNumbers: [2] },
+    { type: 'ack', subscriberId: 'b', eventNumbers: [4] },
   ])
-  t.same(sent(down.effects), [['b', [1]], ['b', [3]]], 'redelivered to the other, in order')
+  t.same(sent(down.effects), [['b', [1]], ['b', [3]]], 'redelivered to the other, in order, as each slot frees')
   t.same(saved(down.effects), [], 'not counted as acked: event 1 holds the checkpoint at 0')
-  const last = run(down.state, [{ type: 'ack', subscriberId: 'b', eventNumber: 1 }, { type: 'subscriber_down', subscriberId: 'b', error: null }])
+  const last = run(down.state, [{ type: 'ack', subscriberId: 'b', eventNumbers: [1] }, { type: 'subscriber_down', subscriberId: 'b', error: null }])
   t.equal(last.state.status, 'stopped')
   t.same(saved(last.effects), [2], 'stores what was acknowledged before stopping: 1, 2 (3 is not)')
   t.ok(last.effects.some((e) => e.type === 'release_lock'))
@@ -150,7 +150,7 @@ t.test('a subscriber going down: its unacked events go to the others; the last o
 
 t.test('lock lost: back to standby, nothing more sent until the lock is back', async (t) => {
   const { state } = running(spec(), [['a', 1]])
-  const lost = run(state, [{ type: 'read_done', events: queued([1, 2]), requested: 10 }, { type: 'lock_lost' }, { type: 'ack', subscriberId: 'a', eventNumber: 1 }])
+  const lost = run(state, [{ type: 'read_done', events: queued([1, 2]), requested: 10 }, { type: 'lock_lost' }, { type: 'ack', subscriberId: 'a', eventNumbers: [1] }])
   t.equal(lost.state.status, 'standby')
   t.same(sent(lost.effects), [['a', [1]]])
   t.same(saved(lost.effects), [], 'an ack after losing the lock stores nothing')

@@ -100,12 +100,13 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
     case 'ack': {
       const subscriber = state.subscribers.find((s) => s.id === message.subscriberId)
       if (!subscriber) return { state, effects: [] }
-      const remaining = subscriber.inFlight.filter((e) => e.event.eventNumber !== message.eventNumber)
+      const acked = new Set(message.eventNumbers)
+      const remaining = subscriber.inFlight.filter((e) => !acked.has(e.event.eventNumber))
       if (remaining.length === subscriber.inFlight.length) return { state, effects: [] }
       const next = {
         ...state,
         subscribers: state.subscribers.map((s) => (s === subscriber ? { ...s, inFlight: remaining } : s)),
-        ackedSinceCheckpoint: state.ackedSinceCheckpoint + 1,
+        ackedSinceCheckpoint: state.ackedSinceCheckpoint + subscriber.inFlight.length - remaining.length,
       }
       return settle(next, [])
     }
@@ -154,7 +155,8 @@ function settle(state: SubscriptionState, effects: Effect[]): Transition {
  * correlation id for the same subscriber travel as one batch.
  */
 function dispatch(state: SubscriptionState): Transition {
-  if (state.subscribers.length === 0 || state.queue.length === 0) return { state, effects: [] }
+  // Nothing to send, or nobody to take it: leave the queue as it is (this runs on every ack).
+  if (state.queue.length === 0 || !state.subscribers.some(hasCapacity)) return { state, effects: [] }
   const subscribers = state.subscribers.map((s) => ({ ...s, inFlight: [...s.inFlight] }))
   const batches: { subscriberId: string; events: QueuedEvent[] }[] = []
   const lastBatchOf = new Map<string, { subscriberId: string; events: QueuedEvent[] }>()
@@ -182,10 +184,13 @@ function dispatch(state: SubscriptionState): Transition {
       lastBatchOf.set(target.id, batch)
     }
   }
-  const effects: Effect[] = batches.map((b) => ({
+  // One message per subscriber carrying its batches in order: fewer hops between threads.
+  const perSubscriber = new Map<string, QueuedEvent[][]>()
+  for (const batch of batches) perSubscriber.set(batch.subscriberId, [...(perSubscriber.get(batch.subscriberId) ?? []), batch.events])
+  const effects: Effect[] = [...perSubscriber].map(([subscriberId, list]) => ({
     type: 'send',
-    subscriberId: b.subscriberId,
-    message: { type: 'events', events: b.events.map((q) => q.event) },
+    subscriberId,
+    message: { type: 'events', batches: list.map((batch) => batch.map((q) => q.event)) },
   }))
   return { state: { ...state, subscribers, queue: kept }, effects }
 }

@@ -42,7 +42,7 @@ export async function runSubscription(
     connect(subscriberId, port, bufferSize) {
       ports.set(subscriberId, port)
       port.on('message', (reply: SubscriberReply) => {
-        if (reply.type === 'ack') mailbox.post({ type: 'ack', subscriberId, eventNumber: reply.eventNumber })
+        if (reply.type === 'ack') mailbox.post({ type: 'ack', subscriberId, eventNumbers: reply.eventNumbers })
         else mailbox.post({ type: 'subscriber_down', subscriberId, error: reply.type === 'failed' ? reply.error : null })
       })
       port.on('close', () => mailbox.post({ type: 'subscriber_down', subscriberId, error: null }))
@@ -89,6 +89,10 @@ export async function runSubscription(
     return { type: 'checkpoint_loaded', checkpoint: row?.last_seen ?? startFrom }
   }
 
+  const checkpoints = new CheckpointWriter((position) =>
+    sql.unsafe(statements.subscription_checkpoint, [spec.streamId, spec.name, position], prepared).then(() => undefined),
+  )
+
   const perform = async (effect: Effect): Promise<void> => {
     switch (effect.type) {
       case 'send':
@@ -102,15 +106,14 @@ export async function runSubscription(
           () => ({ type: 'lock_result', acquired: false }),
         )
       case 'release_lock':
+        await checkpoints.flush() // the last checkpoint lands before a standby can take over
         await locks.unlock(lockName)
         return
       case 'load_checkpoint':
         // A failure here is retried like a lost lock: back to standby, then try again.
         return background(loadCheckpoint, () => ({ type: 'lock_lost' }))
       case 'save_checkpoint':
-        await sql.unsafe(statements.subscription_checkpoint, [spec.streamId, spec.name, effect.position], prepared).catch(() => {
-          // The next checkpoint carries this one; a lost one means re-delivery, never loss.
-        })
+        checkpoints.save(effect.position)
         return
       case 'after': {
         const timer = setTimeout(() => {
@@ -121,6 +124,7 @@ export async function runSubscription(
         return
       }
       case 'stop':
+        await checkpoints.flush()
         for (const timer of timers) clearTimeout(timer)
         for (const port of ports.values()) port.close()
         finished({ reason: effect.reason, error: effect.error })
@@ -138,4 +142,38 @@ export async function runSubscription(
   const outcome = await done
   control.close()
   return outcome
+}
+
+/**
+ * Stores checkpoints without holding up the mailbox: one write in flight at a time, and
+ * positions that arrive meanwhile collapse into the latest. A failed write is carried by the
+ * next one; at worst events are delivered again, never skipped.
+ */
+class CheckpointWriter {
+  readonly #write: (position: number) => Promise<void>
+  #latest: number | null = null
+  #running: Promise<void> | null = null
+
+  constructor(write: (position: number) => Promise<void>) {
+    this.#write = write
+  }
+
+  save(position: number): void {
+    this.#latest = position
+    this.#running ??= this.#drain()
+  }
+
+  /** Resolves once every position handed in is written (or has failed). */
+  async flush(): Promise<void> {
+    await this.#running
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#latest !== null) {
+      const position = this.#latest
+      this.#latest = null
+      await this.#write(position).catch(() => {})
+    }
+    this.#running = null
+  }
 }
