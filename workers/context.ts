@@ -9,4 +9,4 @@ const data = workerData as WorkerContextData
 
 export const schema = data.schema
 export const sql: Sql = openDatabase({ url: data.url, schema: data.schema, max: data.connectionsPerWorker, role: 'pg-eventstore worker' })
-export const locks = new LockSession(sql)
+export const locks = new LockSession(data.url, data.schema)

@@ -1,28 +1,36 @@
-// The session connection on which a worker thread holds its subscriptions' advisory locks.
+// The session on which a worker thread holds its subscriptions' advisory locks.
 // PostgreSQL releases them when the session ends, which is how a standby elsewhere takes
 // over from a holder that died. If this connection drops, the locks are gone too: a
 // heartbeat notices and tells each holder, which goes back to standby.
-import type postgres from 'postgres'
-import type { Sql } from '../lib/storage/database.js'
+import { openDatabase, type Sql } from '../lib/storage/database.js'
 import { statements } from '../lib/storage/statements.js'
 
 const HEARTBEAT_MS = 1000
 
 export class LockSession {
-  readonly #sql: Sql
-  #session: Promise<postgres.ReservedSql<Record<string, never>>> | null = null
+  readonly #open: () => Sql
+  /** A pool of one connection: postgres.js hangs a worker when the session under sql.reserve() is killed. */
+  #session: Sql | null = null
   readonly #holders = new Map<string, () => void>()
   #heartbeat: NodeJS.Timeout | null = null
+  /** Backend pid of the session holding the locks. */
+  #pid = 0
 
-  constructor(sql: Sql) {
-    this.#sql = sql
+  constructor(url: string, schema: string) {
+    this.#open = () => openDatabase({ url, schema, max: 1, role: 'pg-eventstore locks' })
   }
 
   /** Tries to take the lock `name`; `onLost` runs if the session holding it is lost. */
   async tryLock(name: string, onLost: () => void): Promise<boolean> {
-    const session = await this.#connect()
-    const [row] = await session.unsafe<{ acquired: boolean }[]>(statements.subscription_try_lock, [name])
+    const session = this.#connect()
+    const [row] = await session.unsafe<{ acquired: boolean; pid: number }[]>(statements.subscription_try_lock, [name])
     if (!row?.acquired) return false
+    if (this.#holders.size === 0) this.#pid = row.pid
+    else if (row.pid !== this.#pid) {
+      // The session was replaced since the other locks were taken: they are gone.
+      await this.#check()
+      return this.tryLock(name, onLost)
+    }
     this.#holders.set(name, onLost)
     this.#heartbeat ??= setInterval(() => void this.#check(), HEARTBEAT_MS)
     return true
@@ -34,26 +42,39 @@ export class LockSession {
       clearInterval(this.#heartbeat)
       this.#heartbeat = null
     }
-    const session = await this.#connect()
+    const session = this.#connect()
     await session.unsafe(statements.subscription_unlock, [name]).catch(() => {})
   }
 
-  #connect() {
-    this.#session ??= this.#sql.reserve()
+  #connect(): Sql {
+    this.#session ??= this.#open()
     return this.#session
   }
 
   async #check(): Promise<void> {
     try {
-      const session = await this.#connect()
-      await session`SELECT 1`
+      // postgres.js quietly reconnects a reserved connection, so a successful query is not
+      // enough: the session must still be the one that took the locks.
+      // A query on a reserved connection whose server session died can wait forever.
+      const session = this.#connect()
+      const [row] = await withTimeout(session<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`, HEARTBEAT_MS)
+      if (row?.pid !== this.#pid) throw new Error('the lock session was replaced')
     } catch {
       const lost = [...this.#holders.values()]
       this.#holders.clear()
+      void this.#session?.end({ timeout: 1 }).catch(() => {})
       this.#session = null
       if (this.#heartbeat) clearInterval(this.#heartbeat)
       this.#heartbeat = null
       for (const onLost of lost) onLost()
     }
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer))
 }

@@ -71,3 +71,24 @@ t.test('when the notification connection is killed, subscriptions catch up as so
   await writer.appendToStream('after', 0, makeEvents(1))
   t.same((await inbox.receiveEvents(1)).map((e) => e.streamId), ['after'], 'notifications flow again')
 })
+
+t.test('a lost lock connection sends the subscription back to standby; it takes the lock again and resumes', async (t) => {
+  const config = await freshStoreConfig(t)
+  const store = await EventStore.start(config)
+  t.teardown(() => store.stop())
+  const inbox = new Inbox({ autoAck: true })
+  await store.subscribeToAllStreams('relock', inbox.subscriber)
+  await inbox.receive('subscribed')
+  await store.appendToStream('s', 0, makeEvents(2))
+  t.same(numbersOf(await inbox.receiveEvents(2)), [1, 2])
+  const admin = postgres(config.url, { max: 1, onnotice: () => {} })
+  t.teardown(() => admin.end())
+  const killed = await admin`
+    SELECT pg_terminate_backend(l.pid) AS killed FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND a.application_name = ${`pg-eventstore locks:${config.schema}`}`
+  t.equal(killed.length, 1, 'the session holding the lock was terminated')
+  await inbox.receive('subscribed', { within: 5000 })
+  t.pass('the subscription took its lock again and said so')
+  await store.appendToStream('s', 2, makeEvents(1))
+  t.same(numbersOf(await inbox.receiveEvents(1)), [3], 'and resumed after its checkpoint')
+})
