@@ -1,6 +1,10 @@
 // Public exports of pg-eventstore.
 export { EventStore, type StreamReadOptions } from './event_store.js'
 export type { EventStoreConfig, EmbeddedConfig } from './config.js'
+export { Subscription, type ClosedReason } from './subscriptions/handle.js'
+export type { SubscriptionOptions } from './subscriptions/options.js'
+export type { Subscriber } from './subscriptions/subscribe.js'
+export type { SubscriptionEvent } from './subscriptions/subscriber_endpoint.js'
 export type { EventData, RecordedEvent, ExpectedVersion, WriteOptions, StreamInfo, StreamStatus } from './types.js'
 export {
   EventStoreError,

@@ -2,6 +2,7 @@
 // PostgreSQL releases them when the session ends, which is how a standby elsewhere takes
 // over from a holder that died. If this connection drops, the locks are gone too: a
 // heartbeat notices and tells each holder, which goes back to standby.
+import { withTimeout } from '../lib/actors/timeout.js'
 import { openDatabase, type Sql } from '../lib/storage/database.js'
 import { statements } from '../lib/storage/statements.js'
 
@@ -57,7 +58,7 @@ export class LockSession {
       // enough: the session must still be the one that took the locks.
       // A query on a reserved connection whose server session died can wait forever.
       const session = this.#connect()
-      const [row] = await withTimeout(session<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`, HEARTBEAT_MS)
+      const [row] = await withTimeout(session<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`, HEARTBEAT_MS, () => new Error('no answer'))
       if (row?.pid !== this.#pid) throw new Error('the lock session was replaced')
     } catch {
       const lost = [...this.#holders.values()]
@@ -71,10 +72,3 @@ export class LockSession {
   }
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-  })
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer))
-}

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import * as Comlink from 'comlink'
 import type { Piscina } from 'piscina'
+import { withTimeout } from '../actors/timeout.js'
 import { ConnectionError, fromWire, SubscriptionAlreadyExistsError, SubscriptionNotFoundError, toWire } from '../errors.js'
 import { Listener } from '../notifications/listener.js'
 import { concerns, type Notification } from '../notifications/notification.js'
@@ -189,7 +190,7 @@ export class Subscriptions {
     }
     actor.subscribers.add(subscription)
     void subscription.closed.then(() => actor.subscribers.delete(subscription))
-    await withTimeout(actor.control.connect(subscriberId, Comlink.transfer(channel.port1, [channel.port1 as never]), options.bufferSize), actor)
+    await callActor(actor.control.connect(subscriberId, Comlink.transfer(channel.port1, [channel.port1 as never]), options.bufferSize), actor)
     return subscription
   }
 }
@@ -197,17 +198,10 @@ export class Subscriptions {
 /** Names of transient subscriptions (`store.subscribe`), which ack for their handler. */
 export const TRANSIENT_PREFIX = '$transient-'
 
-async function withTimeout<T>(call: Promise<T>, actor: Actor): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ConnectionError('the subscription actor did not answer')), CALL_TIMEOUT_MS)
-  })
+/** A call into an actor: fails when the actor stops or does not answer in time. */
+function callActor<T>(call: Promise<T>, actor: Actor): Promise<T> {
   const gone = actor.exited.then((): never => {
     throw new ConnectionError(`subscription "${actor.spec.name}" stopped`)
   })
-  try {
-    return await Promise.race([call, expired, gone])
-  } finally {
-    clearTimeout(timer)
-  }
+  return withTimeout(Promise.race([call, gone]), CALL_TIMEOUT_MS, () => new ConnectionError('the subscription actor did not answer'))
 }

@@ -1,5 +1,5 @@
 import postgres from 'postgres'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { EventStore } from '../../lib/event_store.js'
 import { Listener, POLL_MS } from '../../lib/notifications/listener.js'
 import { concerns, type Notification, parseNotification } from '../../lib/notifications/notification.js'
@@ -15,16 +15,22 @@ async function waitFor(received: Notification[], predicate: (n: Notification) =>
   }
 }
 
-t.test('payloads name the positions and streams written; links name their streams', async (t) => {
+/** A Listener on a fresh store's schema (or on another channel), stopped when the test ends. */
+async function listening(t: Test, channelSchema?: (schema: string) => string) {
   const config = await freshStoreConfig(t)
   const sql = openDatabase({ url: config.url, schema: config.schema, max: 2 })
   const received: Notification[] = []
-  const listener = new Listener(sql, config.schema, (n) => received.push(n))
+  const listener = new Listener(sql, channelSchema?.(config.schema) ?? config.schema, (n) => received.push(n))
   await listener.start()
   t.teardown(async () => {
     await listener.stop()
     await closeDatabase(sql)
   })
+  return { config, received }
+}
+
+t.test('payloads name the positions and streams written; links name their streams', async (t) => {
+  const { config, received } = await listening(t)
   const store = await EventStore.start(config)
   t.teardown(() => store.stop())
   await Promise.all([store.appendToStream('a', 0, makeEvents(2)), store.appendToStream('b', 0, makeEvents(1))])
@@ -38,15 +44,7 @@ t.test('payloads name the positions and streams written; links name their stream
 })
 
 t.test('after the listening connection is killed, a re-listen wakes everyone', async (t) => {
-  const config = await freshStoreConfig(t)
-  const sql = openDatabase({ url: config.url, schema: config.schema, max: 2 })
-  const received: Notification[] = []
-  const listener = new Listener(sql, config.schema, (n) => received.push(n))
-  await listener.start()
-  t.teardown(async () => {
-    await listener.stop()
-    await closeDatabase(sql)
-  })
+  const { config, received } = await listening(t)
   received.length = 0
   const admin = postgres(config.url, { max: 1, onnotice: () => {} })
   t.teardown(() => admin.end())
@@ -56,16 +54,8 @@ t.test('after the listening connection is killed, a re-listen wakes everyone', a
 })
 
 t.test('where notifications never arrive, the poll still reports new events', async (t) => {
-  const config = await freshStoreConfig(t)
-  const sql = openDatabase({ url: config.url, schema: config.schema, max: 2 })
-  const received: Notification[] = []
   // Listening on another schema's channel: no NOTIFY of this store is ever heard.
-  const listener = new Listener(sql, `${config.schema}_silent`, (n) => received.push(n))
-  await listener.start()
-  t.teardown(async () => {
-    await listener.stop()
-    await closeDatabase(sql)
-  })
+  const { config, received } = await listening(t, (schema) => `${schema}_silent`)
   const store = await EventStore.start(config)
   t.teardown(() => store.stop())
   await store.appendToStream('a', 0, makeEvents(2))
