@@ -262,6 +262,7 @@ export class EventStore {
 
   /** Subscribes to one stream; a stream that does not exist yet is waited for. */
   async subscribeToStream(streamId: string, name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
+    if (streamId === ALL_STREAM) throw new InvalidArgumentError('to subscribe to $all, use subscribeToAllStreams')
     return this.#subscribe(checkWritableStreamId(streamId), name, subscriber, options)
   }
 

@@ -53,6 +53,22 @@ export async function runDemo(config: EventStoreConfig): Promise<string> {
     const all = await store.readAllStreamsForward()
     say(`   positions ${all.map((e) => e.eventNumber).join(' ')}`)
     say(`   streams   ${all.map((e) => e.streamId.replace('account-', '')[0]).join(' ')}`)
+
+    say('\n6. A persistent subscription catches up on $all, then receives a live event')
+    let received = 0
+    let live: (eventType: string) => void = () => {}
+    const liveEvent = new Promise<string>((resolve) => {
+      live = resolve
+    })
+    await store.subscribeToAllStreams('demo-projector', (message) => {
+      if (message.type !== 'events') return
+      received += message.events.length
+      const last = message.events.at(-1) as { eventType: string; eventNumber: number }
+      if (last.eventNumber > all.length) live(last.eventType)
+      message.subscription.ack(message.events)
+    }, { bufferSize: 100 })
+    await store.appendToStream('account-bob', 'any_version', [{ eventType: 'AccountFrozen', data: { amount: 0 } }])
+    say(`   received ${all.length} stored events, then the live "${await liveEvent}" (${received} in all), each acked`)
   } finally {
     await store.stop()
   }

@@ -186,7 +186,9 @@ export class Subscriptions {
           { port: channel.port2, moduleUrl, streamId, name },
           { filename: workerUrl('subscriber_worker').href, transferList: [channel.port2] as never },
         )
-        .catch(() => channel.port1.close())
+        .catch(() => {
+          // The host's thread died: its end of the channel closed, and the actor dropped it.
+        })
     }
     actor.subscribers.add(subscription)
     void subscription.closed.then(() => actor.subscribers.delete(subscription))
