@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import { type EventStoreConfig, type ResolvedConfig, resolveConfig } from './config.js'
 import { acquireEmbeddedServer, type EmbeddedServer } from './embedded/server.js'
 import { describe, parseExpectedVersion } from './expected_version.js'
-import { ConnectionError, InvalidArgumentError, StreamDeletedError, StreamNotFoundError } from './errors.js'
+import { ConnectionError, InvalidArgumentError, SnapshotNotFoundError, StreamDeletedError, StreamNotFoundError } from './errors.js'
 import { stringifyStrict } from './json.js'
 import type { Piscina } from 'piscina'
 import { startPool, type WorkerContextData } from './actors/pool.js'
@@ -14,15 +14,20 @@ import type { Subscription } from './subscriptions/handle.js'
 import { resolveOptions, type SubscriptionOptions } from './subscriptions/options.js'
 import { type Subscriber, Subscriptions, TRANSIENT_PREFIX } from './subscriptions/subscribe.js'
 import { closeDatabase, openDatabase, type Sql } from './storage/database.js'
-import { type Direction, parsePage, type ReadTask } from './storage/read.js'
+import { type Direction, type InfoRow, parsePage, type ReadTask } from './storage/read.js'
+import * as snapshots from './storage/snapshots.js'
 import * as schemaLife from './storage/schema.js'
 import { toEventStoreError } from './storage/pg_errors.js'
 import {
   ALL_STREAM,
   type EventData,
   type ExpectedVersion,
+  type PaginateOptions,
   type RecordedEvent,
+  type RecordedSnapshot,
+  type SnapshotData,
   type StreamInfo,
+  type StreamPage,
   type WriteOptions,
 } from './types.js'
 import {
@@ -238,13 +243,7 @@ export class EventStore {
     const result = await this.#readers.run({ op: 'stream_info', streamId: stream })
     const info = result.status === 'info' ? result.info : null
     if (!info) throw new StreamNotFoundError(`stream "${stream}" does not exist`, { streamId: stream })
-    return {
-      streamId: info.stream_uuid,
-      streamVersion: info.stream_version,
-      createdAt: info.created_at,
-      deletedAt: info.deleted_at,
-      status: info.deleted_at ? 'deleted' : 'created',
-    }
+    return toStreamInfo(info)
   }
 
   /**
@@ -328,6 +327,95 @@ export class EventStore {
     return this.#subscriptions.subscribe(streamId, subscriptionName, subscriber, resolved)
   }
 
+  /**
+   * Deletes a stream. Soft (default): it can no longer be read or appended to, its events stay
+   * in $all and in streams linking them. Hard (with `enableHardDeletes`): the stream, its
+   * events and every link to them are removed; $all keeps a gap; the id can be used again.
+   * @throws {StreamNotFoundError} code 'stream_not_found'
+   * @throws {WrongExpectedVersionError} code 'wrong_expected_version'
+   * @example
+   * await store.deleteStream('order-1', 3)            // soft
+   * await store.deleteStream('gdpr-user-7', 'any_version', 'hard')
+   */
+  async deleteStream(streamId: string, expectedVersion: ExpectedVersion, mode: 'soft' | 'hard' = 'soft', opts?: WriteOptions): Promise<void> {
+    const stream = checkWritableStreamId(streamId)
+    const expected = parseExpectedVersion(expectedVersion)
+    if (mode !== 'soft' && mode !== 'hard') throw new InvalidArgumentError(`delete mode must be 'soft' or 'hard'; got ${describe(mode)}`)
+    if (mode === 'hard' && !this.config.enableHardDeletes) {
+      throw new InvalidArgumentError('hard deletes are disabled; start the store with enableHardDeletes: true', { streamId: stream })
+    }
+    await this.#writer.post({ type: 'delete', streamId: stream, expected, mode }, checkWriteOptions(opts))
+  }
+
+  /**
+   * Lists streams page by page, with their version and status; `$all` and hard-deleted
+   * streams are not listed.
+   */
+  async paginateStreams(options: PaginateOptions = {}): Promise<StreamPage> {
+    const o = checkPlainObject(options, 'options') as PaginateOptions
+    const page = checkCount(o.page ?? 1, 'page')
+    const pageSize = checkCount(o.pageSize ?? 50, 'pageSize')
+    const sortBy = o.sortBy ?? 'createdAt'
+    if (!['streamId', 'streamVersion', 'createdAt', 'deletedAt'].includes(sortBy)) {
+      throw new InvalidArgumentError(`sortBy must be streamId, streamVersion, createdAt or deletedAt; got ${describe(sortBy)}`)
+    }
+    const sortDir = o.sortDir ?? 'asc'
+    if (sortDir !== 'asc' && sortDir !== 'desc') throw new InvalidArgumentError(`sortDir must be 'asc' or 'desc'; got ${describe(sortDir)}`)
+    const search = o.search === undefined || o.search === '' ? '' : checkText(o.search, 'search')
+    const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    const result = await this.#readers.run({ op: 'paginate', pageSize, offset: (page - 1) * pageSize, sortBy, sortDir, pattern })
+    const rows = result.status === 'page' ? result.rows : []
+    const totalEntries = rows[0]?.total ?? 0
+    return { entries: rows.filter((row) => row.stream_uuid !== null).map(toStreamInfo), pageNumber: page, pageSize, totalEntries, totalPages: Math.ceil(totalEntries / pageSize) }
+  }
+
+  /** Stores a snapshot of a source, replacing any older one. */
+  async recordSnapshot(snapshot: SnapshotData): Promise<void> {
+    const s = checkPlainObject(snapshot, 'snapshot') as unknown as SnapshotData
+    if (s.data === undefined) throw new InvalidArgumentError('snapshot.data is missing')
+    const row = {
+      source_uuid: checkText(s.sourceUuid, 'snapshot.sourceUuid'),
+      source_version: checkPosition(s.sourceVersion, 'snapshot.sourceVersion'),
+      source_type: checkText(s.sourceType, 'snapshot.sourceType'),
+      data: stringifyStrict(s.data, 'snapshot.data'),
+      metadata: stringifyStrict(s.metadata === undefined || s.metadata === null ? {} : checkPlainObject(s.metadata, 'snapshot.metadata'), 'snapshot.metadata'),
+    }
+    await this.#query(() => snapshots.recordSnapshot(this.#sql, row))
+  }
+
+  /**
+   * The snapshot of a source.
+   * @throws {SnapshotNotFoundError} code 'snapshot_not_found'
+   */
+  async readSnapshot(sourceUuid: string): Promise<RecordedSnapshot> {
+    const source = checkText(sourceUuid, 'sourceUuid')
+    const row = await this.#query(() => snapshots.readSnapshot(this.#sql, source))
+    if (!row) throw new SnapshotNotFoundError(`no snapshot of "${source}"`, { sourceUuid: source })
+    return {
+      sourceUuid: row.source_uuid,
+      sourceVersion: row.source_version,
+      sourceType: row.source_type,
+      data: row.data === null ? null : JSON.parse(row.data),
+      metadata: JSON.parse(row.metadata),
+      createdAt: row.created_at,
+    }
+  }
+
+  /** Removes the snapshot of a source; nothing happens when there is none. */
+  async deleteSnapshot(sourceUuid: string): Promise<void> {
+    const source = checkText(sourceUuid, 'sourceUuid')
+    await this.#query(() => snapshots.deleteSnapshot(this.#sql, source))
+  }
+
+  async #query<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#stopping) throw new ConnectionError('the event store has been stopped')
+    try {
+      return await work()
+    } catch (error) {
+      throw toEventStoreError(error, this.config.schema)
+    }
+  }
+
   async #readPage(streamId: string, start: number, count: number, direction: Direction): Promise<RecordedEvent[]> {
     const task: ReadTask =
       streamId === ALL_STREAM ? { op: 'read_all', start, count, direction } : { op: 'read_stream', streamId, start, count, direction }
@@ -383,4 +471,14 @@ function prepareEvents(events: EventData[]): PreparedEvent[] {
       idGiven: given,
     }
   })
+}
+
+function toStreamInfo(row: InfoRow): StreamInfo {
+  return {
+    streamId: row.stream_uuid,
+    streamVersion: row.stream_version,
+    createdAt: row.created_at,
+    deletedAt: row.deleted_at,
+    status: row.deleted_at ? 'deleted' : 'created',
+  }
 }

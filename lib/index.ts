@@ -5,7 +5,18 @@ export { Subscription, type ClosedReason } from './subscriptions/handle.js'
 export type { SubscriptionOptions } from './subscriptions/options.js'
 export type { Subscriber } from './subscriptions/subscribe.js'
 export type { SubscriptionEvent } from './subscriptions/subscriber_endpoint.js'
-export type { EventData, RecordedEvent, ExpectedVersion, WriteOptions, StreamInfo, StreamStatus } from './types.js'
+export type {
+  EventData,
+  RecordedEvent,
+  ExpectedVersion,
+  WriteOptions,
+  StreamInfo,
+  StreamStatus,
+  SnapshotData,
+  RecordedSnapshot,
+  PaginateOptions,
+  StreamPage,
+} from './types.js'
 export {
   EventStoreError,
   type ErrorCode,

@@ -44,4 +44,34 @@ export interface StreamInfo {
   status: StreamStatus
 }
 
+export interface SnapshotData<D = unknown, M = Record<string, unknown>> {
+  sourceUuid: string
+  sourceVersion: number
+  sourceType: string
+  data: D
+  metadata?: M
+}
+
+export interface RecordedSnapshot<D = unknown, M = Record<string, unknown>> extends SnapshotData<D, M> {
+  metadata: M
+  createdAt: Date
+}
+
+export interface PaginateOptions {
+  page?: number
+  pageSize?: number
+  sortBy?: 'streamId' | 'streamVersion' | 'createdAt' | 'deletedAt'
+  sortDir?: 'asc' | 'desc'
+  /** Only streams whose id contains this text (case-insensitive). */
+  search?: string
+}
+
+export interface StreamPage {
+  entries: StreamInfo[]
+  pageNumber: number
+  pageSize: number
+  totalEntries: number
+  totalPages: number
+}
+
 export const ALL_STREAM = '$all'

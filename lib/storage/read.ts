@@ -11,11 +11,15 @@ export type ReadTask =
   | { op: 'read_stream'; streamId: string; start: number; count: number; direction: Direction }
   | { op: 'read_all'; start: number; count: number; direction: Direction }
   | { op: 'stream_info'; streamId: string }
+  | { op: 'paginate'; pageSize: number; offset: number; sortBy: SortBy; sortDir: 'asc' | 'desc'; pattern: string }
+
+export type SortBy = 'streamId' | 'streamVersion' | 'createdAt' | 'deletedAt'
 
 export type ReadResult =
   | { status: 'found'; events: string }
   | { status: 'not_found' | 'deleted' }
   | { status: 'info'; info: InfoRow | null }
+  | { status: 'page'; rows: (InfoRow & { total: number })[] }
 
 export interface InfoRow {
   stream_uuid: string
@@ -43,6 +47,14 @@ export async function runRead(sql: Sql, task: ReadTask): Promise<ReadResult> {
       const start = task.start === -1 ? END : task.start
       const [row] = await sql.unsafe<{ events: string }[]>(text, [start, task.count], prepared)
       return { status: 'found', events: row?.events ?? '[]' }
+    }
+    case 'paginate': {
+      const rows = await sql.unsafe<(InfoRow & { total: number })[]>(
+        statements.paginate_streams,
+        [task.pageSize, task.offset, task.sortBy, task.sortDir, task.pattern],
+        prepared,
+      )
+      return { status: 'page', rows: [...rows] }
     }
     case 'stream_info': {
       const [row] = await sql.unsafe<InfoRow[]>(statements.stream_info, [task.streamId], prepared)

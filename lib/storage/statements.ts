@@ -20,6 +20,13 @@ export const statementNames = [
   'subscription_delete',
   'subscription_try_lock',
   'subscription_unlock',
+  'soft_delete_stream',
+  'hard_delete_stream',
+  'allow_hard_delete',
+  'paginate_streams',
+  'snapshot_record',
+  'snapshot_read',
+  'snapshot_delete',
 ] as const
 
 export type StatementName = (typeof statementNames)[number]

@@ -19,7 +19,18 @@ export type WriteRequest =
   | { type: 'append'; streamId: string; expected: ExpectedVersion; events: PreparedEvent[] }
   | { type: 'link'; streamId: string; expected: ExpectedVersion; eventIds: string[] }
 
+/** A stream deletion: serialised with the appends, in a transaction of its own. */
+export interface DeleteRequest {
+  type: 'delete'
+  streamId: string
+  expected: ExpectedVersion
+  mode: 'soft' | 'hard'
+}
+
+export type WriterMessage = WriteRequest | DeleteRequest
+
 /** How many rows a request writes; the writer caps a batch by it. */
-export function requestSize(request: WriteRequest): number {
-  return request.type === 'append' ? request.events.length : request.eventIds.length
+export function requestSize(request: WriterMessage): number {
+  if (request.type === 'append') return request.events.length
+  return request.type === 'link' ? request.eventIds.length : 1
 }

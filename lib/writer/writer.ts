@@ -9,10 +9,11 @@ import { writeBatch } from '../storage/append.js'
 import type { Sql } from '../storage/database.js'
 import { toEventStoreError } from '../storage/pg_errors.js'
 import type { WriteOptions } from '../types.js'
-import { requestSize, type WriteRequest } from './messages.js'
+import { deleteStream } from '../storage/streams.js'
+import { requestSize, type WriteRequest, type WriterMessage } from './messages.js'
 
 interface Envelope {
-  request: WriteRequest
+  request: WriterMessage
   resolve: () => void
   reject: (error: Error) => void
   /** Detaches abort listeners and timers once the request leaves the queue. */
@@ -41,7 +42,7 @@ export class Writer {
   }
 
   /** Queues a request; settles when it is committed or refused. */
-  post(request: WriteRequest, options: WriteOptions = {}): Promise<void> {
+  post(request: WriterMessage, options: WriteOptions = {}): Promise<void> {
     if (this.#stopped) return Promise.reject(new ConnectionError('the event store has been stopped'))
     const { signal, timeout } = options
     if (signal?.aborted) return Promise.reject(new AbortedError('the append was aborted before it was queued', { reason: String(signal.reason) }))
@@ -100,10 +101,13 @@ export class Writer {
     let rows = 0
     let count = 0
     for (const envelope of this.#mailbox) {
+      // A deletion goes alone: what follows it in the mailbox must see it done.
+      if (envelope.request.type === 'delete' && count > 0) break
       const size = requestSize(envelope.request)
       if (count > 0 && rows + size > this.#maxBatchRows) break
       rows += size
       count += 1
+      if (envelope.request.type === 'delete') break
     }
     const batch = this.#mailbox.splice(0, count)
     for (const envelope of batch) envelope.release()
@@ -115,7 +119,11 @@ export class Writer {
     this.#requests += batch.length
     let outcomes: (EventStoreError | null)[]
     try {
-      outcomes = await writeBatch(this.#sql, batch.map((e) => e.request))
+      const [first] = batch
+      outcomes =
+        first?.request.type === 'delete'
+          ? [await deleteStream(this.#sql, first.request)]
+          : await writeBatch(this.#sql, batch.map((e) => e.request as WriteRequest))
     } catch (error) {
       if (batch.length > 1 && isRolledBack(error)) {
         for (const envelope of batch) await this.#write([envelope])

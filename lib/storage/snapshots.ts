@@ -1,0 +1,27 @@
+// Snapshots (= commanded's storage/snapshot.ex): one per source, replaced by newer ones.
+import type { Sql } from './database.js'
+import { statements } from './statements.js'
+
+export interface SnapshotRow {
+  source_uuid: string
+  source_version: number
+  source_type: string
+  data: string | null
+  metadata: string
+  created_at: Date
+}
+
+const prepared = { prepare: true } as const
+
+export async function recordSnapshot(sql: Sql, row: Omit<SnapshotRow, 'created_at'>): Promise<void> {
+  await sql.unsafe(statements.snapshot_record, [row.source_uuid, row.source_version, row.source_type, row.data, row.metadata], prepared)
+}
+
+export async function readSnapshot(sql: Sql, sourceUuid: string): Promise<SnapshotRow | null> {
+  const [row] = await sql.unsafe<SnapshotRow[]>(statements.snapshot_read, [sourceUuid], prepared)
+  return row ?? null
+}
+
+export async function deleteSnapshot(sql: Sql, sourceUuid: string): Promise<void> {
+  await sql.unsafe(statements.snapshot_delete, [sourceUuid], prepared)
+}
