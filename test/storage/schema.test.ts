@@ -5,6 +5,7 @@ import { openDatabase } from '../../lib/storage/database.js'
 import { checkSchema, info, latestVersion, migrate, migrations, schemaVersion } from '../../lib/storage/schema.js'
 import { freshStoreConfig, testDatabaseUrl, uniqueSchema } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
+import { Inbox } from '../helpers/inbox.js'
 
 t.test('start refuses a missing schema, naming the command to run', async (t) => {
   const url = await testDatabaseUrl(t)
@@ -79,16 +80,70 @@ t.test('the database refuses to change or delete events', async (t) => {
   t.not(after?.setting, 'on', 'the switch does not outlive its transaction')
 })
 
-t.test('two stores in two schemas of one database are isolated', async (t) => {
+t.test('two stores in two schemas of one database, in one process, are isolated: reads, appends, notifications, subscriptions, snapshots', async (t) => {
   const one = await EventStore.start(await freshStoreConfig(t))
   const two = await EventStore.start(await freshStoreConfig(t))
   t.teardown(async () => {
     await one.stop()
     await two.stop()
   })
+  const oneInbox = new Inbox({ autoAck: true })
+  const twoInbox = new Inbox({ autoAck: true })
+  await one.subscribeToAllStreams('same-name', oneInbox.subscriber)
+  await two.subscribeToAllStreams('same-name', twoInbox.subscriber)
+  await oneInbox.receive('subscribed')
+  await twoInbox.receive('subscribed', { within: 3000 })
+  t.pass('the same subscription name is held in both schemas at once (locks are per schema)')
   await one.appendToStream('s', 0, makeEvents(2))
   await two.appendToStream('s', 0, makeEvents(1))
   t.equal((await one.readStreamForward('s')).length, 2)
   t.equal((await two.readStreamForward('s')).length, 1)
   t.equal((await two.streamInfo('$all')).streamVersion, 1)
+  t.same((await oneInbox.receiveEvents(2)).map((e) => e.data), [{ n: 1 }, { n: 2 }])
+  t.same((await twoInbox.receiveEvents(1)).map((e) => e.data), [{ n: 1 }])
+  await oneInbox.refuteReceive()
+  await twoInbox.refuteReceive()
+  await one.recordSnapshot({ sourceUuid: 'x', sourceVersion: 1, sourceType: 'T', data: {} })
+  await t.rejects(two.readSnapshot('x'), { code: 'snapshot_not_found' })
+})
+
+/** Everything a migration makes, as comparable text: columns, indexes, constraints, triggers, functions. */
+async function catalog(sql: postgres.Sql, schema: string): Promise<string[]> {
+  const rows = await sql.unsafe<{ item: string }[]>(
+    `SELECT 'column ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '') AS item
+       FROM information_schema.columns WHERE table_schema = $1
+     UNION ALL SELECT 'index ' || indexname || ' ' || replace(indexdef, $1 || '.', '') FROM pg_indexes WHERE schemaname = $1
+     UNION ALL SELECT 'constraint ' || c.conname || ' ' || replace(pg_get_constraintdef(c.oid), $1 || '.', '')
+       FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1
+     UNION ALL SELECT 'trigger ' || t.tgname || ' ' || replace(pg_get_triggerdef(t.oid), $1 || '.', '')
+       FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid JOIN pg_namespace n ON n.oid = r.relnamespace WHERE n.nspname = $1 AND NOT t.tgisinternal
+     UNION ALL SELECT 'function ' || p.proname || ' ' || md5(p.prosrc)
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1
+     ORDER BY 1`,
+    [schema],
+  )
+  return rows.map((r) => r.item)
+}
+
+t.test('a store made by an older version migrates to exactly what a fresh init makes', async (t) => {
+  const url = await testDatabaseUrl(t)
+  const old = uniqueSchema(t)
+  const fresh = uniqueSchema(t)
+  const sql = openDatabase({ url, schema: old, max: 1 })
+  t.teardown(async () => {
+    await EventStore.drop({ url, schema: old })
+    await EventStore.drop({ url, schema: fresh })
+    await sql.end()
+  })
+  await migrate(sql, old, 1)
+  await sql.unsafe(`INSERT INTO "${old}".streams (stream_uuid, stream_version) VALUES ('before-upgrade', 0)`)
+  await EventStore.migrate({ url, schema: old })
+  await EventStore.init({ url, schema: fresh })
+  const [before, after] = [await catalog(sql as unknown as postgres.Sql, old), await catalog(sql as unknown as postgres.Sql, fresh)]
+  t.ok(before.length > 20, `${before.length} catalog entries compared`)
+  t.same(before, after)
+  const store = await EventStore.start({ url, schema: old, workers: 1 })
+  t.teardown(() => store.stop())
+  await store.appendToStream('before-upgrade', 0, [{ eventType: 'E', data: {} }])
+  t.equal((await store.streamInfo('before-upgrade')).streamVersion, 1, 'data made before the upgrade is usable')
 })
