@@ -1,5 +1,7 @@
 // EventStoreConfig → the resolved settings every part of the store reads.
 import { availableParallelism } from 'node:os'
+import { pathToFileURL } from 'node:url'
+import type { ColumnDataType } from './serializer.js'
 import { describe } from './expected_version.js'
 import { InvalidArgumentError } from './errors.js'
 
@@ -23,6 +25,10 @@ export interface EventStoreConfig {
   workers?: number
   /** Allow `deleteStream(..., 'hard')`; default false. */
   enableHardDeletes?: boolean
+  /** URL or path of a module exporting serialize and deserialize; default JSON. */
+  serializer?: string | URL
+  /** `'jsonb'` (default) or `'bytea'` for data and metadata; chosen at init, read from the schema at start. */
+  columnDataType?: ColumnDataType
 }
 
 export interface ResolvedConfig {
@@ -32,6 +38,10 @@ export interface ResolvedConfig {
   poolSize: number
   workers: number
   enableHardDeletes: boolean
+  /** URL of the serializer module, or null for JSON. */
+  serializer: string | null
+  /** As configured; null: whatever the schema was made with (jsonb for a new one). */
+  columnDataType: ColumnDataType | null
 }
 
 /** Identifiers we interpolate into DDL; anything else is refused rather than quoted. */
@@ -61,6 +71,13 @@ export function resolveConfig(config: EventStoreConfig = {}, env: NodeJS.Process
   }
   const embedded = typeof config.embedded === 'object' && config.embedded !== null ? config.embedded : {}
   if (embedded.port !== undefined) positiveInteger(embedded.port, 0, 'embedded.port')
+  const { columnDataType, serializer } = config
+  if (columnDataType !== undefined && columnDataType !== 'jsonb' && columnDataType !== 'bytea') {
+    throw new InvalidArgumentError(`columnDataType must be 'jsonb' or 'bytea'; got ${describe(columnDataType)}`, { argument: 'columnDataType' })
+  }
+  if (serializer !== undefined && typeof serializer !== 'string' && !(serializer instanceof URL)) {
+    throw new InvalidArgumentError(`serializer must be the URL or path of a module; got ${describe(serializer)}`, { argument: 'serializer' })
+  }
   return {
     url,
     embedded: { dataDir: embedded.dataDir ?? '.pg-eventstore', port: embedded.port },
@@ -68,5 +85,7 @@ export function resolveConfig(config: EventStoreConfig = {}, env: NodeJS.Process
     poolSize: positiveInteger(config.poolSize, 10, 'poolSize'),
     workers: positiveInteger(config.workers, availableParallelism(), 'workers'),
     enableHardDeletes: config.enableHardDeletes === true,
+    serializer: serializer === undefined ? null : serializer instanceof URL ? serializer.href : /^[a-z]+:/i.test(serializer) ? serializer : pathToFileURL(serializer).href,
+    columnDataType: columnDataType ?? null,
   }
 }

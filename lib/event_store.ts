@@ -5,7 +5,7 @@ import { type EventStoreConfig, type ResolvedConfig, resolveConfig } from './con
 import { acquireEmbeddedServer, type EmbeddedServer } from './embedded/server.js'
 import { describe, parseExpectedVersion } from './expected_version.js'
 import { ConnectionError, InvalidArgumentError, SnapshotNotFoundError, StreamDeletedError, StreamNotFoundError } from './errors.js'
-import { stringifyStrict } from './json.js'
+import { type Codec, decodeEvents, decodeStored, encodeTerm, loadSerializer } from './serializer.js'
 import type { Piscina } from 'piscina'
 import { startPool, type WorkerContextData } from './actors/pool.js'
 import { workerUrl } from './package_files.js'
@@ -86,16 +86,18 @@ export class EventStore {
   readonly #readers: ReaderPool
   readonly #subscriptions: Subscriptions
   readonly #embedded: EmbeddedServer | null
+  readonly #codec: Codec
   #stopping: Promise<void> | null = null
 
-  private constructor(config: ResolvedConfig, sql: Sql, pool: Piscina, embedded: EmbeddedServer | null) {
+  private constructor(config: ResolvedConfig, sql: Sql, pool: Piscina, embedded: EmbeddedServer | null, codec: Codec) {
+    this.#codec = codec
     this.config = config
     this.#sql = sql
     this.#pool = pool
     this.#readers = new ReaderPool(pool)
-    this.#subscriptions = new Subscriptions(pool, sql, config.schema)
+    this.#subscriptions = new Subscriptions(pool, sql, config.schema, codec)
     this.#embedded = embedded
-    this.#writer = new Writer(sql, config.schema)
+    this.#writer = new Writer(sql, config.schema, { statement: codec.column === 'bytea' ? 'write_batch_bytea' : 'write_batch' })
   }
 
   /**
@@ -111,12 +113,15 @@ export class EventStore {
     const resolved = resolveConfig(config)
     const { url, embedded } = await connect(resolved)
     const sql = openDatabase({ url, schema: resolved.schema, max: resolved.poolSize })
+    let codec: Codec
     try {
       await schemaLife.checkSchema(sql, resolved.schema)
+      const column = await schemaLife.columnDataType(sql, resolved.schema, resolved.columnDataType)
+      codec = { column, serializer: await loadSerializer(resolved.serializer ?? undefined) }
     } catch (error) {
       await closeDatabase(sql)
       await embedded?.release()
-      throw error
+      throw toEventStoreError(error, resolved.schema)
     }
     const pool = startPool({
       filename: workerUrl('reader_worker'),
@@ -125,15 +130,17 @@ export class EventStore {
         url,
         schema: resolved.schema,
         connectionsPerWorker: Math.max(MIN_CONNECTIONS_PER_WORKER, Math.ceil(resolved.poolSize / resolved.workers)),
+        column: codec.column,
+        serializer: resolved.serializer,
       } satisfies WorkerContextData,
       concurrentTasksPerWorker: TASKS_PER_WORKER,
     })
-    return new EventStore(resolved, sql, pool, embedded)
+    return new EventStore(resolved, sql, pool, embedded, codec)
   }
 
   /** Creates the store's tables in its schema (`pg-eventstore init`). */
   static async init(config: EventStoreConfig = {}): Promise<void> {
-    await withDatabase(config, (sql, resolved) => schemaLife.init(sql, resolved.schema).then(() => undefined))
+    await withDatabase(config, (sql, resolved) => schemaLife.init(sql, resolved.schema, resolved.columnDataType ?? 'jsonb').then(() => undefined))
   }
 
   /** Applies pending migrations (`pg-eventstore migrate`); returns the versions applied. */
@@ -172,7 +179,7 @@ export class EventStore {
   async appendToStream(streamId: string, expectedVersion: ExpectedVersion, events: EventData[], opts?: WriteOptions): Promise<void> {
     const stream = checkWritableStreamId(streamId)
     const expected = parseExpectedVersion(expectedVersion)
-    const prepared = prepareEvents(events)
+    const prepared = prepareEvents(events, this.#codec)
     await this.#writer.post({ type: 'append', streamId: stream, expected, events: prepared }, checkWriteOptions(opts))
   }
 
@@ -373,12 +380,14 @@ export class EventStore {
   async recordSnapshot(snapshot: SnapshotData): Promise<void> {
     const s = checkPlainObject(snapshot, 'snapshot') as unknown as SnapshotData
     if (s.data === undefined) throw new InvalidArgumentError('snapshot.data is missing')
+    const sourceType = checkText(s.sourceType, 'snapshot.sourceType')
+    const metadata = s.metadata === undefined || s.metadata === null ? {} : checkPlainObject(s.metadata, 'snapshot.metadata')
     const row = {
       source_uuid: checkText(s.sourceUuid, 'snapshot.sourceUuid'),
       source_version: checkPosition(s.sourceVersion, 'snapshot.sourceVersion'),
-      source_type: checkText(s.sourceType, 'snapshot.sourceType'),
-      data: stringifyStrict(s.data, 'snapshot.data'),
-      metadata: stringifyStrict(s.metadata === undefined || s.metadata === null ? {} : checkPlainObject(s.metadata, 'snapshot.metadata'), 'snapshot.metadata'),
+      source_type: sourceType,
+      data: storedValue(this.#codec, encodeTerm(this.#codec, s.data, 'snapshot.data', sourceType)),
+      metadata: storedValue(this.#codec, encodeTerm(this.#codec, metadata, 'snapshot.metadata', sourceType)),
     }
     await this.#query(() => snapshots.recordSnapshot(this.#sql, row))
   }
@@ -395,8 +404,8 @@ export class EventStore {
       sourceUuid: row.source_uuid,
       sourceVersion: row.source_version,
       sourceType: row.source_type,
-      data: row.data === null ? null : JSON.parse(row.data),
-      metadata: JSON.parse(row.metadata),
+      data: decodeStored(this.#codec, row.data, row.source_type),
+      metadata: decodeStored(this.#codec, row.metadata, row.source_type) as Record<string, unknown>,
       createdAt: row.created_at,
     }
   }
@@ -423,7 +432,7 @@ export class EventStore {
     if (result.status === 'not_found') throw new StreamNotFoundError(`stream "${streamId}" does not exist`, { streamId })
     if (result.status === 'deleted') throw new StreamDeletedError(`stream "${streamId}" has been deleted`, { streamId })
     if (result.status !== 'found') throw new ConnectionError(`unexpected reader reply ${result.status}`)
-    return parsePage(result.events)
+    return decodeEvents(this.#codec, parsePage(result.events))
   }
 
   async *#iterate(streamId: string, start: number, options: StreamReadOptions, direction: Direction): AsyncGenerator<RecordedEvent> {
@@ -451,7 +460,7 @@ function checkWriteOptions(opts: WriteOptions | undefined): WriteOptions {
 }
 
 /** Validates and serialises events on the caller's turn, so the writer only writes. */
-function prepareEvents(events: EventData[]): PreparedEvent[] {
+function prepareEvents(events: EventData[], codec: Codec): PreparedEvent[] {
   if (!Array.isArray(events) || events.length === 0) {
     throw new InvalidArgumentError(`events must be a non-empty array of { eventType, data }; got ${describe(events)}`)
   }
@@ -461,13 +470,14 @@ function prepareEvents(events: EventData[]): PreparedEvent[] {
     if (event.data === undefined) throw new InvalidArgumentError(`${at}.data is missing`, { argument: `${at}.data` })
     const metadata = event.metadata === undefined || event.metadata === null ? {} : checkPlainObject(event.metadata, `${at}.metadata`)
     const given = event.eventId !== undefined && event.eventId !== null
+    const eventType = checkText(event.eventType, `${at}.eventType`)
     return {
       eventId: given ? checkUuid(event.eventId, `${at}.eventId`) : randomUUID(),
-      eventType: checkText(event.eventType, `${at}.eventType`),
+      eventType,
       causationId: checkOptionalUuid(event.causationId, `${at}.causationId`),
       correlationId: checkOptionalUuid(event.correlationId, `${at}.correlationId`),
-      dataJson: stringifyStrict(event.data, `${at}.data`),
-      metadataJson: stringifyStrict(metadata, `${at}.metadata`),
+      dataJson: encodeTerm(codec, event.data, `${at}.data`, eventType),
+      metadataJson: encodeTerm(codec, metadata, `${at}.metadata`, eventType),
       idGiven: given,
     }
   })
@@ -481,4 +491,10 @@ function toStreamInfo(row: InfoRow): StreamInfo {
     deletedAt: row.deleted_at,
     status: row.deleted_at ? 'deleted' : 'created',
   }
+}
+
+/** An encoded fragment (see encodeTerm) as the value a jsonb or bytea parameter takes. */
+function storedValue(codec: Codec, fragment: string): unknown {
+  const parsed = JSON.parse(fragment)
+  return codec.column === 'bytea' ? Buffer.from(parsed as string, 'base64') : parsed
 }

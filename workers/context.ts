@@ -3,6 +3,7 @@
 import { workerData } from 'node:worker_threads'
 import type { WorkerContextData } from '../lib/actors/pool.js'
 import { openDatabase, type Sql } from '../lib/storage/database.js'
+import { type Codec, loadSerializer } from '../lib/serializer.js'
 import { LockSession } from './lock_session.js'
 
 const data = workerData as WorkerContextData
@@ -10,3 +11,13 @@ const data = workerData as WorkerContextData
 export const schema = data.schema
 export const sql: Sql = openDatabase({ url: data.url, schema: data.schema, max: data.connectionsPerWorker, role: 'pg-eventstore worker' })
 export const locks = new LockSession(data.url, data.schema)
+
+// Loaded on first use: worker modules may be loaded as CommonJS (piscina tries require()
+// first), where a top-level await is not allowed.
+let codec: Promise<Codec> | null = null
+
+/** The store's codec, for actor-module subscribers that decode events in this thread. */
+export function threadCodec(): Promise<Codec> {
+  codec ??= loadSerializer(data.serializer ?? undefined).then((serializer) => ({ column: data.column, serializer }))
+  return codec
+}

@@ -5,6 +5,7 @@ import type { MessagePort } from 'node:worker_threads'
 import { type EndpointEnd, type EndpointOptions, SubscriberEndpoint, type SubscriptionEvent } from '../lib/subscriptions/subscriber_endpoint.js'
 import { toWire, type WireError } from '../lib/errors.js'
 import type { SubscriberReply } from '../lib/subscriptions/messages.js'
+import { threadCodec } from './context.js'
 
 export interface HostSubscriber {
   port: MessagePort
@@ -39,6 +40,7 @@ export default async function host({ port, moduleUrl, streamId, name }: HostSubs
   const endpoint: SubscriberEndpoint<ModuleSubscription> = new SubscriberEndpoint(port, (message) => handler(message, subscription), () => subscription, {
     selector: module.selector,
     mapper: module.mapper,
+    codec: await threadCodec(),
   })
   const end = await endpoint.ended
   return { reason: end.reason, error: end.error ? toWire(end.error) : null }

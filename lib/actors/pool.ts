@@ -1,12 +1,16 @@
 // The worker pool hosting reader (and later subscription) actors. Actors are long-lived,
 // so threads never idle out and never park in Atomics.wait (see shared/STACK.md).
 import { Piscina } from 'piscina'
+import type { ColumnDataType } from '../serializer.js'
 
 /** What every worker thread is started with (see workers/context.ts). */
 export interface WorkerContextData {
   url: string
   schema: string
   connectionsPerWorker: number
+  column: ColumnDataType
+  /** URL of the serializer module, or null for JSON. */
+  serializer: string | null
 }
 
 export interface PoolOptions {

@@ -27,7 +27,11 @@ interface LinkRow {
 const prepared = { prepare: true } as const
 
 /** Writes what it can of the batch; returns each request's outcome (null: written). */
-export async function writeBatch(sql: Sql, requests: readonly WriteRequest[]): Promise<(EventStoreError | null)[]> {
+export async function writeBatch(
+  sql: Sql,
+  requests: readonly WriteRequest[],
+  statement: 'write_batch' | 'write_batch_bytea' = 'write_batch',
+): Promise<(EventStoreError | null)[]> {
   const { streamUuids, eventIds } = batchLookups(requests)
   const hasLinks = requests.some((r) => r.type === 'link')
   return (await sql.begin(async (tx) => {
@@ -51,7 +55,7 @@ export async function writeBatch(sql: Sql, requests: readonly WriteRequest[]): P
     const write = plan.write
     if (write) {
       await tx.unsafe(
-        statements.write_batch,
+        statements[statement],
         [
           write.newStreams.map((s) => s.streamUuid),
           write.newStreams.map((s) => s.version),

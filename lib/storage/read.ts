@@ -16,6 +16,7 @@ export type ReadTask =
 export type SortBy = 'streamId' | 'streamVersion' | 'createdAt' | 'deletedAt'
 
 export type ReadResult =
+  /** The page as JSON text straight from PostgreSQL, data and metadata as stored. */
   | { status: 'found'; events: string }
   | { status: 'not_found' | 'deleted' }
   | { status: 'info'; info: InfoRow | null }
@@ -69,3 +70,4 @@ export function parsePage(json: string): RecordedEvent[] {
   for (const event of events) event.createdAt = new Date(event.createdAt)
   return events as RecordedEvent[]
 }
+

@@ -6,7 +6,9 @@ import postgres from 'postgres'
 import { SchemaError } from '../errors.js'
 import { sqlDir } from '../package_files.js'
 import type { Sql } from './database.js'
+import type { ColumnDataType } from '../serializer.js'
 import { toEventStoreError } from './pg_errors.js'
+import { statements } from './statements.js'
 
 export interface Migration {
   version: number
@@ -60,8 +62,11 @@ export async function checkSchema(sql: Sql, schema: string): Promise<void> {
   )
 }
 
-/** Applies every migration above the schema's version, in one transaction; returns those applied. */
-export async function migrate(sql: Sql, schema: string, upTo = latestVersion): Promise<Migration[]> {
+/**
+ * Applies every migration above the schema's version, in one transaction; returns those
+ * applied. `bytea` turns a new store's data columns into bytea (sql/bytea_columns.sql).
+ */
+export async function migrate(sql: Sql, schema: string, upTo = latestVersion, column: ColumnDataType = 'jsonb'): Promise<Migration[]> {
   return (await sql.begin(async (tx) => {
     await lockSchema(tx, schema)
     await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
@@ -74,12 +79,13 @@ export async function migrate(sql: Sql, schema: string, upTo = latestVersion): P
       await tx.unsafe(migration.sql)
       await tx.unsafe('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name])
     }
+    if (column === 'bytea' && current === 0 && upTo === latestVersion) await tx.unsafe(readSql('bytea_columns.sql'))
     return pending
   })) as Migration[]
 }
 
 /** Makes a fresh store in the schema; refuses when one is already there. */
-export async function init(sql: Sql, schema: string): Promise<Migration[]> {
+export async function init(sql: Sql, schema: string, column: ColumnDataType = 'jsonb'): Promise<Migration[]> {
   const version = await schemaVersion(sql, schema)
   if (version > 0) {
     throw new SchemaError(`schema "${schema}" is already initialised (version ${version}); use pg-eventstore migrate or reset`, {
@@ -87,7 +93,21 @@ export async function init(sql: Sql, schema: string): Promise<Migration[]> {
       version,
     })
   }
-  return migrate(sql, schema)
+  return migrate(sql, schema, latestVersion, column)
+}
+
+/** The column type the schema was made with; a SchemaError when the config asks for the other. */
+export async function columnDataType(sql: Sql, schema: string, wanted: ColumnDataType | null): Promise<ColumnDataType> {
+  const [row] = await sql.unsafe<{ data_type: string }[]>(statements.column_data_type)
+  const stored: ColumnDataType = row?.data_type === 'bytea' ? 'bytea' : 'jsonb'
+  if (wanted !== null && wanted !== stored) {
+    throw new SchemaError(`schema "${schema}" stores event data as ${stored}, but columnDataType is '${wanted}'; leave it out or make a new store with pg-eventstore init`, {
+      schema,
+      stored,
+      wanted,
+    })
+  }
+  return stored
 }
 
 /** Removes the store's objects from the schema, and the schema itself when nothing else is in it. */

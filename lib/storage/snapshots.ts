@@ -6,15 +6,17 @@ export interface SnapshotRow {
   source_uuid: string
   source_version: number
   source_type: string
-  data: string | null
-  metadata: string
+  /** As the column holds it: a parsed jsonb value or a Buffer (see lib/serializer.ts). */
+  data: unknown
+  metadata: unknown
   created_at: Date
 }
 
 const prepared = { prepare: true } as const
 
 export async function recordSnapshot(sql: Sql, row: Omit<SnapshotRow, 'created_at'>): Promise<void> {
-  await sql.unsafe(statements.snapshot_record, [row.source_uuid, row.source_version, row.source_type, row.data, row.metadata], prepared)
+  const params = [row.source_uuid, row.source_version, row.source_type, row.data, row.metadata] as never[]
+  await sql.unsafe(statements.snapshot_record, params, prepared)
 }
 
 export async function readSnapshot(sql: Sql, sourceUuid: string): Promise<SnapshotRow | null> {

@@ -11,6 +11,7 @@ import { Listener } from '../notifications/listener.js'
 import { concerns, type Notification } from '../notifications/notification.js'
 import { workerUrl } from '../package_files.js'
 import type { Sql } from '../storage/database.js'
+import { type Codec, decodeEvents } from '../serializer.js'
 import { toEventStoreError } from '../storage/pg_errors.js'
 import { statements } from '../storage/statements.js'
 import type { RecordedEvent } from '../types.js'
@@ -43,7 +44,10 @@ export class Subscriptions {
   readonly #listener: Listener
   #listening: Promise<void> | null = null
 
-  constructor(pool: Piscina, sql: Sql, schema: string) {
+  readonly #codec: Codec
+
+  constructor(pool: Piscina, sql: Sql, schema: string, codec: Codec) {
+    this.#codec = codec
     this.#pool = pool
     this.#sql = sql
     this.#schema = schema
@@ -126,7 +130,7 @@ export class Subscriptions {
     if (callbacks && options.partitionBy) {
       const partitionBy = options.partitionBy
       const partitionKeys = (events: RecordedEvent[]) =>
-        events.map((event) => {
+        decodeEvents(this.#codec, events).map((event) => {
           const key = partitionBy(event)
           return key === undefined || key === null ? null : String(key)
         })
@@ -172,6 +176,7 @@ export class Subscriptions {
       const endpoint = new SubscriberEndpoint<Subscription>(channel.port2, subscriber, () => subscription, {
         selector: options.selector,
         mapper: options.mapper,
+        codec: this.#codec,
         autoAck: options.transient && actor.spec.name.startsWith(TRANSIENT_PREFIX),
       })
       subscription = new Subscription(streamId, name, endpoint, unsubscribe)

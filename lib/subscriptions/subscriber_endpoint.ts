@@ -6,6 +6,7 @@
 import type { MessagePort } from 'node:worker_threads'
 import { describe } from '../expected_version.js'
 import { fromWire, InvalidArgumentError, toWire } from '../errors.js'
+import { type Codec, decodeEvents } from '../serializer.js'
 import type { RecordedEvent } from '../types.js'
 import type { SubscriberMessage, SubscriberReply } from './messages.js'
 
@@ -17,6 +18,8 @@ export type SubscriptionEvent<S> =
 export type Acknowledgement = RecordedEvent | number | unknown
 
 export interface EndpointOptions {
+  /** How this thread turns stored data back into terms; default JSON. */
+  codec?: Codec
   selector?: ((event: RecordedEvent) => boolean) | undefined
   mapper?: ((event: RecordedEvent) => unknown) | undefined
   /** Ack each batch once the handler returns (transient subscriptions). */
@@ -106,8 +109,9 @@ export class SubscriberEndpoint<S> {
     }
   }
 
-  async #deliver(events: RecordedEvent[], handler: (message: SubscriptionEvent<S>) => unknown, subscription: () => S): Promise<void> {
-    const { selector, mapper, autoAck } = this.#options
+  async #deliver(stored: RecordedEvent[], handler: (message: SubscriptionEvent<S>) => unknown, subscription: () => S): Promise<void> {
+    const { selector, mapper, autoAck, codec } = this.#options
+    const events = codec ? decodeEvents(codec, stored) : stored
     const selected: RecordedEvent[] = []
     const rejected: number[] = []
     for (const event of events) {

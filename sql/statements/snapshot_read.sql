@@ -1,4 +1,4 @@
 -- $1 text  source_uuid
-SELECT source_uuid, source_version, source_type, data::text AS data, metadata::text AS metadata, created_at
+SELECT source_uuid, source_version, source_type, data, metadata, created_at
 FROM snapshots
 WHERE source_uuid = $1

@@ -72,6 +72,7 @@ export async function runSubscription(
         : ({ op: 'read_stream', streamId: spec.streamId, start: from, count, direction: 'forward' } as const)
     const result = await runRead(sql, task)
     // A stream that does not exist yet reads as empty: the subscription waits for it.
+    // Events stay as stored: the subscriber's thread decodes them (lib/serializer.ts decodeEvents).
     const events = result.status === 'found' ? parsePage(result.events) : []
     const keys = callbacks && events.length > 0 ? await callbacks.partitionKeys(events) : null
     const queued: QueuedEvent[] = events.map((event, i) => ({ event, partitionKey: keys?.[i] ?? null }))

@@ -1,0 +1,8 @@
+-- Run by `init` after the migrations when the store is made with columnDataType 'bytea':
+-- event and snapshot data and metadata become bytes, for serializers that are not JSON.
+ALTER TABLE events
+  ALTER COLUMN data TYPE bytea USING convert_to(data::text, 'UTF8'),
+  ALTER COLUMN metadata TYPE bytea USING convert_to(metadata::text, 'UTF8');
+ALTER TABLE snapshots
+  ALTER COLUMN data TYPE bytea USING convert_to(data::text, 'UTF8'),
+  ALTER COLUMN metadata TYPE bytea USING convert_to(metadata::text, 'UTF8');
