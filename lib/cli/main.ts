@@ -7,7 +7,7 @@ import { EventStoreError } from '../errors.js'
 import { createDatabase, drop, info, init, latestVersion, migrate } from '../storage/schema.js'
 import { runDemo } from './demo.js'
 
-const usage = `Usage: pg-eventstore <command> [--url postgres://…] [--schema name]
+const usage = `Usage: pg-eventstore <command> [--url postgres://…] [--schema name] [--column-data-type jsonb|bytea]
 
 Commands:
   create   create the database named in the URL (when missing) and the store's schema
@@ -29,7 +29,7 @@ const commands: Record<string, (config: EventStoreConfig) => Promise<string>> = 
     }),
   init: (config) =>
     withDatabase(config, async (sql, resolved) => {
-      const applied = await init(sql, resolved.schema)
+      const applied = await init(sql, resolved.schema, resolved.columnDataType ?? 'jsonb')
       return `initialised schema "${resolved.schema}" at version ${applied.at(-1)?.version ?? latestVersion}`
     }),
   migrate: (config) =>
@@ -46,7 +46,7 @@ const commands: Record<string, (config: EventStoreConfig) => Promise<string>> = 
   reset: (config) =>
     withDatabase(config, async (sql, resolved) => {
       await drop(sql, resolved.schema)
-      await migrate(sql, resolved.schema)
+      await migrate(sql, resolved.schema, latestVersion, resolved.columnDataType ?? 'jsonb')
       return `reset schema "${resolved.schema}" to an empty store at version ${latestVersion}`
     }),
   info: (config) =>
@@ -67,7 +67,12 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { url: { type: 'string' }, schema: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      url: { type: 'string' },
+      schema: { type: 'string' },
+      'column-data-type': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   })
   const [name, ...rest] = positionals
   if (values.help || !name) {
@@ -79,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`pg-eventstore: unknown command "${[name, ...rest].join(' ')}"\n\n${usage}`)
     return 2
   }
-  const config: EventStoreConfig = { url: values.url, schema: values.schema }
+  const config: EventStoreConfig = { url: values.url, schema: values.schema, columnDataType: values['column-data-type'] as EventStoreConfig['columnDataType'] }
   if (name === 'demo' && !values.schema) config.schema = 'eventstore_demo'
   resolveConfig(config) // reject a bad --url or --schema before connecting
   console.log(await command(config))

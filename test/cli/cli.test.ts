@@ -32,6 +32,13 @@ t.test('init, info, migrate, drop against a URL and schema', async (t) => {
   t.match((await cli('reset', '--url', url, '--schema', schema)).stdout, 'reset schema')
   const drop = await cli('drop', '--url', url, '--schema', schema)
   t.equal(drop.code, 0)
+  t.equal((await cli('init', '--url', url, '--schema', schema, '--column-data-type', 'bytea')).code, 0)
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  const [column] = await sql`SELECT data_type FROM information_schema.columns WHERE table_schema = ${schema} AND table_name = 'events' AND column_name = 'data'`
+  await sql.end()
+  t.equal(column?.data_type, 'bytea', '--column-data-type bytea made bytea columns')
+  t.equal((await cli('init', '--url', url, '--schema', 'other', '--column-data-type', 'xml')).code, 1)
+  t.equal((await cli('drop', '--url', url, '--schema', schema)).code, 0)
   t.match((await cli('info', '--url', url, '--schema', schema)).stdout, 'not initialised (run: pg-eventstore init)')
 })
 
