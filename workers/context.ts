@@ -9,6 +9,7 @@ import { LockSession } from './lock_session.js'
 const data = workerData as WorkerContextData
 
 export const schema = data.schema
+export const column = data.column
 export const sql: Sql = openDatabase({ url: data.url, schema: data.schema, max: data.connectionsPerWorker, role: 'pg-eventstore worker' })
 export const locks = new LockSession(data.url, data.schema)
 

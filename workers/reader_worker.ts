@@ -4,11 +4,11 @@
 import { toWire, type WireError } from '../lib/errors.js'
 import { toEventStoreError } from '../lib/storage/pg_errors.js'
 import { type ReadResult, type ReadTask, runRead } from '../lib/storage/read.js'
-import { schema, sql } from './context.js'
+import { column, schema, sql } from './context.js'
 
 export default async function read(task: ReadTask): Promise<ReadResult | { status: 'error'; error: WireError }> {
   try {
-    return await runRead(sql, task)
+    return await runRead(sql, task, column)
   } catch (error) {
     return { status: 'error', error: toWire(toEventStoreError(error, schema)) }
   }

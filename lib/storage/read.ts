@@ -1,6 +1,6 @@
-// Reads (= commanded storage/reader.ex), run inside reader workers. A page leaves the
-// database as one JSON text (see sql/statements/read_stream_forward.sql), so it crosses
-// to the main thread as a single string instead of a structured clone of many objects.
+// Reads (= commanded storage/reader.ex), run inside reader workers. A page crosses to the
+// main thread as one JSON string (see pageText) instead of a structured clone of many objects.
+import type { ColumnDataType } from '../serializer.js'
 import type { RecordedEvent } from '../types.js'
 import type { Sql } from './database.js'
 import { statements } from './statements.js'
@@ -33,21 +33,35 @@ export interface InfoRow {
 const END = Number.MAX_SAFE_INTEGER
 const prepared = { prepare: true } as const
 
-export async function runRead(sql: Sql, task: ReadTask): Promise<ReadResult> {
+interface EventRow {
+  event_number: number
+  event_id: string
+  stream_uuid: string
+  stream_version: number
+  event_type: string
+  /** jsonb as JSON text, or bytea as "\\x…" hex text. */
+  data: string | null
+  metadata: string
+  causation_id: string | null
+  correlation_id: string | null
+  created_at: Date
+}
+
+export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType = 'jsonb'): Promise<ReadResult> {
   switch (task.op) {
     case 'read_stream': {
       const text = task.direction === 'forward' ? statements.read_stream_forward : statements.read_stream_backward
       const start = task.start === -1 ? END : task.start
-      const [row] = await sql.unsafe<{ deleted: boolean; events: string }[]>(text, [task.streamId, start, task.count], prepared)
-      if (!row) return { status: 'not_found' }
-      if (row.deleted) return { status: 'deleted' }
-      return { status: 'found', events: row.events }
+      const rows = await sql.unsafe<(EventRow & { deleted: boolean })[]>(text, [task.streamId, start, task.count], prepared)
+      if (rows.length === 0) return { status: 'not_found' }
+      if (rows[0]?.deleted) return { status: 'deleted' }
+      return { status: 'found', events: pageText(rows[0]?.event_id ? rows : [], column) }
     }
     case 'read_all': {
       const text = task.direction === 'forward' ? statements.read_all_forward : statements.read_all_backward
       const start = task.start === -1 ? END : task.start
-      const [row] = await sql.unsafe<{ events: string }[]>(text, [start, task.count], prepared)
-      return { status: 'found', events: row?.events ?? '[]' }
+      const rows = await sql.unsafe<EventRow[]>(text, [start, task.count], prepared)
+      return { status: 'found', events: pageText(rows, column) }
     }
     case 'paginate': {
       const rows = await sql.unsafe<(InfoRow & { total: number })[]>(
@@ -64,9 +78,31 @@ export async function runRead(sql: Sql, task: ReadTask): Promise<ReadResult> {
   }
 }
 
-/** Parses a page read by runRead; dates arrive as ISO strings. */
+const quote = JSON.stringify
+const uuidOrNull = (id: string | null) => (id === null ? 'null' : `"${id}"`)
+
+/**
+ * A page as one JSON text, built by concatenation: data and metadata arrive as JSON text and
+ * are pasted in unparsed, so the only parse is the receiving thread's single JSON.parse.
+ * (Measured: building the page with json_agg in PostgreSQL cost it 6 µs a row.)
+ */
+function pageText(rows: readonly EventRow[], column: ColumnDataType): string {
+  const stored = column === 'jsonb' ? (text: string | null) => text ?? 'null' : (text: string | null) => quote(text)
+  let json = '['
+  for (let i = 0; i < rows.length; i += 1) {
+    const row = rows[i] as EventRow
+    json +=
+      `${i === 0 ? '' : ','}{"eventNumber":${row.event_number},"eventId":"${row.event_id}","streamId":${quote(row.stream_uuid)},` +
+      `"streamVersion":${row.stream_version},"eventType":${quote(row.event_type)},"data":${stored(row.data)},` +
+      `"metadata":${stored(row.metadata)},"causationId":${uuidOrNull(row.causation_id)},` +
+      `"correlationId":${uuidOrNull(row.correlation_id)},"createdAt":${row.created_at.getTime()}}`
+  }
+  return `${json}]`
+}
+
+/** Parses a page read by runRead; dates arrive as epoch milliseconds. */
 export function parsePage(json: string): RecordedEvent[] {
-  const events = JSON.parse(json) as (Omit<RecordedEvent, 'createdAt'> & { createdAt: string | Date })[]
+  const events = JSON.parse(json) as (Omit<RecordedEvent, 'createdAt'> & { createdAt: number | Date })[]
   for (const event of events) event.createdAt = new Date(event.createdAt)
   return events as RecordedEvent[]
 }

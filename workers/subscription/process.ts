@@ -18,7 +18,7 @@ import type {
   SubscriptionOutcome,
   SubscriptionSpec,
 } from '../../lib/subscriptions/messages.js'
-import { locks, schema, sql } from '../context.js'
+import { column, locks, schema, sql } from '../context.js'
 import { type Effect, start, transition } from './fsm.js'
 import { initialState } from './state.js'
 
@@ -70,7 +70,7 @@ export async function runSubscription(
       spec.streamId === '$all'
         ? ({ op: 'read_all', start: from, count, direction: 'forward' } as const)
         : ({ op: 'read_stream', streamId: spec.streamId, start: from, count, direction: 'forward' } as const)
-    const result = await runRead(sql, task)
+    const result = await runRead(sql, task, column)
     // A stream that does not exist yet reads as empty: the subscription waits for it.
     // Events stay as stored: the subscriber's thread decodes them (lib/serializer.ts decodeEvents).
     const events = result.status === 'found' ? parsePage(result.events) : []
