@@ -19,6 +19,9 @@ function findUp(relative: string): string {
 /** Absolute path of the package's `sql/` folder. */
 export const sqlDir = join(findUp('sql/migrations'), '..')
 
+/** The package's root folder (where package.json, sql/ and benchmarks/ are). */
+export const packageRoot = join(sqlDir, '..')
+
 /** URL of a worker entry module, e.g. `workerUrl('reader_worker')`. */
 export function workerUrl(name: string): URL {
   return pathToFileURL(join(here, '..', 'workers', `${name}${moduleExtension}`))

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // pg-eventstore create | init | migrate | drop | reset | info | demo
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { packageRoot } from '../package_files.js'
 import { type EventStoreConfig, resolveConfig } from '../config.js'
 import { EventStore, withDatabase } from '../event_store.js'
 import { EventStoreError } from '../errors.js'
@@ -17,6 +20,7 @@ Commands:
   reset    drop, then init
   info     show the schema's version and size
   demo     a short tour: concurrent writers, a conflict, reads
+  bench    the benchmark suite [--json] [--only NAME] [--quick]
 
 Without --url, DATABASE_URL is used; without either, the embedded server in .pg-eventstore/.`
 
@@ -63,7 +67,18 @@ const commands: Record<string, (config: EventStoreConfig) => Promise<string>> = 
   demo: (config) => runDemo(config),
 }
 
+/** `pg-eventstore bench [--json] [--only NAME] [--quick]`: the suite in benchmarks/run.js. */
+function runBenchmarks(args: string[], config: EventStoreConfig): Promise<number> {
+  const env = { ...process.env, ...(config.url ? { DATABASE_URL: config.url } : {}) }
+  const child = spawn(process.execPath, [join(packageRoot, 'benchmarks', 'run.js'), ...args], { stdio: 'inherit', env })
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)))
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'bench') {
+    const url = argv.indexOf('--url')
+    return runBenchmarks(argv.slice(1).filter((_, i, rest) => rest[i] !== '--url' && rest[i - 1] !== '--url'), { url: url >= 0 ? argv[url + 1] : undefined })
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
