@@ -97,7 +97,7 @@ export class EventStore {
     this.#readers = new ReaderPool(pool)
     this.#subscriptions = new Subscriptions(pool, sql, config.schema, codec)
     this.#embedded = embedded
-    this.#writer = new Writer(sql, config.schema, { statement: codec.column === 'bytea' ? 'write_batch_bytea' : 'write_batch' })
+    this.#writer = new Writer(sql, config.schema)
   }
 
   /**

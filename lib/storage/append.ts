@@ -27,11 +27,7 @@ interface LinkRow {
 const prepared = { prepare: true } as const
 
 /** Writes what it can of the batch; returns each request's outcome (null: written). */
-export async function writeBatch(
-  sql: Sql,
-  requests: readonly WriteRequest[],
-  statement: 'write_batch' | 'write_batch_bytea' = 'write_batch',
-): Promise<(EventStoreError | null)[]> {
+export async function writeBatch(sql: Sql, requests: readonly WriteRequest[]): Promise<(EventStoreError | null)[]> {
   const { streamUuids, eventIds } = batchLookups(requests)
   const hasLinks = requests.some((r) => r.type === 'link')
   return (await sql.begin(async (tx) => {
@@ -55,7 +51,7 @@ export async function writeBatch(
     const write = plan.write
     if (write) {
       await tx.unsafe(
-        statements[statement],
+        statements.write_batch,
         [
           write.newStreams.map((s) => s.streamUuid),
           write.newStreams.map((s) => s.version),

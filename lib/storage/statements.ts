@@ -9,7 +9,6 @@ export const statementNames = [
   'query_events',
   'query_links',
   'write_batch',
-  'write_batch_bytea',
   'column_data_type',
   'read_stream_forward',
   'read_stream_backward',

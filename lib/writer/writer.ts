@@ -21,8 +21,6 @@ interface Envelope {
 }
 
 export interface WriterOptions {
-  /** The batch statement for the store's column type. */
-  statement?: 'write_batch' | 'write_batch_bytea'
   /** Most rows (events + links) one batch writes, unless a single request is larger. */
   maxBatchRows?: number
 }
@@ -31,7 +29,6 @@ export class Writer {
   readonly #sql: Sql
   readonly #schema: string
   readonly #maxBatchRows: number
-  readonly #statement: 'write_batch' | 'write_batch_bytea'
   readonly #mailbox: Envelope[] = []
   #turn: Promise<void> | null = null
   #stopped = false
@@ -42,7 +39,6 @@ export class Writer {
     this.#sql = sql
     this.#schema = schema
     this.#maxBatchRows = options.maxBatchRows ?? 10_000
-    this.#statement = options.statement ?? 'write_batch'
   }
 
   /** Queues a request; settles when it is committed or refused. */
@@ -127,7 +123,7 @@ export class Writer {
       outcomes =
         first?.request.type === 'delete'
           ? [await deleteStream(this.#sql, first.request)]
-          : await writeBatch(this.#sql, batch.map((e) => e.request as WriteRequest), this.#statement)
+          : await writeBatch(this.#sql, batch.map((e) => e.request as WriteRequest))
     } catch (error) {
       if (batch.length > 1 && isRolledBack(error)) {
         for (const envelope of batch) await this.#write([envelope])

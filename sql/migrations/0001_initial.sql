@@ -31,6 +31,11 @@ CREATE TABLE events (
 CREATE UNIQUE INDEX events_event_id ON events (event_id);
 CREATE UNIQUE INDEX events_stream_version ON events (stream_id, stream_version);
 
+-- Event data and metadata reach the write statement as JSON values; this turns one into what
+-- the column holds. For jsonb it is the value itself; sql/bytea_columns.sql replaces it for
+-- bytea columns, where the value is a base64 JSON string.
+CREATE FUNCTION stored_data(value jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS 'SELECT value';
+
 -- A linked event's place in another stream; no copy of the event is stored.
 CREATE TABLE links (
   stream_id bigint NOT NULL REFERENCES streams (stream_id) ON DELETE CASCADE,

@@ -6,7 +6,8 @@
 -- $5 bigint[]  their new versions
 -- $6 bigint    the new last global position
 -- $7 text      events, a JSON array of {p: position, i: event id, s: stream_uuid, v: version,
---              t: type, c: causation id, r: correlation id, d: data, m: metadata}
+--              t: type, c: causation id, r: correlation id, d: data, m: metadata}; d and m
+--              go through stored_data() into the column's type (jsonb, or bytea from base64)
 -- $8 text      links, a JSON array of {s: stream_uuid, v: version in that stream, p: position}
 WITH new_streams AS (
   INSERT INTO streams (stream_uuid, stream_version)
@@ -25,7 +26,7 @@ WITH new_streams AS (
 ), inserted_events AS (
   INSERT INTO events (global_position, event_id, stream_id, stream_version, event_type,
                       causation_id, correlation_id, data, metadata, created_at)
-  SELECT e.p, e.i, ids.stream_id, e.v, e.t, e.c, e.r, e.d, e.m, now()
+  SELECT e.p, e.i, ids.stream_id, e.v, e.t, e.c, e.r, stored_data(e.d), stored_data(e.m), now()
   FROM jsonb_to_recordset($7::text::jsonb)
          AS e (p bigint, i uuid, s text, v bigint, t text, c uuid, r uuid, d jsonb, m jsonb)
   JOIN stream_ids AS ids ON ids.stream_uuid = e.s
