@@ -315,6 +315,7 @@ export class EventStore {
         else for (const event of message.events) await handler(event)
       },
       resolved,
+      true,
     )
     // Resolve once it is live, so that every event appended after this call is delivered.
     await Promise.race([subscribed, subscription.closed])

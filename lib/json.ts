@@ -48,3 +48,9 @@ function assertJsonValue(value: unknown, path: string, seen: Set<object>): void 
 function reject(path: string, found: string): never {
   throw new InvalidArgumentError(`${path} cannot be stored as JSON: found ${found}`, { path })
 }
+
+/** A JSON string literal, for building JSON text by concatenation. */
+export const quote = JSON.stringify
+
+/** A UUID (already checked) or null as JSON text. */
+export const uuidOrNull = (id: string | null): string => (id === null ? 'null' : `"${id}"`)

@@ -1,5 +1,6 @@
 // Reads (= commanded storage/reader.ex), run inside reader workers. A page crosses to the
 // main thread as one JSON string (see pageText) instead of a structured clone of many objects.
+import { quote, uuidOrNull } from '../json.js'
 import type { ColumnDataType } from '../serializer.js'
 import type { RecordedEvent } from '../types.js'
 import type { Sql } from './database.js'
@@ -77,9 +78,6 @@ export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType =
     }
   }
 }
-
-const quote = JSON.stringify
-const uuidOrNull = (id: string | null) => (id === null ? 'null' : `"${id}"`)
 
 /**
  * A page as one JSON text, built by concatenation: data and metadata arrive as JSON text and

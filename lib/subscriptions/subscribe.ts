@@ -54,7 +54,8 @@ export class Subscriptions {
     this.#listener = new Listener(sql, schema, (notification) => this.#notify(notification))
   }
 
-  async subscribe(streamId: string, name: string, subscriber: Subscriber, options: ResolvedOptions): Promise<Subscription> {
+  /** `autoAck`: the subscriber's end acks each batch once the handler returns (transient subscriptions). */
+  async subscribe(streamId: string, name: string, subscriber: Subscriber, options: ResolvedOptions, autoAck = false): Promise<Subscription> {
     const key = `${streamId}\u0000${name}`
     let actor = this.#actors.get(key)
     if (actor && actor.subscribers.size >= actor.concurrencyLimit) {
@@ -65,7 +66,7 @@ export class Subscriptions {
     }
     await this.#startListener()
     actor ??= this.#spawn(key, streamId, name, options)
-    return this.#attach(actor, subscriber, options)
+    return this.#attach(actor, subscriber, options, autoAck)
   }
 
   /** Stops the subscription in this store; its checkpoint is stored. Resolves when it has stopped. */
@@ -166,7 +167,7 @@ export class Subscriptions {
     return actor
   }
 
-  async #attach(actor: Actor, subscriber: Subscriber, options: ResolvedOptions): Promise<Subscription> {
+  async #attach(actor: Actor, subscriber: Subscriber, options: ResolvedOptions, autoAck: boolean): Promise<Subscription> {
     const { streamId, name } = actor.spec
     const channel = new MessageChannel()
     const subscriberId = randomUUID()
@@ -177,7 +178,7 @@ export class Subscriptions {
         selector: options.selector,
         mapper: options.mapper,
         codec: this.#codec,
-        autoAck: options.transient && actor.spec.name.startsWith(TRANSIENT_PREFIX),
+        autoAck,
       })
       subscription = new Subscription(streamId, name, endpoint, unsubscribe)
       void endpoint.ended.then((end) => {
@@ -202,7 +203,7 @@ export class Subscriptions {
   }
 }
 
-/** Names of transient subscriptions (`store.subscribe`), which ack for their handler. */
+/** Names of transient subscriptions (`store.subscribe`), reserved so they never meet a user's. */
 export const TRANSIENT_PREFIX = '$transient-'
 
 /** A call into an actor: fails when the actor stops or does not answer in time. */

@@ -4,6 +4,7 @@
 // sees the effect of the ones before it, and a failing one changes nothing for the others.
 import { checkExpectedVersion } from '../expected_version.js'
 import { errorFor, type EventStoreError } from '../errors.js'
+import { quote, uuidOrNull } from '../json.js'
 import type { WriteRequest } from './messages.js'
 
 export interface StoredStream {
@@ -60,9 +61,6 @@ interface KnownEvent {
   /** The original stream's uuid, when the batch knows it. */
   streamUuid: string | null
 }
-
-const quote = JSON.stringify
-const uuidOrNull = (id: string | null) => (id === null ? 'null' : `"${id}"`)
 
 export function planBatch(requests: readonly WriteRequest[], snapshot: BatchSnapshot): BatchPlan {
   const streams = new Map<string, StreamState>()
