@@ -1,6 +1,6 @@
 // Append workloads: "append events, C concurrent writers" and "single-event appends, 100
 // concurrent writers" (shared/BENCHMARKS.md).
-import { benchEvents, measure, repeatFor, timed } from './harness.js'
+import { benchEvents, compare, repeatFor, timed } from './harness.js'
 
 let next = 0
 const newStream = (prefix) => `${prefix}-${process.pid}-${(next += 1)}`
@@ -16,9 +16,7 @@ export function appendWorkloads({ store, raw, seconds, runs }) {
           await Promise.all(Array.from({ length: C }, () => time(() => append(newStream('append'), benchEvents(100)))))
           return { events: C * 100, operations: C }
         })
-      const storeResult = await measure(`store: ${this.name}`, () => timed(round((s, e) => store.appendToStream(s, 0, e))), { runs })
-      const baseline = await measure(`baseline: ${this.name}`, () => timed(round((s, e) => raw.append(s, 0, e))), { runs })
-      return { store: storeResult, baseline }
+      return compare(this.name, () => timed(round((s, e) => store.appendToStream(s, 0, e))), () => timed(round((s, e) => raw.append(s, 0, e))), { runs })
     },
   })
   const singleEventAppends = {
@@ -43,9 +41,7 @@ export function appendWorkloads({ store, raw, seconds, runs }) {
           return { events: appends, operations: appends }
         })
       }
-      const storeResult = await measure(`store: ${this.name}`, () => timed(loop((s, v, e) => store.appendToStream(s, v, e))), { runs })
-      const baseline = await measure(`baseline: ${this.name}`, () => timed(loop((s, v, e) => raw.append(s, v, e))), { runs })
-      return { store: storeResult, baseline }
+      return compare(this.name, () => timed(loop((s, v, e) => store.appendToStream(s, v, e))), () => timed(loop((s, v, e) => raw.append(s, v, e))), { runs })
     },
   }
   return [...[1, 10, 20, 50, 100].map(concurrentAppends), singleEventAppends]

@@ -38,6 +38,13 @@ export async function measure(label, once, { runs = 3, warmup = 1 } = {}) {
   }
 }
 
+/** The store and its raw baseline, measured the same way one after the other: { store, baseline }. */
+export async function compare(name, storeRun, baselineRun, options) {
+  const store = await measure(`store: ${name}`, storeRun, options)
+  const baseline = await measure(`baseline: ${name}`, baselineRun, options)
+  return { store, baseline }
+}
+
 /** Times `work` and the latency of each of its operations (call `time(fn)` around each one). */
 export async function timed(work) {
   const latencies = []

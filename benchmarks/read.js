@@ -1,6 +1,6 @@
 // Read workloads: "read events, C concurrent readers" (shared/BENCHMARKS.md). `read $all`
 // runs in growth.js, on the store it seeds.
-import { benchEvents, measure, repeatFor, timed } from './harness.js'
+import { benchEvents, compare, repeatFor, timed } from './harness.js'
 
 export function readWorkloads({ store, raw, seconds, runs }) {
   let prepared = null
@@ -24,9 +24,7 @@ export function readWorkloads({ store, raw, seconds, runs }) {
           if (pages.some((page) => page.length !== 100)) throw new Error('a reader did not read 100 events')
           return { events: C * 100, operations: C }
         })
-      const storeResult = await measure(`store: ${this.name}`, () => timed(round((s) => store.readStreamForward(s))), { runs })
-      const baseline = await measure(`baseline: ${this.name}`, () => timed(round((s) => raw.read(s))), { runs })
-      return { store: storeResult, baseline }
+      return compare(this.name, () => timed(round((s) => store.readStreamForward(s))), () => timed(round((s) => raw.read(s))), { runs })
     },
   }))
 }
