@@ -162,3 +162,14 @@ t.test('a $all notification already read is ignored; a stream subscription alway
   t.same(reads(run(read.state, [{ type: 'notify', lastPosition: 1 }]).effects), [])
   t.same(reads(run(read.state, [{ type: 'notify', lastPosition: 2 }]).effects), [[2, 10]])
 })
+
+t.test('a notification during a read is not lost when that read comes back short', async (t) => {
+  const { state } = running(spec(), [['a', 10]])
+  t.ok(state.reading, 'the first read is in flight')
+  const notified = run(state, [{ type: 'notify', lastPosition: 5 }])
+  t.same(reads(notified.effects), [], 'no second read while one is in flight')
+  const shortPage = run(notified.state, [{ type: 'read_done', events: queued([1, 2]), requested: 10 }])
+  t.same(reads(shortPage.effects), [[3, 10]], 'reads again: events 3-5 may have committed after the first read began')
+  const caughtUp = run(shortPage.state, [{ type: 'read_done', events: queued([3, 4, 5]), requested: 10 }])
+  t.same(reads(caughtUp.effects), [], 'and only then counts as caught up')
+})

@@ -76,7 +76,7 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
       if (message.lastPosition !== null && state.spec.streamId === '$all' && message.lastPosition <= state.readPosition) {
         return { state, effects: [] }
       }
-      return settle({ ...state, caughtUp: false }, [])
+      return settle({ ...state, caughtUp: false, notifiedDuringRead: state.reading }, [])
     case 'read_done': {
       if (state.status !== 'running') return { state: { ...state, reading: false }, effects: [] }
       const fresh = message.events.filter((e) => e.event.eventNumber > state.readPosition)
@@ -87,7 +87,10 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
           reading: false,
           queue: [...state.queue, ...fresh],
           readPosition: last ? last.event.eventNumber : state.readPosition,
-          caughtUp: message.events.length < message.requested,
+          // A short page means caught up, unless a notification came in meanwhile: the read's
+          // snapshot may predate what it announced, so read once more.
+          caughtUp: message.events.length < message.requested && !state.notifiedDuringRead,
+          notifiedDuringRead: false,
         },
         [],
       )

@@ -24,6 +24,8 @@ export interface SubscriptionState {
   reading: boolean
   /** The last read came back short and nothing was notified since: no read until a notify. */
   caughtUp: boolean
+  /** A notification arrived while a read was in flight: that read may have missed what it announced. */
+  notifiedDuringRead: boolean
   /** Events acknowledged since the last stored checkpoint. */
   ackedSinceCheckpoint: number
   checkpointTimerArmed: boolean
@@ -39,6 +41,7 @@ export function initialState(spec: SubscriptionSpec): SubscriptionState {
     queue: [],
     reading: false,
     caughtUp: false,
+    notifiedDuringRead: false,
     ackedSinceCheckpoint: 0,
     checkpointTimerArmed: false,
   }
