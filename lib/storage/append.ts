@@ -1,7 +1,8 @@
 // One write transaction for a whole batch of appends and links (= commanded appender.ex,
 // per batch instead of per append): lock $all, read what the batch touches, plan it in
-// memory (lib/writer/group_commit.ts), write it in one statement. Four round trips in all,
-// whatever the batch size.
+// memory (lib/writer/group_commit.ts), write it in one statement. Three round trips in all,
+// whatever the batch size: BEGIN; the plan setting, the lock and the reads together; the
+// write and COMMIT together.
 import type { EventStoreError } from '../errors.js'
 import { batchLookups, type BatchSnapshot, planBatch } from '../writer/group_commit.js'
 import type { WriteRequest } from '../writer/messages.js'
@@ -30,9 +31,11 @@ const prepared = { prepare: true } as const
 export async function writeBatch(sql: Sql, requests: readonly WriteRequest[]): Promise<(EventStoreError | null)[]> {
   const { streamUuids, eventIds } = batchLookups(requests)
   const hasLinks = requests.some((r) => r.type === 'link')
-  return (await sql.begin(async (tx) => {
+  let writing: Promise<unknown> | null = null
+  const outcomes = (await sql.begin(async (tx) => {
     // Sent together: the server runs them in order, so both reads see the state under the lock.
-    const [lock, streams, events] = await Promise.all([
+    const [, lock, streams, events] = await Promise.all([
+      tx.unsafe(statements.plan_for_current_size),
       tx.unsafe<{ last_position: number }[]>(statements.lock_all_stream, [], prepared),
       tx.unsafe<StreamRow[]>(statements.query_streams, [streamUuids], prepared),
       eventIds.length > 0 ? tx.unsafe<EventRow[]>(statements.query_events, [eventIds], prepared) : [],
@@ -50,7 +53,10 @@ export async function writeBatch(sql: Sql, requests: readonly WriteRequest[]): P
     const plan = planBatch(requests, snapshot)
     const write = plan.write
     if (write) {
-      await tx.unsafe(
+      // Not awaited: postgres.js queues its COMMIT right behind the write, so both travel in
+      // one flight. Should the write fail, that COMMIT only rolls back, and the write's own
+      // error is raised below.
+      writing = tx.unsafe(
         statements.write_batch,
         [
           write.newStreams.map((s) => s.streamUuid),
@@ -64,7 +70,10 @@ export async function writeBatch(sql: Sql, requests: readonly WriteRequest[]): P
         ],
         prepared,
       )
+      writing.catch(() => {}) // awaited below, once the transaction has ended
     }
     return plan.outcomes
   })) as (EventStoreError | null)[]
+  await writing
+  return outcomes
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { sqlDir } from '../package_files.js'
 
 export const statementNames = [
+  'plan_for_current_size',
   'lock_all_stream',
   'query_streams',
   'query_events',
