@@ -112,7 +112,7 @@ export class EventStore {
   static async start(config: EventStoreConfig = {}): Promise<EventStore> {
     const resolved = resolveConfig(config)
     const { url, embedded } = await connect(resolved)
-    const sql = openDatabase({ url, schema: resolved.schema, max: resolved.poolSize })
+    const sql = openDatabase({ url, schema: resolved.schema, max: resolved.poolSize, customPlans: true })
     let codec: Codec
     try {
       await schemaLife.checkSchema(sql, resolved.schema)

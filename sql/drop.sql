@@ -6,3 +6,4 @@ DROP FUNCTION IF EXISTS stored_data(jsonb) CASCADE;
 DROP TABLE IF EXISTS subscriptions CASCADE;
 DROP FUNCTION IF EXISTS notify_links() CASCADE;
 DROP TABLE IF EXISTS snapshots CASCADE;
+DROP FUNCTION IF EXISTS assert_expected_state(boolean) CASCADE;

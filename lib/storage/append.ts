@@ -1,12 +1,17 @@
-// One write transaction for a whole batch of appends and links (= commanded appender.ex,
-// per batch instead of per append): lock $all, read what the batch touches, plan it in
-// memory (lib/writer/group_commit.ts), write it in one statement. Three round trips in all,
-// whatever the batch size: BEGIN; the plan setting, the lock and the reads together; the
-// write and COMMIT together.
+// Writing one batch of appends and links (= commanded appender.ex, per batch instead of per
+// append). Two ways, one result:
+// - expected: when every stream's first request states exactly what it expects (doesn't
+//   exist, or is at version N), the batch is planned against those expectations and written
+//   by one statement that checks them under the $all lock (sql/statements/write_expected.sql).
+//   One round trip.
+// - locking: otherwise, or when an expectation no longer holds, lock $all, read what the
+//   batch touches, plan it (lib/writer/group_commit.ts), write it. Three round trips: BEGIN;
+//   the lock and the reads together; the write and COMMIT together.
 import type { EventStoreError } from '../errors.js'
-import { batchLookups, type BatchSnapshot, planBatch } from '../writer/group_commit.js'
+import { assumeExpectedStates, batchLookups, type BatchSnapshot, planBatch, type WritePlan } from '../writer/group_commit.js'
 import type { WriteRequest } from '../writer/messages.js'
 import type { Sql } from './database.js'
+import { isRolledBack } from './pg_errors.js'
 import { statements } from './statements.js'
 
 interface StreamRow {
@@ -27,15 +32,58 @@ interface LinkRow {
 
 const prepared = { prepare: true } as const
 
+/** Counts batches by how they were written, for the writer's stats. */
+export interface WriteCounts {
+  expected: number
+  locking: number
+}
+
 /** Writes what it can of the batch; returns each request's outcome (null: written). */
-export async function writeBatch(sql: Sql, requests: readonly WriteRequest[]): Promise<(EventStoreError | null)[]> {
+export async function writeBatch(sql: Sql, requests: readonly WriteRequest[], counts?: WriteCounts): Promise<(EventStoreError | null)[]> {
+  const assumed = assumeExpectedStates(requests)
+  if (assumed) {
+    const plan = planBatch(requests, assumed)
+    // A refusal is only certain once the state it was judged against is known to hold.
+    if (plan.write && plan.outcomes.every((outcome) => outcome === null)) {
+      try {
+        await writeExpected(sql, plan.write, assumed)
+        if (counts) counts.expected += 1
+        return plan.outcomes
+      } catch (error) {
+        // A lost connection leaves the outcome unknown: not retried. Anything the server
+        // refused was rolled back; the locking write finds out exactly what.
+        if (!isRolledBack(error)) throw error
+      }
+    }
+  }
+  if (counts) counts.locking += 1
+  return writeLocking(sql, requests)
+}
+
+function writeExpected(sql: Sql, write: WritePlan, assumed: BatchSnapshot): Promise<unknown> {
+  const expectedVersion = new Map(assumed.streams.map((s) => [s.streamUuid, s.version]))
+  return sql.unsafe(
+    statements.write_expected,
+    [
+      write.newStreams.map((s) => s.streamUuid),
+      write.newStreams.map((s) => s.version),
+      write.grownStreams.map((s) => s.streamUuid),
+      write.grownStreams.map((s) => expectedVersion.get(s.streamUuid) as number),
+      write.grownStreams.map((s) => s.version),
+      write.eventCount,
+      write.eventsJson,
+    ],
+    prepared,
+  )
+}
+
+async function writeLocking(sql: Sql, requests: readonly WriteRequest[]): Promise<(EventStoreError | null)[]> {
   const { streamUuids, eventIds } = batchLookups(requests)
   const hasLinks = requests.some((r) => r.type === 'link')
   let writing: Promise<unknown> | null = null
   const outcomes = (await sql.begin(async (tx) => {
     // Sent together: the server runs them in order, so both reads see the state under the lock.
-    const [, lock, streams, events] = await Promise.all([
-      tx.unsafe(statements.plan_for_current_size),
+    const [lock, streams, events] = await Promise.all([
       tx.unsafe<{ last_position: number }[]>(statements.lock_all_stream, [], prepared),
       tx.unsafe<StreamRow[]>(statements.query_streams, [streamUuids], prepared),
       eventIds.length > 0 ? tx.unsafe<EventRow[]>(statements.query_events, [eventIds], prepared) : [],

@@ -27,3 +27,12 @@ export function toEventStoreError(error: unknown, schema: string): EventStoreErr
   }
   return errorFor('connection', `PostgreSQL error ${code || ''}: ${message}`.replace('  ', ' '), { code }, error)
 }
+
+/**
+ * True for an error the server raised inside a transaction, which it then rolled back.
+ * A lost connection is not one: the commit may have landed, so retrying could write twice.
+ */
+export function isRolledBack(error: unknown): boolean {
+  const code = (error as DriverError | null)?.code
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P|53)/.test(code)
+}

@@ -4,12 +4,12 @@ import { join } from 'node:path'
 import { sqlDir } from '../package_files.js'
 
 export const statementNames = [
-  'plan_for_current_size',
   'lock_all_stream',
   'query_streams',
   'query_events',
   'query_links',
   'write_batch',
+  'write_expected',
   'column_data_type',
   'read_stream_forward',
   'read_stream_backward',

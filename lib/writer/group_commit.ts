@@ -165,3 +165,25 @@ export function batchLookups(requests: readonly WriteRequest[]): { streamUuids: 
   }
   return { streamUuids: [...streamUuids], eventIds: [...eventIds] }
 }
+
+/**
+ * The states a batch's requests expect their streams in, as a snapshot to plan against
+ * without reading (sql/statements/write_expected.sql checks them under the $all lock):
+ * each stream's first request says it does not exist (0, 'no_stream') or exists, not
+ * deleted, at version N. Null when some request states no exact expectation ('any_version',
+ * 'stream_exists') or is a link: those need the stored state. Positions count from 0, and
+ * the streams' internal ids, unknown here, are stood in for by negative numbers.
+ */
+export function assumeExpectedStates(requests: readonly WriteRequest[]): BatchSnapshot | null {
+  const expected = new Map<string, StoredStream | null>()
+  for (const request of requests) {
+    if (request.type !== 'append') return null
+    if (expected.has(request.streamId)) continue
+    const version = request.expected
+    if (version === 0 || version === 'no_stream') expected.set(request.streamId, null)
+    else if (typeof version === 'number') expected.set(request.streamId, { streamId: -(expected.size + 1), streamUuid: request.streamId, version, deleted: false })
+    else return null
+  }
+  const streams = [...expected.values()].filter((stream) => stream !== null)
+  return { lastPosition: 0, streams, events: [], links: [] }
+}

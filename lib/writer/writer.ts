@@ -5,9 +5,9 @@
 // own result: the plan checks every request on its own, and should the batch transaction
 // fail as a whole, each request is retried alone so one bad request cannot fail the others.
 import { AbortedError, ConnectionError, type EventStoreError, TimeoutError } from '../errors.js'
-import { writeBatch } from '../storage/append.js'
+import { type WriteCounts, writeBatch } from '../storage/append.js'
 import type { Sql } from '../storage/database.js'
-import { toEventStoreError } from '../storage/pg_errors.js'
+import { isRolledBack, toEventStoreError } from '../storage/pg_errors.js'
 import type { WriteOptions } from '../types.js'
 import { deleteStream } from '../storage/streams.js'
 import { requestSize, type WriteRequest, type WriterMessage } from './messages.js'
@@ -34,6 +34,7 @@ export class Writer {
   #stopped = false
   #batches = 0
   #requests = 0
+  readonly #writes: WriteCounts = { expected: 0, locking: 0 }
 
   constructor(sql: Sql, schema: string, options: WriterOptions = {}) {
     this.#sql = sql
@@ -77,9 +78,13 @@ export class Writer {
     return this.#mailbox.length
   }
 
-  /** Transactions run and requests they carried, since start: requests / batches is the group-commit factor. */
-  get stats(): { batches: number; requests: number } {
-    return { batches: this.#batches, requests: this.#requests }
+  /**
+   * Since start: batches run and the requests they carried (requests / batches is the
+   * group-commit factor); of the batches of appends and links, how many the one-statement
+   * expected write wrote and how many the locking write (lib/storage/append.ts).
+   */
+  get stats(): { batches: number; requests: number } & WriteCounts {
+    return { batches: this.#batches, requests: this.#requests, ...this.#writes }
   }
 
   /** Refuses new requests and resolves once everything queued is written. */
@@ -123,7 +128,7 @@ export class Writer {
       outcomes =
         first?.request.type === 'delete'
           ? [await deleteStream(this.#sql, first.request)]
-          : await writeBatch(this.#sql, batch.map((e) => e.request as WriteRequest))
+          : await writeBatch(this.#sql, batch.map((e) => e.request as WriteRequest), this.#writes)
     } catch (error) {
       if (batch.length > 1 && isRolledBack(error)) {
         for (const envelope of batch) await this.#write([envelope])
@@ -139,13 +144,4 @@ export class Writer {
       else envelope.resolve()
     })
   }
-}
-
-/**
- * True for an error the server raised inside the transaction, which it then rolled back.
- * A lost connection is not one: the commit may have landed, so retrying could write twice.
- */
-function isRolledBack(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P|53)/.test(code)
 }

@@ -9,6 +9,8 @@ function prepared(dataJson = '{"n":1}'): PreparedEvent {
   return { eventId: randomUUID(), eventType: 'E', causationId: null, correlationId: null, dataJson, metadataJson: '{}', idGiven: false }
 }
 const append = (streamId: string, dataJson?: string): WriteRequest => ({ type: 'append', streamId, expected: 0, events: [prepared(dataJson)] })
+const appendAt = (streamId: string, expected: WriteRequest['expected']): WriteRequest => ({ type: 'append', streamId, expected, events: [prepared()] })
+const codeOf = (result: PromiseSettledResult<void>) => (result.status === 'fulfilled' ? 'ok' : (result.reason as { code: string }).code)
 
 async function startWriter(t: Test, maxBatchRows?: number) {
   const config = await freshStoreConfig(t)
@@ -25,12 +27,12 @@ async function startWriter(t: Test, maxBatchRows?: number) {
 t.test('requests posted together share one transaction; requests arriving mid-flight share the next', async (t) => {
   const { writer, positions } = await startWriter(t)
   await Promise.all(Array.from({ length: 20 }, (_, i) => writer.post(append(`a-${i}`))))
-  t.same(writer.stats, { batches: 1, requests: 20 })
+  t.same(writer.stats, { batches: 1, requests: 20, expected: 1, locking: 0 })
   const first = writer.post(append('b-first'))
   await new Promise((resolve) => setImmediate(resolve)) // the first batch is now in flight
   const rest = Array.from({ length: 10 }, (_, i) => writer.post(append(`b-${i}`)))
   await Promise.all([first, ...rest])
-  t.same(writer.stats, { batches: 3, requests: 31 })
+  t.same(writer.stats, { batches: 3, requests: 31, expected: 3, locking: 0 })
   t.same(await positions(), Array.from({ length: 31 }, (_, i) => i + 1))
 })
 
@@ -38,7 +40,7 @@ t.test('a batch is capped by rows, but a larger single request still goes whole'
   const { writer } = await startWriter(t, 2)
   const big: WriteRequest = { type: 'append', streamId: 'big', expected: 0, events: [prepared(), prepared(), prepared()] }
   await Promise.all([writer.post(append('x')), writer.post(append('y')), writer.post(big), writer.post(append('z'))])
-  t.same(writer.stats, { batches: 3, requests: 4 })
+  t.same(writer.stats, { batches: 3, requests: 4, expected: 3, locking: 0 })
 })
 
 t.test('when the server refuses a batch, each request is retried alone: only the bad one fails', async (t) => {
@@ -83,8 +85,42 @@ t.test('abort and timeout withdraw queued requests; a stopped writer refuses new
   await holder
   await inFlight
   await waiting
-  t.same(writer.stats, { batches: 2, requests: 2 }, 'withdrawn requests never reached a batch')
+  t.same(writer.stats, { batches: 2, requests: 2, expected: 2, locking: 0 }, 'withdrawn requests never reached a batch')
   await t.rejects(writer.post(append('late'), { signal: AbortSignal.abort() }), { code: 'aborted' })
   await writer.stop()
   await t.rejects(writer.post(append('after')), { code: 'connection' })
+})
+
+t.test('exact expectations are written by one statement; a failed expectation falls back to the locking write', async (t) => {
+  const { writer, positions } = await startWriter(t)
+  await writer.post(appendAt('s', 0))
+  await writer.post(appendAt('s', 1))
+  t.same(writer.stats, { batches: 2, requests: 2, expected: 2, locking: 0 })
+  // 's' exists, so the statement planned on "'s' does not exist" fails whole; the locking
+  // write then refuses only that request.
+  const results = await Promise.allSettled([writer.post(appendAt('s', 0)), writer.post(appendAt('n', 0)), writer.post(appendAt('s', 2))])
+  t.same(results.map(codeOf), ['wrong_expected_version', 'ok', 'ok'])
+  t.same(writer.stats, { batches: 3, requests: 5, expected: 2, locking: 1 })
+  t.same(await positions(), [1, 2, 3, 4], 'nothing of the failed statement was written')
+})
+
+t.test('the one-statement write checks its expectations under the lock, against other writers', async (t) => {
+  const { writer, sql, positions } = await startWriter(t)
+  const other = new Writer(sql, 'unused', {})
+  t.teardown(() => other.stop())
+  await writer.post(appendAt('shared', 0))
+  await other.post(appendAt('shared', 1)) // behind this writer's back: 'shared' is now at 2
+  await t.rejects(writer.post(appendAt('shared', 1)), { code: 'wrong_expected_version' })
+  await sql`UPDATE streams SET deleted_at = now() WHERE stream_uuid = 'shared'`
+  await t.rejects(writer.post(appendAt('shared', 2)), { code: 'stream_deleted' }, 'a soft delete fails the expectation too')
+  t.same(writer.stats, { batches: 3, requests: 3, expected: 1, locking: 2 })
+  t.same(await positions(), [1, 2])
+})
+
+t.test('requests without an exact expectation, and links, take the locking write', async (t) => {
+  const { writer } = await startWriter(t)
+  await writer.post(appendAt('a', 'any_version'))
+  await writer.post(appendAt('a', 'stream_exists'))
+  await Promise.all([writer.post(appendAt('b', 0)), writer.post(appendAt('a', 'any_version'))])
+  t.same(writer.stats, { batches: 3, requests: 4, expected: 0, locking: 3 })
 })

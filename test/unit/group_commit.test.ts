@@ -1,5 +1,5 @@
 import t from 'tap'
-import { type BatchSnapshot, batchLookups, planBatch } from '../../lib/writer/group_commit.js'
+import { assumeExpectedStates, type BatchSnapshot, batchLookups, planBatch } from '../../lib/writer/group_commit.js'
 import type { PreparedEvent, WriteRequest } from '../../lib/writer/messages.js'
 
 let nextId = 0
@@ -91,4 +91,20 @@ t.test('lookups name each stream once and only caller-chosen event ids', async (
   const given = { type: 'append', streamId: 'a', expected: 0, events: [event('33333333-3333-4333-8333-333333333333'), event()] } as WriteRequest
   const lookups = batchLookups([given, append('a', 'any_version'), { type: 'link', streamId: 'b', expected: 0, eventIds: ['x'] }])
   t.same(lookups, { streamUuids: ['a', 'b'], eventIds: ['33333333-3333-4333-8333-333333333333', 'x'] })
+})
+
+t.test('exact expectations become a snapshot to plan against: each stream as its first request expects it', async (t) => {
+  const assumed = assumeExpectedStates([append('new', 0, 2), append('old', 3), append('new', 2), append('none', 'no_stream'), append('old', 9)])
+  t.same(assumed, { lastPosition: 0, streams: [{ streamId: -2, streamUuid: 'old', version: 3, deleted: false }], events: [], links: [] })
+  const plan = planBatch([append('new', 0, 2), append('old', 3), append('new', 2)], assumed as BatchSnapshot)
+  t.same(codes(plan), ['ok', 'ok', 'ok'])
+  const rows = JSON.parse(plan.write?.eventsJson ?? '[]') as { p: number }[]
+  t.same(rows.map((r) => r.p), [1, 2, 3, 4], 'positions count from 1 within the batch')
+})
+
+t.test('no snapshot can be assumed for any_version, stream_exists or links', async (t) => {
+  t.equal(assumeExpectedStates([append('a', 0), append('b', 'any_version')]), null)
+  t.equal(assumeExpectedStates([append('a', 'stream_exists')]), null)
+  t.equal(assumeExpectedStates([append('a', 0), { type: 'link', streamId: 'l', expected: 0, eventIds: ['x'] }]), null)
+  t.not(assumeExpectedStates([append('a', 0), append('a', 'any_version')]), null, 'only the first request of a stream states its expectation')
 })

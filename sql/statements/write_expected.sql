@@ -1,0 +1,46 @@
+-- Writes one batch in one statement (its own transaction), planned against the states its
+-- requests expect (lib/writer/group_commit.ts assumeExpectedStates) instead of states read
+-- under the $all lock: one round trip instead of three. The expectations are checked here,
+-- under the lock; if any fails, the statement fails as a whole (ES002 from
+-- assert_expected_state, or 23505 from a unique index) and nothing is written.
+-- $1 text[]    streams to create (stream_uuid): expected not to exist; a unique violation if they do
+-- $2 bigint[]  their versions
+-- $3 text[]    streams that grow (stream_uuid)
+-- $4 bigint[]  the versions they are expected at (and not deleted)
+-- $5 bigint[]  their new versions
+-- $6 bigint    how many positions the batch takes in $all
+-- $7 text      events as in write_batch.sql, positions counted from 1 within the batch
+WITH moved_all AS (
+  -- Taken first (the other parts join it), so the $all lock orders this transaction as it
+  -- orders the locking write; the row is re-read after any wait, so `first` is current.
+  UPDATE streams SET stream_version = stream_version + $6::bigint WHERE stream_id = 0
+  RETURNING stream_version - $6::bigint AS first
+), new_streams AS (
+  INSERT INTO streams (stream_uuid, stream_version)
+  SELECT n.stream_uuid, n.version FROM moved_all, unnest($1::text[], $2::bigint[]) AS n (stream_uuid, version)
+  RETURNING stream_id, stream_uuid
+), grown_streams AS (
+  -- A row another transaction changed meanwhile is checked again in its latest version.
+  UPDATE streams AS s SET stream_version = g.version
+  FROM moved_all, unnest($3::text[], $4::bigint[], $5::bigint[]) AS g (stream_uuid, expected, version)
+  WHERE s.stream_uuid = g.stream_uuid AND s.stream_version = g.expected AND s.deleted_at IS NULL
+  RETURNING s.stream_id, s.stream_uuid
+), stream_ids AS (
+  SELECT * FROM new_streams
+  UNION ALL
+  SELECT * FROM grown_streams
+), inserted_events AS (
+  INSERT INTO events (global_position, event_id, stream_id, stream_version, event_type,
+                      causation_id, correlation_id, data, metadata, created_at)
+  SELECT m.first + e.p, e.i, ids.stream_id, e.v, e.t, e.c, e.r, stored_data(e.d), stored_data(e.m), now()
+  FROM moved_all AS m,
+       jsonb_to_recordset($7::text::jsonb)
+         AS e (p bigint, i uuid, s text, v bigint, t text, c uuid, r uuid, d jsonb, m jsonb)
+  JOIN stream_ids AS ids ON ids.stream_uuid = e.s
+  RETURNING 1
+)
+-- Every expected stream grew and every event was written, or nothing was.
+SELECT assert_expected_state(
+  (SELECT count(*) FROM grown_streams) = cardinality($3::text[])
+  AND (SELECT count(*) FROM inserted_events) = $6::bigint
+) AS written
