@@ -1,4 +1,6 @@
-// The NOTIFY payload of sql/migrations/0002 (notify_events / notify_links).
+// The NOTIFY payload the writer sends with every write, on channel "<schema>.events":
+// {"first", "last", "streams"}: the $all positions written (null for links alone) and the
+// streams written (null when too many for one payload).
 export interface Notification {
   /** Last global position written; null for links, or when unknown (a re-listen, a poll). */
   last: number | null
@@ -25,4 +27,19 @@ export function concerns(notification: Notification, streamId: string): boolean 
   if (notification.streams === null) return true
   if (streamId === '$all') return notification.last !== null
   return notification.streams.includes(streamId)
+}
+
+/** PostgreSQL refuses NOTIFY payloads of 8,000 bytes or more. */
+const MAX_PAYLOAD_BYTES = 7900
+/** Room for the rest of the payload around the streams. */
+const POSITIONS_BYTES = 80
+
+export function notificationPayload(first: number | null, last: number | null, streams: readonly string[]): string {
+  return `{"first":${first},"last":${last},"streams":${streamsJson(streams)}}`
+}
+
+/** The streams of a payload as JSON; null (everyone checks) when they would not fit. */
+export function streamsJson(streams: readonly string[]): string {
+  const json = JSON.stringify(streams)
+  return Buffer.byteLength(json) + POSITIONS_BYTES > MAX_PAYLOAD_BYTES ? 'null' : json
 }

@@ -6,8 +6,11 @@
 //   One round trip.
 // - locking: otherwise, or when an expectation no longer holds, lock $all, read what the
 //   batch touches, plan it (lib/writer/group_commit.ts), write it. Three round trips: BEGIN;
-//   the lock and the reads together; the write and COMMIT together.
+//   the lock and the reads together; the write, its notification and COMMIT together.
+// Either way the notification to listeners (lib/notifications) is sent by the same
+// transaction, so it arrives exactly when the events are visible.
 import type { EventStoreError } from '../errors.js'
+import { notificationPayload, streamsJson } from '../notifications/notification.js'
 import { assumeExpectedStates, batchLookups, type BatchSnapshot, planBatch, type WritePlan } from '../writer/group_commit.js'
 import type { WriteRequest } from '../writer/messages.js'
 import type { Sql } from './database.js'
@@ -38,15 +41,15 @@ export interface WriteCounts {
   locking: number
 }
 
-/** Writes what it can of the batch; returns each request's outcome (null: written). */
-export async function writeBatch(sql: Sql, requests: readonly WriteRequest[], counts?: WriteCounts): Promise<(EventStoreError | null)[]> {
+/** Writes what it can of the batch, notifying `channel`; returns each request's outcome (null: written). */
+export async function writeBatch(sql: Sql, channel: string, requests: readonly WriteRequest[], counts?: WriteCounts): Promise<(EventStoreError | null)[]> {
   const assumed = assumeExpectedStates(requests)
   if (assumed) {
     const plan = planBatch(requests, assumed)
     // A refusal is only certain once the state it was judged against is known to hold.
     if (plan.write && plan.outcomes.every((outcome) => outcome === null)) {
       try {
-        await writeExpected(sql, plan.write, assumed)
+        await writeExpected(sql, channel, plan.write, assumed)
         if (counts) counts.expected += 1
         return plan.outcomes
       } catch (error) {
@@ -57,10 +60,12 @@ export async function writeBatch(sql: Sql, requests: readonly WriteRequest[], co
     }
   }
   if (counts) counts.locking += 1
-  return writeLocking(sql, requests)
+  return writeLocking(sql, channel, requests)
 }
 
-function writeExpected(sql: Sql, write: WritePlan, assumed: BatchSnapshot): Promise<unknown> {
+const writtenStreams = (write: WritePlan): string[] => [...write.newStreams, ...write.grownStreams].map((s) => s.streamUuid)
+
+function writeExpected(sql: Sql, channel: string, write: WritePlan, assumed: BatchSnapshot): Promise<unknown> {
   const expectedVersion = new Map(assumed.streams.map((s) => [s.streamUuid, s.version]))
   return sql.unsafe(
     statements.write_expected,
@@ -72,15 +77,17 @@ function writeExpected(sql: Sql, write: WritePlan, assumed: BatchSnapshot): Prom
       write.grownStreams.map((s) => s.version),
       write.eventCount,
       write.eventsJson,
+      channel,
+      streamsJson(writtenStreams(write)),
     ],
     prepared,
   )
 }
 
-async function writeLocking(sql: Sql, requests: readonly WriteRequest[]): Promise<(EventStoreError | null)[]> {
+async function writeLocking(sql: Sql, channel: string, requests: readonly WriteRequest[]): Promise<(EventStoreError | null)[]> {
   const { streamUuids, eventIds } = batchLookups(requests)
   const hasLinks = requests.some((r) => r.type === 'link')
-  let writing: Promise<unknown> | null = null
+  let writing: Promise<unknown> = Promise.resolve()
   const outcomes = (await sql.begin(async (tx) => {
     // Sent together: the server runs them in order, so both reads see the state under the lock.
     const [lock, streams, events] = await Promise.all([
@@ -101,10 +108,10 @@ async function writeLocking(sql: Sql, requests: readonly WriteRequest[]): Promis
     const plan = planBatch(requests, snapshot)
     const write = plan.write
     if (write) {
-      // Not awaited: postgres.js queues its COMMIT right behind the write, so both travel in
+      // Not awaited: postgres.js queues its COMMIT right behind them, so all three travel in
       // one flight. Should the write fail, that COMMIT only rolls back, and the write's own
       // error is raised below.
-      writing = tx.unsafe(
+      const writeQuery = tx.unsafe(
         statements.write_batch,
         [
           write.newStreams.map((s) => s.streamUuid),
@@ -118,6 +125,10 @@ async function writeLocking(sql: Sql, requests: readonly WriteRequest[]): Promis
         ],
         prepared,
       )
+      const first = write.eventCount > 0 ? snapshot.lastPosition + 1 : null
+      const last = write.eventCount > 0 ? write.lastPosition : null
+      const notifyQuery = tx.unsafe(statements.notify, [channel, notificationPayload(first, last, writtenStreams(write))], prepared)
+      writing = Promise.all([writeQuery, notifyQuery])
       writing.catch(() => {}) // awaited below, once the transaction has ended
     }
     return plan.outcomes

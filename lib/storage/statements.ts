@@ -10,6 +10,7 @@ export const statementNames = [
   'query_links',
   'write_batch',
   'write_expected',
+  'notify',
   'column_data_type',
   'read_stream_forward',
   'read_stream_backward',

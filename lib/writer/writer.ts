@@ -128,7 +128,7 @@ export class Writer {
       outcomes =
         first?.request.type === 'delete'
           ? [await deleteStream(this.#sql, first.request)]
-          : await writeBatch(this.#sql, batch.map((e) => e.request as WriteRequest), this.#writes)
+          : await writeBatch(this.#sql, `${this.#schema}.events`, batch.map((e) => e.request as WriteRequest), this.#writes)
     } catch (error) {
       if (batch.length > 1 && isRolledBack(error)) {
         for (const envelope of batch) await this.#write([envelope])

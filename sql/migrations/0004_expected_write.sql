@@ -9,3 +9,12 @@ BEGIN
   RETURN true;
 END;
 $$;
+
+-- Notifications now come from the writer, which knows the batch's positions and streams, in
+-- the same transaction as its write (sql/statements/notify.sql, write_expected.sql): the
+-- statement triggers' transition tables and their join back to streams cost ~10% of a
+-- 100-event write (benchmarks/README.md).
+DROP TRIGGER events_notify ON events;
+DROP TRIGGER links_notify ON links;
+DROP FUNCTION notify_events();
+DROP FUNCTION notify_links();

@@ -10,6 +10,8 @@
 -- $5 bigint[]  their new versions
 -- $6 bigint    how many positions the batch takes in $all
 -- $7 text      events as in write_batch.sql, positions counted from 1 within the batch
+-- $8 text      notification channel "<schema>.events"
+-- $9 text      the streams written as a JSON array, or 'null' when too many for a payload
 WITH moved_all AS (
   -- Taken first (the other parts join it), so the $all lock orders this transaction as it
   -- orders the locking write; the row is re-read after any wait, so `first` is current.
@@ -39,8 +41,11 @@ WITH moved_all AS (
   JOIN stream_ids AS ids ON ids.stream_uuid = e.s
   RETURNING 1
 )
--- Every expected stream grew and every event was written, or nothing was.
+-- Every expected stream grew and every event was written, or nothing was; then the
+-- notification (lib/notifications/notification.ts), sent at commit.
 SELECT assert_expected_state(
-  (SELECT count(*) FROM grown_streams) = cardinality($3::text[])
-  AND (SELECT count(*) FROM inserted_events) = $6::bigint
-) AS written
+         (SELECT count(*) FROM grown_streams) = cardinality($3::text[])
+         AND (SELECT count(*) FROM inserted_events) = $6::bigint
+       ) AS written,
+       pg_notify($8, json_build_object('first', m.first + 1, 'last', m.first + $6::bigint, 'streams', $9::text::json)::text)
+FROM moved_all AS m

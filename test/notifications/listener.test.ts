@@ -2,7 +2,7 @@ import postgres from 'postgres'
 import t, { type Test } from 'tap'
 import { EventStore } from '../../lib/event_store.js'
 import { Listener, POLL_MS } from '../../lib/notifications/listener.js'
-import { concerns, type Notification, parseNotification } from '../../lib/notifications/notification.js'
+import { concerns, type Notification, notificationPayload, parseNotification } from '../../lib/notifications/notification.js'
 import { closeDatabase, openDatabase } from '../../lib/storage/database.js'
 import { freshStoreConfig } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
@@ -41,6 +41,9 @@ t.test('payloads name the positions and streams written; links name their stream
   await store.linkToStream('linked', 0, [event!])
   await waitFor(received, (n) => n.streams?.includes('linked') ?? false)
   t.ok(received.some((n) => n.last === null && n.streams?.[0] === 'linked'), 'a link notification has no position')
+  await store.appendToStream('c', 'any_version', makeEvents(2)) // the locking write
+  await waitFor(received, (n) => n.last === 5)
+  t.same(received.find((n) => n.last === 5)?.streams, ['c'])
 })
 
 t.test('after the listening connection is killed, a re-listen wakes everyone', async (t) => {
@@ -67,6 +70,9 @@ t.test('parse and route', async (t) => {
   t.same(parseNotification('{"first" : 1, "last" : 4, "streams" : ["a","b"]}'), { last: 4, streams: ['a', 'b'] })
   t.same(parseNotification('{"first" : null, "last" : null, "streams" : ["l"]}'), { last: null, streams: ['l'] })
   t.same(parseNotification('not json'), { last: null, streams: null })
+  t.same(parseNotification(notificationPayload(5, 7, ['x'])), { last: 7, streams: ['x'] })
+  const many = Array.from({ length: 500 }, (_, i) => `stream-number-${i}`)
+  t.same(parseNotification(notificationPayload(1, 500, many)), { last: 500, streams: null }, 'too many streams for one payload: everyone checks')
   t.ok(concerns({ last: 4, streams: ['a'] }, '$all'))
   t.notOk(concerns({ last: null, streams: ['l'] }, '$all'), 'links are not in $all')
   t.ok(concerns({ last: 4, streams: ['a'] }, 'a'))
