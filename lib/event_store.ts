@@ -9,6 +9,7 @@ import { type Codec, decodeEvents, decodeStored, encodeTerm, loadSerializer } fr
 import type { Piscina } from 'piscina'
 import { startPool, type WorkerContextData } from './actors/pool.js'
 import { workerUrl } from './package_files.js'
+import { iterateAllForward, type Window } from './readers/all_forward.js'
 import { ReaderPool } from './readers/reader_pool.js'
 import type { Subscription } from './subscriptions/handle.js'
 import { resolveOptions, type SubscriptionOptions } from './subscriptions/options.js'
@@ -237,7 +238,9 @@ export class EventStore {
   }
 
   streamAllForward(startPosition = 0, options: StreamReadOptions = {}): AsyncIterable<RecordedEvent> {
-    return this.#iterate(ALL_STREAM, checkPosition(startPosition, 'start position'), options, 'forward')
+    const start = checkPosition(startPosition, 'start position')
+    const pageSize = checkCount(options?.readBatchSize ?? 1000, 'readBatchSize')
+    return iterateAllForward((from, to, count) => this.#readWindow(from, to, count), start, pageSize)
   }
 
   streamAllBackward(startPosition = -1, options: StreamReadOptions = {}): AsyncIterable<RecordedEvent> {
@@ -434,6 +437,12 @@ export class EventStore {
     if (result.status === 'deleted') throw new StreamDeletedError(`stream "${streamId}" has been deleted`, { streamId })
     if (result.status !== 'found') throw new ConnectionError(`unexpected reader reply ${result.status}`)
     return decodeEvents(this.#codec, parsePage(result.events))
+  }
+
+  async #readWindow(start: number, end: number, count: number): Promise<Window> {
+    const result = await this.#readers.run({ op: 'read_all_window', start, end, count })
+    if (result.status !== 'window') throw new ConnectionError(`unexpected reader reply ${result.status}`)
+    return { events: decodeEvents(this.#codec, parsePage(result.events)), last: result.last }
   }
 
   async *#iterate(streamId: string, start: number, options: StreamReadOptions, direction: Direction): AsyncGenerator<RecordedEvent> {

@@ -11,6 +11,7 @@ export type Direction = 'forward' | 'backward'
 export type ReadTask =
   | { op: 'read_stream'; streamId: string; start: number; count: number; direction: Direction }
   | { op: 'read_all'; start: number; count: number; direction: Direction }
+  | { op: 'read_all_window'; start: number; end: number; count: number }
   | { op: 'stream_info'; streamId: string }
   | { op: 'paginate'; pageSize: number; offset: number; sortBy: SortBy; sortDir: 'asc' | 'desc'; pattern: string }
 
@@ -19,6 +20,8 @@ export type SortBy = 'streamId' | 'streamVersion' | 'createdAt' | 'deletedAt'
 export type ReadResult =
   /** The page as JSON text straight from PostgreSQL, data and metadata as stored. */
   | { status: 'found'; events: string }
+  /** A window of $all (lib/readers/all_forward.ts), with the last position committed. */
+  | { status: 'window'; events: string; last: number }
   | { status: 'not_found' | 'deleted' }
   | { status: 'info'; info: InfoRow | null }
   | { status: 'page'; rows: (InfoRow & { total: number })[] }
@@ -63,6 +66,13 @@ export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType =
       const start = task.start === -1 ? END : task.start
       const rows = await sql.unsafe<EventRow[]>(text, [start, task.count], prepared)
       return { status: 'found', events: pageText(rows, column) }
+    }
+    case 'read_all_window': {
+      const [rows, [position]] = await Promise.all([
+        sql.unsafe<EventRow[]>(statements.read_all_window, [task.start, task.end, task.count], prepared),
+        sql.unsafe<{ stream_version: number }[]>(statements.last_position, ['$all'], prepared),
+      ])
+      return { status: 'window', events: pageText(rows, column), last: position?.stream_version ?? 0 }
     }
     case 'paginate': {
       const rows = await sql.unsafe<(InfoRow & { total: number })[]>(

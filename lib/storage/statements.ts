@@ -16,6 +16,7 @@ export const statementNames = [
   'read_stream_backward',
   'read_all_forward',
   'read_all_backward',
+  'read_all_window',
   'stream_info',
   'last_position',
   'subscription_create',

@@ -1,0 +1,43 @@
+// Iterating $all forward with reads ahead. Positions are handed out gap-free in commit order,
+// so once the last committed position is known, every range up to it is final: the ranges
+// can be read at the same time by different reader actors and yielded in order. At most
+// `ahead` pages are read ahead of the one being consumed, so memory stays flat.
+import type { RecordedEvent } from '../types.js'
+
+/** The events with positions from..to (at most count), and the last position committed. */
+export interface Window {
+  events: RecordedEvent[]
+  last: number
+}
+
+export type ReadWindow = (from: number, to: number, count: number) => Promise<Window>
+
+export async function* iterateAllForward(read: ReadWindow, start: number, pageSize: number, ahead = 2): AsyncGenerator<RecordedEvent> {
+  let next = Math.max(start, 1)
+  let last = 0
+  const pending: Promise<Window>[] = []
+  const learn = (window: Window) => {
+    last = Math.max(last, window.last, window.events.at(-1)?.eventNumber ?? 0)
+  }
+  const readAhead = () => {
+    while (pending.length < ahead && next <= last) {
+      const to = Math.min(next + pageSize - 1, last)
+      const reading = read(next, to, pageSize)
+      reading.catch(() => {}) // a page the consumer never reaches must not become an unhandled rejection
+      pending.push(reading)
+      next = to + 1
+    }
+  }
+  // The first page is an ordinary read from `start`; it also tells where $all ends.
+  const first = await read(next, Number.MAX_SAFE_INTEGER, pageSize)
+  learn(first)
+  next = (first.events.at(-1)?.eventNumber ?? next - 1) + 1
+  readAhead()
+  yield* first.events
+  while (pending.length > 0) {
+    const window = await (pending.shift() as Promise<Window>)
+    learn(window) // events committed meanwhile extend the ranges still to read
+    readAhead()
+    yield* window.events
+  }
+}
