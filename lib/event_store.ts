@@ -11,6 +11,7 @@ import { startPool, type WorkerContextData } from './actors/pool.js'
 import { workerUrl } from './package_files.js'
 import { iterateAllForward, type Window } from './readers/all_forward.js'
 import { ReaderPool } from './readers/reader_pool.js'
+import { uuidV7 } from './uuid_v7.js'
 import type { Subscription } from './subscriptions/handle.js'
 import { resolveOptions, type SubscriptionOptions } from './subscriptions/options.js'
 import { type Subscriber, Subscriptions, TRANSIENT_PREFIX } from './subscriptions/subscribe.js'
@@ -482,7 +483,7 @@ function prepareEvents(events: EventData[], codec: Codec): PreparedEvent[] {
     const given = event.eventId !== undefined && event.eventId !== null
     const eventType = checkText(event.eventType, `${at}.eventType`)
     return {
-      eventId: given ? checkUuid(event.eventId, `${at}.eventId`) : randomUUID(),
+      eventId: given ? checkUuid(event.eventId, `${at}.eventId`) : uuidV7(),
       eventType,
       causationId: checkOptionalUuid(event.causationId, `${at}.causationId`),
       correlationId: checkOptionalUuid(event.correlationId, `${at}.correlationId`),
