@@ -4,53 +4,76 @@
 import { InvalidArgumentError } from './errors.js'
 
 export function stringifyStrict(value: unknown, what: string): string {
-  assertJsonValue(value, what, new Set())
+  const problem = findProblem(value, new Set())
+  if (problem) {
+    const path = problem.at.reduceRight<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : `${text}.${key}`), what)
+    throw new InvalidArgumentError(`${path} cannot be stored as JSON: found ${problem.found}`, { path })
+  }
   return JSON.stringify(value)
 }
 
-function assertJsonValue(value: unknown, path: string, seen: Set<object>): void {
+/** Where a value JSON cannot hold exactly sits (keys from the inside out) and what it is. */
+interface Problem {
+  at: (string | number)[]
+  found: string
+}
+
+/** The first problem in `value`, or null. The path is only assembled for a problem found. */
+function findProblem(value: unknown, seen: Set<object>): Problem | null {
   switch (typeof value) {
     case 'string':
-      if (value.includes('\u0000') || !value.isWellFormed()) reject(path, 'a string with a NUL character or a lone surrogate')
-      return
+      return value.includes('\u0000') || !value.isWellFormed() ? { at: [], found: 'a string with a NUL character or a lone surrogate' } : null
     case 'number':
-      if (!Number.isFinite(value)) reject(path, String(value))
-      return
+      return Number.isFinite(value) ? null : { at: [], found: String(value) }
     case 'boolean':
-      return
+      return null
     case 'object':
       break
     default:
-      reject(path, typeof value === 'bigint' ? 'a bigint' : `a ${typeof value}`)
+      return { at: [], found: typeof value === 'bigint' ? 'a bigint' : `a ${typeof value}` }
   }
-  if (value === null) return
-  if (seen.has(value)) reject(path, 'a circular reference')
+  if (value === null) return null
+  if (seen.has(value)) return { at: [], found: 'a circular reference' }
   const toJSON = (value as { toJSON?: unknown }).toJSON
-  if (typeof toJSON === 'function') {
-    assertJsonValue(toJSON.call(value), path, seen)
-    return
-  }
+  if (typeof toJSON === 'function') return findProblem(toJSON.call(value), seen)
   seen.add(value)
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => assertJsonValue(item, `${path}[${index}]`, seen))
-  } else {
-    if (value instanceof Map || value instanceof Set) reject(path, `a ${value.constructor.name}, which JSON would store as {}`)
-    for (const key of Object.keys(value)) {
-      const item = (value as Record<string, unknown>)[key]
-      if (item === undefined) continue
-      if (key.includes('\u0000') || !key.isWellFormed()) reject(`${path}.${key}`, 'a key with a NUL character or a lone surrogate')
-      assertJsonValue(item, `${path}.${key}`, seen)
-    }
-  }
+  const problem = Array.isArray(value) ? findInArray(value, seen) : findInObject(value, seen)
   seen.delete(value)
+  return problem
 }
 
-function reject(path: string, found: string): never {
-  throw new InvalidArgumentError(`${path} cannot be stored as JSON: found ${found}`, { path })
+function findInArray(items: unknown[], seen: Set<object>): Problem | null {
+  for (let index = 0; index < items.length; index += 1) {
+    const problem = findProblem(items[index], seen)
+    if (problem) return { at: [...problem.at, index], found: problem.found }
+  }
+  return null
+}
+
+function findInObject(value: object, seen: Set<object>): Problem | null {
+  if (value instanceof Map || value instanceof Set) return { at: [], found: `a ${value.constructor.name}, which JSON would store as {}` }
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key]
+    if (item === undefined) continue
+    if (key.includes('\u0000') || !key.isWellFormed()) return { at: [key], found: 'a key with a NUL character or a lone surrogate' }
+    const problem = findProblem(item, seen)
+    if (problem) return { at: [...problem.at, key], found: problem.found }
+  }
+  return null
 }
 
 /** A JSON string literal, for building JSON text by concatenation. */
 export const quote = JSON.stringify
+
+/** `quote` with a memory, for texts that repeat within one JSON text (stream ids, event types). */
+export function quoteOnceEach(): (text: string) => string {
+  const quoted = new Map<string, string>()
+  return (text) => {
+    let json = quoted.get(text)
+    if (json === undefined) quoted.set(text, (json = quote(text)))
+    return json
+  }
+}
 
 /** A UUID (already checked) or null as JSON text. */
 export const uuidOrNull = (id: string | null): string => (id === null ? 'null' : `"${id}"`)

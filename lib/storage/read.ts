@@ -1,6 +1,6 @@
 // Reads (= commanded storage/reader.ex), run inside reader workers. A page crosses to the
 // main thread as one JSON string (see pageText) instead of a structured clone of many objects.
-import { quote, uuidOrNull } from '../json.js'
+import { quote, quoteOnceEach, uuidOrNull } from '../json.js'
 import type { ColumnDataType } from '../serializer.js'
 import type { RecordedEvent } from '../types.js'
 import type { Sql } from './database.js'
@@ -97,13 +97,7 @@ export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType =
  */
 function pageText(rows: readonly unknown[][], offset: number, column: ColumnDataType): string {
   const stored = column === 'jsonb' ? (text: string | null) => text ?? 'null' : (text: string | null) => quote(text)
-  // Stream ids and event types repeat within a page: quote each once.
-  const quoted = new Map<string, string>()
-  const quoteOnce = (text: string) => {
-    let json = quoted.get(text)
-    if (json === undefined) quoted.set(text, (json = quote(text)))
-    return json
-  }
+  const quoteOnce = quoteOnceEach() // stream ids and event types repeat within one text
   let json = '['
   for (let i = 0; i < rows.length; i += 1) {
     const row = rows[i] as unknown[]

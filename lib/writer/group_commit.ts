@@ -4,7 +4,7 @@
 // sees the effect of the ones before it, and a failing one changes nothing for the others.
 import { checkExpectedVersion } from '../expected_version.js'
 import { errorFor, type EventStoreError } from '../errors.js'
-import { quote, uuidOrNull } from '../json.js'
+import { quoteOnceEach, uuidOrNull } from '../json.js'
 import type { WriteRequest } from './messages.js'
 
 export interface StoredStream {
@@ -78,6 +78,7 @@ export function planBatch(requests: readonly WriteRequest[], snapshot: BatchSnap
   }
 
   let position = snapshot.lastPosition
+  const quoteOnce = quoteOnceEach() // stream ids and event types repeat within one text
   const eventRows: string[] = []
   const linkRows: string[] = []
   const outcomes = requests.map((request): EventStoreError | null => {
@@ -99,7 +100,7 @@ export function planBatch(requests: readonly WriteRequest[], snapshot: BatchSnap
         version += 1
         events.set(event.eventId, { position, streamUuid: request.streamId })
         eventRows.push(
-          `{"p":${position},"i":"${event.eventId}","s":${quote(request.streamId)},"v":${version},"t":${quote(event.eventType)},` +
+          `{"p":${position},"i":"${event.eventId}","s":${quoteOnce(request.streamId)},"v":${version},"t":${quoteOnce(event.eventType)},` +
             `"c":${uuidOrNull(event.causationId)},"r":${uuidOrNull(event.correlationId)},"d":${event.dataJson},"m":${event.metadataJson}}`,
         )
       }
@@ -123,7 +124,7 @@ export function planBatch(requests: readonly WriteRequest[], snapshot: BatchSnap
     for (const target of targets) {
       version += 1
       links.add(`${target}:${request.streamId}`)
-      linkRows.push(`{"s":${quote(request.streamId)},"v":${version},"p":${target}}`)
+      linkRows.push(`{"s":${quoteOnce(request.streamId)},"v":${version},"p":${target}}`)
     }
     streams.set(request.streamId, { ...stream, version, exists: true, grew: true })
     return null
