@@ -4,7 +4,7 @@
 // position covers set-ups where notifications never arrive (e.g. some poolers).
 import type { Sql } from '../storage/database.js'
 import { statements } from '../storage/statements.js'
-import { type Notification, parseNotification, wakeEveryone } from './notification.js'
+import { eventsChannel, type Notification, parseNotification, wakeEveryone } from './notification.js'
 
 export const POLL_MS = 2000
 
@@ -19,7 +19,7 @@ export class Listener {
 
   constructor(sql: Sql, schema: string, onNotify: (notification: Notification) => void) {
     this.#sql = sql
-    this.#channel = `${schema}.events`
+    this.#channel = eventsChannel(schema)
     this.#onNotify = onNotify
   }
 

@@ -1,6 +1,9 @@
 // The NOTIFY payload the writer sends with every write, on channel "<schema>.events":
 // {"first", "last", "streams"}: the $all positions written (null for links alone) and the
 // streams written (null when too many for one payload).
+/** The channel a store's writes notify and its listener listens on. */
+export const eventsChannel = (schema: string): string => `${schema}.events`
+
 export interface Notification {
   /** Last global position written; null for links, or when unknown (a re-listen, a poll). */
   last: number | null

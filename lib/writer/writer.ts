@@ -5,6 +5,7 @@
 // own result: the plan checks every request on its own, and should the batch transaction
 // fail as a whole, each request is retried alone so one bad request cannot fail the others.
 import { AbortedError, ConnectionError, type EventStoreError, TimeoutError } from '../errors.js'
+import { eventsChannel } from '../notifications/notification.js'
 import { type WriteCounts, writeBatch } from '../storage/append.js'
 import type { Sql } from '../storage/database.js'
 import { isRolledBack, toEventStoreError } from '../storage/pg_errors.js'
@@ -128,7 +129,7 @@ export class Writer {
       outcomes =
         first?.request.type === 'delete'
           ? [await deleteStream(this.#sql, first.request)]
-          : await writeBatch(this.#sql, `${this.#schema}.events`, batch.map((e) => e.request as WriteRequest), this.#writes)
+          : await writeBatch(this.#sql, eventsChannel(this.#schema), batch.map((e) => e.request as WriteRequest), this.#writes)
     } catch (error) {
       if (batch.length > 1 && isRolledBack(error)) {
         for (const envelope of batch) await this.#write([envelope])
