@@ -11,23 +11,10 @@ export function progress(text) {
   else if (text) process.stderr.write(`${text}\n`)
 }
 
-/**
- * Runs `once` (after `warmup` unmeasured runs) `runs` times; each run returns
- * { events, operations, seconds, latencies } and the result keeps the median run by rate.
- */
-export async function measure(label, once, { runs = 3, warmup = 1 } = {}) {
-  for (let i = 0; i < warmup; i += 1) {
-    progress(`${label}: warm-up`)
-    await once()
-  }
-  const results = []
-  for (let i = 0; i < runs; i += 1) {
-    progress(`${label}: run ${i + 1} of ${runs}`)
-    results.push(await once())
-  }
-  progress('')
-  results.sort((a, b) => a.events / a.seconds - b.events / b.seconds)
-  const middle = results[Math.floor(results.length / 2)]
+/** The median run by rate of { events, operations, seconds, latencies, extra } runs. */
+function summarize(results) {
+  const sorted = [...results].sort((a, b) => a.events / a.seconds - b.events / b.seconds)
+  const middle = sorted[Math.floor(sorted.length / 2)]
   const latencies = [...(middle.latencies ?? [])].sort((a, b) => a - b)
   return {
     eventsPerSecond: middle.events / middle.seconds,
@@ -38,11 +25,28 @@ export async function measure(label, once, { runs = 3, warmup = 1 } = {}) {
   }
 }
 
-/** The store and its raw baseline, measured the same way one after the other: { store, baseline }. */
-export async function compare(name, storeRun, baselineRun, options) {
-  const store = await measure(`store: ${name}`, storeRun, options)
-  const baseline = await measure(`baseline: ${name}`, baselineRun, options)
-  return { store, baseline }
+/**
+ * The store and its raw baseline, measured the same way: { store, baseline }, each the
+ * median of `runs` runs after `warmup` unmeasured ones. A run returns { events, operations,
+ * seconds, latencies, extra }. Store and baseline runs alternate (store, baseline, store,
+ * …), so both see the same spells of machine noise and the ratio does not depend on which
+ * of the two happened to run during a busy moment.
+ */
+export async function compare(name, storeRun, baselineRun, { runs = 3, warmup = 1 } = {}) {
+  for (let i = 0; i < warmup; i += 1) {
+    progress(`${name}: warm-up`)
+    await storeRun()
+    await baselineRun()
+  }
+  const store = []
+  const baseline = []
+  for (let i = 0; i < runs; i += 1) {
+    progress(`${name}: run ${i + 1} of ${runs}`)
+    store.push(await storeRun())
+    baseline.push(await baselineRun())
+  }
+  progress('')
+  return { store: summarize(store), baseline: summarize(baseline) }
 }
 
 /** Times `work` and the latency of each of its operations (call `time(fn)` around each one). */

@@ -1,6 +1,6 @@
 // Subscription workloads: "subscribe to stream, C subscriptions" (defaults, and bufferSize 100
 // with checkpointThreshold 100) and "append to subscriber latency" (shared/BENCHMARKS.md).
-import { benchEvent, benchEvents, measure, repeatFor, timed } from './harness.js'
+import { benchEvent, benchEvents, compare, repeatFor, timed } from './harness.js'
 
 let next = 0
 
@@ -45,7 +45,7 @@ export function subscribeWorkloads({ store, raw, seconds, runs }) {
         return elapsed
       }
       let afterAppend = 0
-      const storeResult = await measure(`store: ${this.name}`, async () => {
+      const storeRun = async () => {
         let busy = 0
         afterAppend = 0
         const { events } = await repeatFor(seconds, async () => {
@@ -56,15 +56,15 @@ export function subscribeWorkloads({ store, raw, seconds, runs }) {
         // from the append returning to the last ack (delivery may start a little earlier).
         const delivery = `${Math.round(events / (afterAppend / 1000)).toLocaleString('en')} events/s after the append returned`
         return { events, operations: events, seconds: busy / 1000, latencies: [], extra: { delivery } }
-      }, { runs })
+      }
       // Baseline: what a poller does for the same delivery, C readers each SELECTing the 100 events.
       await raw.append(`subscribe-raw-${C}${label}`, 0, benchEvents(100)).catch(() => {})
-      const baseline = await measure(`baseline: ${this.name}`, () =>
+      const baselineRun = () =>
         timed(() => repeatFor(seconds, async () => {
           await Promise.all(Array.from({ length: C }, () => raw.read(`subscribe-raw-${C}${label}`)))
           return { events: C * 100, operations: C }
-        })), { runs })
-      return { store: storeResult, baseline }
+        }))
+      return compare(this.name, storeRun, baselineRun, { runs })
     },
   })
 
@@ -78,7 +78,10 @@ export function subscribeWorkloads({ store, raw, seconds, runs }) {
       const stop = await store.subscribe('$all', (event) => {
         receivedAt.set(event.eventId, performance.now())
       })
-      const storeResult = await measure(`store: ${this.name}`, async () => {
+      // Baseline: a raw NOTIFY per committed insert, heard on a LISTEN connection.
+      const heard = new Map()
+      const listening = await raw.sql.listen('bench_latency', (payload) => heard.set(payload, performance.now()))
+      const storeRun = async () => {
         resolvedAt.clear()
         receivedAt.clear()
         const started = performance.now()
@@ -95,12 +98,8 @@ export function subscribeWorkloads({ store, raw, seconds, runs }) {
         while (receivedAt.size < resolvedAt.size && performance.now() < wait) await new Promise((resolve) => setTimeout(resolve, 10))
         const latencies = [...resolvedAt].map(([id, at]) => Math.max(0, (receivedAt.get(id) ?? Number.POSITIVE_INFINITY) - at))
         return { events: resolvedAt.size, operations: resolvedAt.size, seconds: (performance.now() - started) / 1000, latencies }
-      }, { runs })
-      await stop()
-      // Baseline: a raw NOTIFY per committed insert, heard on a LISTEN connection.
-      const heard = new Map()
-      const listening = await raw.sql.listen('bench_latency', (payload) => heard.set(payload, performance.now()))
-      const baseline = await measure(`baseline: ${this.name}`, async () => {
+      }
+      const baselineRun = async () => {
         heard.clear()
         const sent = new Map()
         const started = performance.now()
@@ -116,9 +115,13 @@ export function subscribeWorkloads({ store, raw, seconds, runs }) {
         while (heard.size < sent.size && performance.now() < wait) await new Promise((resolve) => setTimeout(resolve, 10))
         const latencies = [...sent].map(([id, at]) => Math.max(0, (heard.get(id) ?? Number.POSITIVE_INFINITY) - at))
         return { events: sent.size, operations: sent.size, seconds: (performance.now() - started) / 1000, latencies }
-      }, { runs })
-      await listening.unlisten()
-      return { store: storeResult, baseline }
+      }
+      try {
+        return await compare(this.name, storeRun, baselineRun, { runs })
+      } finally {
+        await stop()
+        await listening.unlisten()
+      }
     },
   }
 
