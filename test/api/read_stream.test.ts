@@ -67,6 +67,26 @@ t.test('an iterator holds one page at a time: later appends are seen by later pa
   t.same(seen, [1, 2, 3, 4, 5, 6])
 })
 
+t.test('streamAllForward: an empty store, a start past the end, and events committed while iterating', async (t) => {
+  const store = await startStore(t)
+  const numbers = async (start: number, pageSize: number, during?: (n: number) => Promise<void>) => {
+    const seen: number[] = []
+    for await (const event of store.streamAllForward(start, { readBatchSize: pageSize })) {
+      seen.push(event.eventNumber)
+      await during?.(event.eventNumber)
+    }
+    return seen
+  }
+  t.same(await numbers(0, 3), [], 'nothing in $all yet')
+  await store.appendToStream('a', 0, makeEvents(7))
+  t.same(await numbers(8, 3), [], 'a start past the last position')
+  // Each window learns the last committed position; pages after it include events appended meanwhile.
+  const seen = await numbers(0, 3, async (n) => {
+    if (n === 2) await store.appendToStream('b', 0, makeEvents(5))
+  })
+  t.same(seen, Array.from({ length: 12 }, (_, i) => i + 1))
+})
+
 t.test('values round-trip exactly', async (t) => {
   const store = await startStore(t)
   const data = { text: 'ünïcödé 🎉 "quoted" \\ back\nline', int: 9007199254740991, float: 0.1, neg: -5, nested: { list: [true, false, null], empty: {} } }
