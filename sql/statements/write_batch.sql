@@ -5,10 +5,14 @@
 -- $4 text[]    their stream_uuid
 -- $5 bigint[]  their new versions
 -- $6 bigint    the new last global position
--- $7 text      events, a JSON array of {p: position, i: event id, s: stream_uuid, v: version,
---              t: type, c: causation id, r: correlation id, d: data, m: metadata}; d and m
---              go through stored_data() into the column's type (jsonb, or bytea from base64)
--- $8 text      links, a JSON array of {s: stream_uuid, v: version in that stream, p: position}
+-- $7..$15     events as columns (lib/writer/group_commit.ts EventColumns): positions, event
+--              ids, stream_uuids, versions, types, causation ids, correlation ids, then data and
+--              metadata as JSON texts joined by newlines (JSON text holds no raw newline). JSON
+--              null data is stored as SQL NULL; stored_data() turns each value into the column's
+--              type (jsonb, or bytea from a base64 JSON string)
+-- $16 text[]   links: the streams (stream_uuid)
+-- $17 bigint[] their versions there
+-- $18 bigint[] the linked events' positions
 WITH new_streams AS (
   INSERT INTO streams (stream_uuid, stream_version)
   SELECT * FROM unnest($1::text[], $2::bigint[])
@@ -26,12 +30,14 @@ WITH new_streams AS (
 ), inserted_events AS (
   INSERT INTO events (global_position, event_id, stream_id, stream_version, event_type,
                       causation_id, correlation_id, data, metadata, created_at)
-  SELECT e.p, e.i, ids.stream_id, e.v, e.t, e.c, e.r, stored_data(e.d), stored_data(e.m), now()
-  FROM jsonb_to_recordset($7::text::jsonb)
-         AS e (p bigint, i uuid, s text, v bigint, t text, c uuid, r uuid, d jsonb, m jsonb)
+  SELECT e.p, e.i, ids.stream_id, e.v, e.t, e.c, e.r,
+         stored_data(nullif(e.d, 'null')::jsonb), stored_data(e.m::jsonb), now()
+  FROM unnest($7::bigint[], $8::uuid[], $9::text[], $10::bigint[], $11::text[], $12::uuid[], $13::uuid[],
+              string_to_array($14::text, E'\n'), string_to_array($15::text, E'\n'))
+         AS e (p, i, s, v, t, c, r, d, m)
   JOIN stream_ids AS ids ON ids.stream_uuid = e.s
 )
 INSERT INTO links (stream_id, stream_version, global_position)
 SELECT ids.stream_id, l.v, l.p
-FROM jsonb_to_recordset($8::text::jsonb) AS l (s text, v bigint, p bigint)
+FROM unnest($16::text[], $17::bigint[], $18::bigint[]) AS l (s, v, p)
 JOIN stream_ids AS ids ON ids.stream_uuid = l.s

@@ -9,9 +9,9 @@
 -- $4 bigint[]  the versions they are expected at (and not deleted)
 -- $5 bigint[]  their new versions
 -- $6 bigint    how many positions the batch takes in $all
--- $7 text      events as in write_batch.sql, positions counted from 1 within the batch
--- $8 text      notification channel "<schema>.events"
--- $9 text      the streams written as a JSON array, or 'null' when too many for a payload
+-- $7..$15     events as in write_batch.sql, positions counted from 1 within the batch
+-- $16 text     notification channel "<schema>.events"
+-- $17 text     the streams written as a JSON array, or 'null' when too many for a payload
 WITH moved_all AS (
   -- Taken first (the other parts join it), so the $all lock orders this transaction as it
   -- orders the locking write; the row is re-read after any wait, so `first` is current.
@@ -34,10 +34,12 @@ WITH moved_all AS (
 ), inserted_events AS (
   INSERT INTO events (global_position, event_id, stream_id, stream_version, event_type,
                       causation_id, correlation_id, data, metadata, created_at)
-  SELECT m.first + e.p, e.i, ids.stream_id, e.v, e.t, e.c, e.r, stored_data(e.d), stored_data(e.m), now()
+  SELECT m.first + e.p, e.i, ids.stream_id, e.v, e.t, e.c, e.r,
+         stored_data(nullif(e.d, 'null')::jsonb), stored_data(e.m::jsonb), now()
   FROM moved_all AS m,
-       jsonb_to_recordset($7::text::jsonb)
-         AS e (p bigint, i uuid, s text, v bigint, t text, c uuid, r uuid, d jsonb, m jsonb)
+       unnest($7::bigint[], $8::uuid[], $9::text[], $10::bigint[], $11::text[], $12::uuid[], $13::uuid[],
+              string_to_array($14::text, E'\n'), string_to_array($15::text, E'\n'))
+         AS e (p, i, s, v, t, c, r, d, m)
   JOIN stream_ids AS ids ON ids.stream_uuid = e.s
   RETURNING 1
 )
@@ -47,5 +49,5 @@ SELECT assert_expected_state(
          (SELECT count(*) FROM grown_streams) = cardinality($3::text[])
          AND (SELECT count(*) FROM inserted_events) = $6::bigint
        ) AS written,
-       pg_notify($8, json_build_object('first', m.first + 1, 'last', m.first + $6::bigint, 'streams', $9::text::json)::text)
+       pg_notify($16, json_build_object('first', m.first + 1, 'last', m.first + $6::bigint, 'streams', $17::text::json)::text)
 FROM moved_all AS m

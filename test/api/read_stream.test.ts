@@ -96,6 +96,12 @@ t.test('values round-trip exactly', async (t) => {
   t.equal(first?.eventType, 'Ünïcode "type"')
   t.equal(second?.data, 'just a string')
   t.equal(third?.data, null)
+  // Stream ids and event types travel as array elements: quotes, commas, braces, backslashes, newlines.
+  const odd = 'odd "id", {braces} \\ back\nline NULL'
+  await store.appendToStream(odd, 0, [{ eventType: 'type, "with" {all}\n\\', data: { n: 1 } }])
+  await store.linkToStream('linked', 'any_version', [(await store.readStreamForward(odd))[0]?.eventId as string])
+  const [linked] = await store.readStreamForward('linked')
+  t.match(linked, { streamId: odd, eventType: 'type, "with" {all}\n\\', data: { n: 1 } })
 })
 
 t.test('stream info', async (t) => {

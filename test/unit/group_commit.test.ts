@@ -24,8 +24,12 @@ t.test('appends to new and existing streams get consecutive versions and positio
   t.same(plan.write?.newStreams, [{ streamUuid: 'new', version: 3 }])
   t.same(plan.write?.grownStreams, [{ streamId: 7, streamUuid: 'old', version: 4 }])
   t.equal(plan.write?.lastPosition, 14)
-  const rows = JSON.parse(plan.write?.eventsJson ?? '[]') as { p: number; s: string; v: number }[]
-  t.same(rows.map((r) => [r.p, r.s, r.v]), [[11, 'new', 1], [12, 'new', 2], [13, 'old', 4], [14, 'new', 3]])
+  const events = plan.write?.events
+  t.same(events?.positions, [11, 12, 13, 14])
+  t.same(events?.streams, ['new', 'new', 'old', 'new'])
+  t.same(events?.versions, [1, 2, 4, 3])
+  t.same(events?.data, ['{"n":1}', '{"n":1}', '{"n":1}', '{"n":1}'], 'data as encodeTerm made it')
+  t.equal(events?.eventIds.length, 4)
 })
 
 t.test('a refused request changes nothing for the requests around it', async (t) => {
@@ -75,7 +79,7 @@ t.test('links: known events only, once per stream, never into their own stream',
   const link = (streamId: string, eventIds: string[]): WriteRequest => ({ type: 'link', streamId, expected: 'any_version', eventIds })
   const plan = planBatch([link('target', ['e1']), link('origin', ['e2']), link('target', ['missing']), link('target', ['e2']), link('target', ['e2'])], snapshot)
   t.same(codes(plan), ['duplicate_event', 'duplicate_event', 'invalid_argument', 'ok', 'duplicate_event'])
-  t.same(JSON.parse(plan.write?.linksJson ?? '[]'), [{ s: 'target', v: 2, p: 2 }])
+  t.same(plan.write?.links, { streams: ['target'], versions: [2], positions: [2] })
   t.equal(plan.write?.lastPosition, 10, 'links take no $all position')
 })
 
@@ -84,7 +88,7 @@ t.test('an event appended earlier in the batch can be linked later in it', async
   const id = appended.type === 'append' ? appended.events[0]?.eventId ?? '' : ''
   const plan = planBatch([appended, { type: 'link', streamId: 'copy', expected: 'no_stream', eventIds: [id] }], empty)
   t.same(codes(plan), ['ok', 'ok'])
-  t.same(JSON.parse(plan.write?.linksJson ?? '[]'), [{ s: 'copy', v: 1, p: 11 }])
+  t.same(plan.write?.links, { streams: ['copy'], versions: [1], positions: [11] })
 })
 
 t.test('lookups name each stream once and only caller-chosen event ids', async (t) => {
@@ -98,8 +102,7 @@ t.test('exact expectations become a snapshot to plan against: each stream as its
   t.same(assumed, { lastPosition: 0, streams: [{ streamId: -2, streamUuid: 'old', version: 3, deleted: false }], events: [], links: [] })
   const plan = planBatch([append('new', 0, 2), append('old', 3), append('new', 2)], assumed as BatchSnapshot)
   t.same(codes(plan), ['ok', 'ok', 'ok'])
-  const rows = JSON.parse(plan.write?.eventsJson ?? '[]') as { p: number }[]
-  t.same(rows.map((r) => r.p), [1, 2, 3, 4], 'positions count from 1 within the batch')
+  t.same(plan.write?.events.positions, [1, 2, 3, 4], 'positions count from 1 within the batch')
 })
 
 t.test('no snapshot can be assumed for any_version, stream_exists or links', async (t) => {
