@@ -50,8 +50,9 @@ export async function loadSerializer(reference: string | URL | undefined): Promi
 }
 
 /**
- * A term as the fragment the write statement embeds in its JSON parameter: JSON text for
- * jsonb columns, a base64 JSON string for bytea columns. Errors name the event type.
+ * A term as the JSON text the write statement receives (lib/storage/append.ts eventParams):
+ * the term's JSON for jsonb columns, a base64 JSON string for bytea columns. Either way it
+ * holds no raw newline. Errors name the event type.
  */
 export function encodeTerm(codec: Codec, term: unknown, what: string, eventType: string): string {
   if (!codec.serializer) {
