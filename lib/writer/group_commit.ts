@@ -63,8 +63,8 @@ export interface WritePlan {
   lastPosition: number
   events: EventColumns
   links: LinkColumns
+  /** Events to write (the length of the event columns). */
   eventCount: number
-  linkCount: number
 }
 
 export interface BatchPlan {
@@ -164,8 +164,7 @@ export function planBatch(requests: readonly WriteRequest[], snapshot: BatchSnap
   })
 
   const eventCount = columns.positions.length
-  const linkCount = linkColumns.positions.length
-  if (eventCount === 0 && linkCount === 0) return { outcomes, write: null }
+  if (eventCount === 0 && linkColumns.positions.length === 0) return { outcomes, write: null }
   const newStreams: WritePlan['newStreams'] = []
   const grownStreams: WritePlan['grownStreams'] = []
   for (const [streamUuid, state] of streams) {
@@ -182,7 +181,6 @@ export function planBatch(requests: readonly WriteRequest[], snapshot: BatchSnap
       events: columns,
       links: linkColumns,
       eventCount,
-      linkCount,
     },
   }
 }
