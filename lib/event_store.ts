@@ -44,6 +44,7 @@ import {
 } from './validation.js'
 import type { PreparedEvent } from './writer/messages.js'
 import { Writer } from './writer/writer.js'
+import { newOrigin } from './notifications/notification.js'
 
 export interface StreamReadOptions {
   /** Events fetched per page; default 1000. */
@@ -97,9 +98,14 @@ export class EventStore {
     this.#sql = sql
     this.#pool = pool
     this.#readers = new ReaderPool(pool)
-    this.#subscriptions = new Subscriptions(pool, sql, config.schema, codec)
+    const origin = newOrigin()
+    this.#subscriptions = new Subscriptions(pool, sql, config.schema, codec, origin)
     this.#embedded = embedded
-    this.#writer = new Writer(sql, config.schema)
+    this.#writer = new Writer(sql, config.schema, {
+      origin,
+      onCommitted: (committed) => this.#subscriptions.handOff(committed),
+      onOutcomeUnknown: () => this.#subscriptions.wakeAll(),
+    })
   }
 
   /**

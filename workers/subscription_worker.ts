@@ -8,9 +8,10 @@ export interface SpawnSubscription {
   spec: SubscriptionSpec
   control: MessagePort
   callbacks: MessagePort | null
+  feed: MessagePort
 }
 
-export default function spawn({ spec, control, callbacks }: SpawnSubscription): Promise<SubscriptionOutcome> {
+export default function spawn({ spec, control, callbacks, feed }: SpawnSubscription): Promise<SubscriptionOutcome> {
   const remote = callbacks ? Comlink.wrap<SubscriptionCallbacks>(callbacks as unknown as Comlink.Endpoint) : null
-  return runSubscription(spec, control, remote).finally(() => callbacks?.close())
+  return runSubscription(spec, control, remote, feed).finally(() => callbacks?.close())
 }

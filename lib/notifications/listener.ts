@@ -52,7 +52,7 @@ export class Listener {
     try {
       const [row] = await this.#sql.unsafe<{ stream_version: number }[]>(statements.last_position, ['$all'])
       const last = row?.stream_version ?? 0
-      if (last > this.#lastSeen) this.#deliver({ last, streams: null })
+      if (last > this.#lastSeen) this.#deliver({ last, streams: null, origin: null })
     } catch {
       // The database is unreachable; the next poll tries again.
     }

@@ -31,6 +31,8 @@ export type SubscriptionMessage =
   | { type: 'subscriber_down'; subscriberId: string; error: WireError | null }
   | { type: 'ack'; subscriberId: string; eventNumbers: number[] }
   | { type: 'notify'; lastPosition: number | null }
+  /** Events this process's writer committed (lib/subscriptions/hand_off.ts); `last` ends their batch in $all. */
+  | { type: 'committed'; events: QueuedEvent[]; last: number }
   | { type: 'lock_result'; acquired: boolean }
   | { type: 'lock_lost' }
   | { type: 'checkpoint_loaded'; checkpoint: number }

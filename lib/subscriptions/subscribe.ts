@@ -8,13 +8,15 @@ import type { Piscina } from 'piscina'
 import { withTimeout } from '../actors/timeout.js'
 import { ConnectionError, fromWire, SubscriptionAlreadyExistsError, SubscriptionNotFoundError, toWire } from '../errors.js'
 import { Listener } from '../notifications/listener.js'
-import { concerns, type Notification } from '../notifications/notification.js'
+import { concerns, type Notification, wakeEveryone } from '../notifications/notification.js'
 import { workerUrl } from '../package_files.js'
 import type { Sql } from '../storage/database.js'
 import { type Codec, decodeEvents } from '../serializer.js'
 import { toEventStoreError } from '../storage/pg_errors.js'
 import { statements } from '../storage/statements.js'
+import type { CommittedEvents } from '../storage/append.js'
 import type { RecordedEvent } from '../types.js'
+import { handOffFor } from './hand_off.js'
 import { Subscription } from './handle.js'
 import type { SubscriptionControl, SubscriptionOutcome, SubscriptionSpec } from './messages.js'
 import type { ResolvedOptions } from './options.js'
@@ -28,6 +30,8 @@ interface Actor {
   concurrencyLimit: number
   control: Comlink.Remote<SubscriptionControl>
   controlPort: MessagePort
+  /** Where the writer's committed events go to the actor. */
+  feed: MessagePort
   subscribers: Set<Subscription>
   /** Settles when the actor's task ends, whatever the cause. */
   exited: Promise<SubscriptionOutcome>
@@ -45,9 +49,12 @@ export class Subscriptions {
   #listening: Promise<void> | null = null
 
   readonly #codec: Codec
+  /** This store's writer signs its notifications with it (lib/notifications/notification.ts). */
+  readonly #origin: string
 
-  constructor(pool: Piscina, sql: Sql, schema: string, codec: Codec) {
+  constructor(pool: Piscina, sql: Sql, schema: string, codec: Codec, origin: string) {
     this.#codec = codec
+    this.#origin = origin
     this.#pool = pool
     this.#sql = sql
     this.#schema = schema
@@ -109,8 +116,26 @@ export class Subscriptions {
     return this.#listening
   }
 
-  #notify(notification: Notification): void {
+  /** Gives each actor the events of a batch this process's writer just committed. */
+  handOff(committed: CommittedEvents): void {
     for (const actor of this.#actors.values()) {
+      // A partitioned actor needs each event's key, which only its read asks for.
+      if (actor.spec.partitioned) continue
+      const handOff = handOffFor(committed, actor.spec.streamId)
+      if (handOff) actor.feed.postMessage(handOff)
+    }
+  }
+
+  /** After a write whose outcome is unknown: every actor reads, in case it committed. */
+  wakeAll(): void {
+    this.#notify(wakeEveryone)
+  }
+
+  #notify(notification: Notification): void {
+    // This store's writer handed the events to its actors already (handOff), except to partitioned ones.
+    const handedOff = notification.origin === this.#origin
+    for (const actor of this.#actors.values()) {
+      if (handedOff && !actor.spec.partitioned) continue
       if (concerns(notification, actor.spec.streamId)) actor.control.notify(notification.last).catch(() => {})
     }
   }
@@ -127,6 +152,7 @@ export class Subscriptions {
       partitioned: options.partitionBy !== undefined,
     }
     const control = new MessageChannel()
+    const feed = new MessageChannel()
     const callbacks = options.partitionBy ? new MessageChannel() : null
     if (callbacks && options.partitionBy) {
       const partitionBy = options.partitionBy
@@ -137,9 +163,9 @@ export class Subscriptions {
         })
       Comlink.expose({ partitionKeys }, callbacks.port1 as unknown as Comlink.Endpoint)
     }
-    const transferList = callbacks ? [control.port2, callbacks.port2] : [control.port2]
+    const transferList = [control.port2, feed.port2, ...(callbacks ? [callbacks.port2] : [])]
     const task = this.#pool.run(
-      { spec, control: control.port2, callbacks: callbacks?.port2 ?? null },
+      { spec, control: control.port2, callbacks: callbacks?.port2 ?? null, feed: feed.port2 },
       { filename: workerUrl('subscription_worker').href, transferList: transferList as never },
     ) as Promise<SubscriptionOutcome>
     const exited = task.catch(
@@ -153,6 +179,7 @@ export class Subscriptions {
       concurrencyLimit: options.concurrencyLimit,
       control: Comlink.wrap<SubscriptionControl>(control.port1 as unknown as Comlink.Endpoint),
       controlPort: control.port1,
+      feed: feed.port1,
       subscribers: new Set(),
       exited,
     }
@@ -160,6 +187,7 @@ export class Subscriptions {
     void exited.then((outcome) => {
       if (this.#actors.get(key) === actor) this.#actors.delete(key)
       actor.controlPort.close()
+      actor.feed.close()
       callbacks?.port1.close()
       const error = outcome.error ? fromWire(outcome.error) : null
       for (const subscription of actor.subscribers) subscription.settle({ reason: outcome.reason, error })

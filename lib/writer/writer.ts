@@ -4,9 +4,9 @@
 // commit), so many appends share one commit and its disk flush. Each caller still gets its
 // own result: the plan checks every request on its own, and should the batch transaction
 // fail as a whole, each request is retried alone so one bad request cannot fail the others.
-import { AbortedError, ConnectionError, type EventStoreError, TimeoutError } from '../errors.js'
-import { eventsChannel } from '../notifications/notification.js'
-import { type WriteCounts, writeBatch } from '../storage/append.js'
+import { AbortedError, ConnectionError, TimeoutError } from '../errors.js'
+import { eventsChannel, newOrigin, type NotifyTarget } from '../notifications/notification.js'
+import { type BatchResult, type CommittedEvents, type WriteCounts, writeBatch } from '../storage/append.js'
 import type { Sql } from '../storage/database.js'
 import { isRolledBack, toEventStoreError } from '../storage/pg_errors.js'
 import type { WriteOptions } from '../types.js'
@@ -24,12 +24,21 @@ interface Envelope {
 export interface WriterOptions {
   /** Most rows (events + links) one batch writes, unless a single request is larger. */
   maxBatchRows?: number
+  /** Signs the notifications of batches handed to onCommitted (lib/notifications/notification.ts). */
+  origin?: string
+  /** Hears every batch's events once committed, before the appends resolve. Must not throw. */
+  onCommitted?: (committed: CommittedEvents) => void
+  /** A batch failed in a way that leaves it unknown whether it committed (a lost connection). */
+  onOutcomeUnknown?: () => void
 }
 
 export class Writer {
   readonly #sql: Sql
   readonly #schema: string
+  readonly #notify: NotifyTarget
   readonly #maxBatchRows: number
+  readonly #onCommitted: (committed: CommittedEvents) => void
+  readonly #onOutcomeUnknown: () => void
   readonly #mailbox: Envelope[] = []
   #turn: Promise<void> | null = null
   #stopped = false
@@ -41,6 +50,9 @@ export class Writer {
     this.#sql = sql
     this.#schema = schema
     this.#maxBatchRows = options.maxBatchRows ?? 10_000
+    this.#notify = { channel: eventsChannel(schema), origin: options.origin ?? newOrigin() }
+    this.#onCommitted = options.onCommitted ?? (() => {})
+    this.#onOutcomeUnknown = options.onOutcomeUnknown ?? (() => {})
   }
 
   /** Queues a request; settles when it is committed or refused. */
@@ -123,24 +135,26 @@ export class Writer {
   async #write(batch: Envelope[]): Promise<void> {
     this.#batches += 1
     this.#requests += batch.length
-    let outcomes: (EventStoreError | null)[]
+    let result: BatchResult
     try {
       const [first] = batch
-      outcomes =
+      result =
         first?.request.type === 'delete'
-          ? [await deleteStream(this.#sql, first.request)]
-          : await writeBatch(this.#sql, eventsChannel(this.#schema), batch.map((e) => e.request as WriteRequest), this.#writes)
+          ? { outcomes: [await deleteStream(this.#sql, first.request)], committed: null }
+          : await writeBatch(this.#sql, this.#notify, batch.map((e) => e.request as WriteRequest), this.#writes)
     } catch (error) {
       if (batch.length > 1 && isRolledBack(error)) {
         for (const envelope of batch) await this.#write([envelope])
       } else {
+        if (!isRolledBack(error)) this.#onOutcomeUnknown()
         const failure = toEventStoreError(error, this.#schema)
         for (const envelope of batch) envelope.reject(failure)
       }
       return
     }
+    if (result.committed) this.#onCommitted(result.committed)
     batch.forEach((envelope, index) => {
-      const outcome = outcomes[index]
+      const outcome = result.outcomes[index]
       if (outcome) envelope.reject(outcome)
       else envelope.resolve()
     })

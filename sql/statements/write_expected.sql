@@ -12,6 +12,7 @@
 -- $7..$15     events as in write_batch.sql, positions counted from 1 within the batch
 -- $16 text     notification channel "<schema>.events"
 -- $17 text     the streams written as a JSON array, or 'null' when too many for a payload
+-- $18 text     the writing store's origin (lib/notifications/notification.ts)
 WITH moved_all AS (
   -- Taken first (the other parts join it), so the $all lock orders this transaction as it
   -- orders the locking write; the row is re-read after any wait, so `first` is current.
@@ -44,10 +45,13 @@ WITH moved_all AS (
   RETURNING 1
 )
 -- Every expected stream grew and every event was written, or nothing was; then the
--- notification (lib/notifications/notification.ts), sent at commit.
+-- notification (lib/notifications/notification.ts), sent at commit. `first` (the position
+-- before the batch) and `created_at` (as the reads return it) let the writer hand the
+-- committed events to this process's subscriptions (lib/subscriptions/hand_off.ts).
 SELECT assert_expected_state(
          (SELECT count(*) FROM grown_streams) = cardinality($3::text[])
          AND (SELECT count(*) FROM inserted_events) = $6::bigint
        ) AS written,
-       pg_notify($16, json_build_object('first', m.first + 1, 'last', m.first + $6::bigint, 'streams', $17::text::json)::text)
+       pg_notify($16, json_build_object('first', m.first + 1, 'last', m.first + $6::bigint, 'streams', $17::text::json, 'origin', $18::text)::text),
+       m.first, floor(extract(epoch FROM now()) * 1000)::bigint AS created_at
 FROM moved_all AS m

@@ -124,3 +124,20 @@ t.test('requests without an exact expectation, and links, take the locking write
   await Promise.all([writer.post(appendAt('b', 0)), writer.post(appendAt('a', 'any_version'))])
   t.same(writer.stats, { batches: 3, requests: 4, expected: 0, locking: 3 })
 })
+
+t.test('committed batches are reported before their appends resolve; a batch of unknown outcome is reported too', async (t) => {
+  const config = await freshStoreConfig(t)
+  const sql = openDatabase({ url: config.url, schema: config.schema, max: 1 })
+  const heard: string[] = []
+  const writer = new Writer(sql, config.schema, {
+    onCommitted: (committed) => heard.push(`committed ${committed.events.streams.join(',')}`),
+    onOutcomeUnknown: () => heard.push('unknown'),
+  })
+  await writer.post(appendAt('a', 0)).then(() => heard.push('resolved'))
+  await t.rejects(writer.post(appendAt('a', 0)), { code: 'wrong_expected_version' })
+  t.same(heard, ['committed a', 'resolved'], 'a refused request is neither committed nor unknown')
+  await closeDatabase(sql) // the connection is gone: whether a write got through is unknown
+  await t.rejects(writer.post(appendAt('a', 1)), { code: 'connection' })
+  t.same(heard, ['committed a', 'resolved', 'unknown'])
+  await writer.stop()
+})

@@ -156,11 +156,13 @@ t.test('lock lost: back to standby, nothing more sent until the lock is back', a
   t.same(saved(lost.effects), [], 'an ack after losing the lock stores nothing')
 })
 
-t.test('a $all notification already read is ignored; a stream subscription always looks', async (t) => {
+t.test('a $all notification already read is ignored; a stream subscription looks unless handed the events', async (t) => {
   const { state } = running(spec(), [['a', 1]])
   const read = run(state, [{ type: 'read_done', events: queued([1]), requested: 10 }])
   t.same(reads(run(read.state, [{ type: 'notify', lastPosition: 1 }]).effects), [])
   t.same(reads(run(read.state, [{ type: 'notify', lastPosition: 2 }]).effects), [[2, 10]])
+  const stream = run(running(spec({ streamId: 's' }), [['a', 1]]).state, [{ type: 'read_done', events: queued([1]), requested: 10 }])
+  t.same(reads(run(stream.state, [{ type: 'notify', lastPosition: 1 }]).effects), [[2, 10]], 'stream event numbers are not positions')
 })
 
 t.test('a notification during a read is not lost when that read comes back short', async (t) => {
@@ -172,4 +174,52 @@ t.test('a notification during a read is not lost when that read comes back short
   t.same(reads(shortPage.effects), [[3, 10]], 'reads again: events 3-5 may have committed after the first read began')
   const caughtUp = run(shortPage.state, [{ type: 'read_done', events: queued([3, 4, 5]), requested: 10 }])
   t.same(reads(caughtUp.effects), [], 'and only then counts as caught up')
+})
+
+/** Events this process's writer committed: `numbers` as event numbers, the batch ending at `last` in $all. */
+const committed = (numbers: number[], last: number): SubscriptionMessage => ({ type: 'committed', events: queued(numbers), last })
+
+t.test('events handed off by the writer are taken when they follow on exactly: no read', async (t) => {
+  const { state } = running(spec({ streamId: 's' }), [['a', 10]])
+  const caughtUp = run(state, [{ type: 'read_done', events: queued([1, 2]), requested: 10 }]).state
+  const taken = run(caughtUp, [committed([3, 4, 5], 40)])
+  t.same(sent(taken.effects), [['a', [3, 4, 5]]], 'sent straight on')
+  t.same(reads(taken.effects), [], 'nothing read back')
+  t.equal(taken.state.readPosition, 5)
+  t.equal(taken.state.caughtUp, true, 'still caught up')
+  t.same(reads(run(taken.state, [{ type: 'notify', lastPosition: 40 }]).effects), [], 'their notification (or an earlier one) is then ignored')
+  t.same(reads(run(taken.state, [{ type: 'notify', lastPosition: 41 }]).effects), [[6, 10]], 'a later one is read')
+  t.same(reads(run(taken.state, [{ type: 'notify', lastPosition: null }]).effects), [[6, 10]], 'links (no position) are read')
+})
+
+t.test('handed-off events that do not follow on count as a notification: read instead', async (t) => {
+  const { state } = running(spec({ streamId: 's' }), [['a', 10]])
+  const caughtUp = run(state, [{ type: 'read_done', events: queued([1, 2]), requested: 10 }]).state
+  const gap = run(caughtUp, [committed([5, 6], 40)])
+  t.same(sent(gap.effects), [], 'events 3-4 came from elsewhere: not sent out of order')
+  t.same(reads(gap.effects), [[3, 10]])
+  t.same(reads(run(gap.state, [{ type: 'notify', lastPosition: 40 }]).effects), [], 'no second read while one is in flight')
+
+  const reading = running(spec({ streamId: 's' }), [['a', 10]]).state // its first read is in flight
+  const during = run(reading, [committed([1], 7)])
+  t.same(sent(during.effects), [], 'not taken while a read is in flight')
+  t.equal(during.state.notifiedDuringRead, true, 'the read is repeated if it comes back short')
+
+  const already = run(caughtUp, [committed([1, 2], 7)])
+  t.same([...sent(already.effects), ...reads(already.effects)], [], 'events read already are dropped')
+
+  const small = running(spec({ streamId: 's', maxSize: 2 }), [['a', 1]]).state
+  const full = run(small, [{ type: 'read_done', events: queued([1, 2]), requested: 3 }]).state // 1 in flight, 2 queued
+  const over = run(full, [committed([3, 4], 9)])
+  t.same(over.state.queue.map((q) => q.event.eventNumber), [2], 'a hand-off larger than the room in the queue is not taken')
+  t.same(reads(over.effects), [[3, 1]], 'what fits is read instead')
+})
+
+t.test('$all takes a hand-off at the next position; a subscription not running ignores it', async (t) => {
+  const { state } = running(spec(), [['a', 10]])
+  const caughtUp = run(state, [{ type: 'read_done', events: queued([1]), requested: 10 }]).state
+  t.same(sent(run(caughtUp, [committed([2, 3], 3)]).effects), [['a', [2, 3]]])
+  t.same(reads(run(caughtUp, [committed([4], 4)]).effects), [[2, 10]], 'position 2-3 missing: read')
+  const standby = run(initialState(spec()), [{ type: 'connect', subscriberId: 'a', bufferSize: 1 }]).state
+  t.same(run(standby, [committed([1], 1)]).effects, [])
 })

@@ -54,6 +54,7 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
         readPosition: message.checkpoint,
         queue: [],
         caughtUp: false,
+        handedOffUpTo: 0,
         ackedSinceCheckpoint: 0,
       }
       const greetings: Effect[] = state.subscribers.map((s) => ({ type: 'send', subscriberId: s.id, message: { type: 'subscribed' } }))
@@ -71,12 +72,30 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
       }
       return { state: next, effects: [{ type: 'after', ms: LOCK_RETRY_MS, message: { type: 'retry_lock' } }] }
     }
-    case 'notify':
+    case 'notify': {
       if (state.status !== 'running') return { state, effects: [] }
-      if (message.lastPosition !== null && state.spec.streamId === '$all' && message.lastPosition <= state.readPosition) {
-        return { state, effects: [] }
-      }
+      const known = state.spec.streamId === '$all' ? state.readPosition : state.handedOffUpTo
+      if (message.lastPosition !== null && message.lastPosition <= known) return { state, effects: [] }
       return settle({ ...state, caughtUp: false, notifiedDuringRead: state.reading }, [])
+    }
+    case 'committed': {
+      if (state.status !== 'running') return { state, effects: [] }
+      const first = message.events[0]
+      const last = message.events.at(-1)
+      if (!first || !last || last.event.eventNumber <= state.readPosition) return { state, effects: [] } // read already
+      // Taken only when nothing can come between: caught up, no read in flight, the very next
+      // event number, and room in the queue. Otherwise it is a notification: read.
+      const follows =
+        state.caughtUp && !state.reading && first.event.eventNumber === state.readPosition + 1 && state.queue.length + message.events.length <= state.spec.maxSize
+      if (!follows) return transition(state, { type: 'notify', lastPosition: message.last })
+      const next: SubscriptionState = {
+        ...state,
+        queue: [...state.queue, ...message.events],
+        readPosition: last.event.eventNumber,
+        handedOffUpTo: Math.max(state.handedOffUpTo, message.last),
+      }
+      return settle(next, [])
+    }
     case 'read_done': {
       if (state.status !== 'running') return { state: { ...state, reading: false }, effects: [] }
       const fresh = message.events.filter((e) => e.event.eventNumber > state.readPosition)

@@ -8,6 +8,7 @@ import { toWire, type WireError } from '../../lib/errors.js'
 import { Mailbox } from '../../lib/actors/mailbox.js'
 import { toEventStoreError } from '../../lib/storage/pg_errors.js'
 import { parsePage, runRead } from '../../lib/storage/read.js'
+import { type HandOff, handedOffEvents } from '../../lib/subscriptions/hand_off.js'
 import { statements } from '../../lib/storage/statements.js'
 import type {
   QueuedEvent,
@@ -28,6 +29,8 @@ export async function runSubscription(
   spec: SubscriptionSpec,
   control: MessagePort,
   callbacks: Comlink.Remote<SubscriptionCallbacks> | null,
+  /** Events the main thread's writer committed (lib/subscriptions/hand_off.ts). */
+  feed: MessagePort,
 ): Promise<SubscriptionOutcome> {
   const mailbox = new Mailbox<SubscriptionMessage>()
   const ports = new Map<string, MessagePort>()
@@ -57,6 +60,10 @@ export async function runSubscription(
     },
   }
   Comlink.expose(api, control as unknown as Comlink.Endpoint)
+  feed.on('message', (handOff: HandOff) => {
+    const events = handedOffEvents(handOff, spec.streamId, column).map((event) => ({ event, partitionKey: null }))
+    mailbox.post({ type: 'committed', events, last: handOff.last })
+  })
 
   const background = (work: () => Promise<SubscriptionMessage>, onError: (error: WireError) => SubscriptionMessage) => {
     work().then(
@@ -141,6 +148,7 @@ export async function runSubscription(
     for (const effect of current.effects) await perform(effect)
   }
   const outcome = await done
+  feed.close()
   control.close()
   return outcome
 }

@@ -26,6 +26,11 @@ export interface SubscriptionState {
   caughtUp: boolean
   /** A notification arrived while a read was in flight: that read may have missed what it announced. */
   notifiedDuringRead: boolean
+  /**
+   * The end in $all of the last batch handed off by this process's writer and taken: any
+   * write a notification up to here announces committed before it, so it holds nothing new.
+   */
+  handedOffUpTo: number
   /** Events acknowledged since the last stored checkpoint. */
   ackedSinceCheckpoint: number
   checkpointTimerArmed: boolean
@@ -42,6 +47,7 @@ export function initialState(spec: SubscriptionSpec): SubscriptionState {
     reading: false,
     caughtUp: false,
     notifiedDuringRead: false,
+    handedOffUpTo: 0,
     ackedSinceCheckpoint: 0,
     checkpointTimerArmed: false,
   }
