@@ -92,7 +92,7 @@ export class EventStore {
   readonly #codec: Codec
   #stopping: Promise<void> | null = null
 
-  private constructor(config: ResolvedConfig, sql: Sql, pool: Piscina, embedded: EmbeddedServer | null, codec: Codec) {
+  private constructor(config: ResolvedConfig, sql: Sql, url: string, pool: Piscina, embedded: EmbeddedServer | null, codec: Codec) {
     this.#codec = codec
     this.config = config
     this.#sql = sql
@@ -102,6 +102,7 @@ export class EventStore {
     this.#subscriptions = new Subscriptions(pool, sql, config.schema, codec, origin)
     this.#embedded = embedded
     this.#writer = new Writer(sql, config.schema, {
+      openPipeline: () => openDatabase({ url, schema: config.schema, max: 1, customPlans: true, role: 'pg-eventstore writer' }),
       origin,
       onCommitted: (committed) => this.#subscriptions.handOff(committed),
       onOutcomeUnknown: () => this.#subscriptions.wakeAll(),
@@ -143,7 +144,7 @@ export class EventStore {
       } satisfies WorkerContextData,
       concurrentTasksPerWorker: TASKS_PER_WORKER,
     })
-    return new EventStore(resolved, sql, pool, embedded, codec)
+    return new EventStore(resolved, sql, url, pool, embedded, codec)
   }
 
   /** Creates the store's tables in its schema (`pg-eventstore init`). */

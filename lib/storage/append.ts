@@ -3,7 +3,7 @@
 // - expected: when every stream's first request states exactly what it expects (doesn't
 //   exist, or is at version N), the batch is planned against those expectations and written
 //   by one statement that checks them under the $all lock (sql/statements/write_expected.sql).
-//   One round trip.
+//   One round trip, on the writer's pipelined connection when it gives one.
 // - locking: otherwise, or when an expectation no longer holds, lock $all, read what the
 //   batch touches, plan it (lib/writer/group_commit.ts), write it. Three round trips: BEGIN;
 //   the lock and the reads together; the write, its notification and COMMIT together.
@@ -64,14 +64,19 @@ export interface WriteCounts {
  * off (`committed` null; its notification carries no origin): a link's event is not in the
  * plan, so only a read gets it.
  */
-export async function writeBatch(sql: Sql, notify: NotifyTarget, requests: readonly WriteRequest[], counts?: WriteCounts): Promise<BatchResult> {
+export async function writeBatch(
+  sql: Sql,
+  notify: NotifyTarget,
+  requests: readonly WriteRequest[],
+  { counts, pipe }: { counts?: WriteCounts; pipe?: Sql | null } = {},
+): Promise<BatchResult> {
   const assumed = assumeExpectedStates(requests)
   if (assumed) {
     const plan = planBatch(requests, assumed)
     // A refusal is only certain once the state it was judged against is known to hold.
     if (plan.write && plan.outcomes.every((outcome) => outcome === null)) {
       try {
-        const [row] = await writeExpected(sql, notify, plan.write, assumed)
+        const [row] = await writeExpected(pipe ?? sql, notify, plan.write, assumed)
         if (counts) counts.expected += 1
         return { outcomes: plan.outcomes, committed: committedEvents(plan.write, row) }
       } catch (error) {

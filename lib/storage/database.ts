@@ -4,6 +4,7 @@ import postgres from 'postgres'
 import { ConnectionError } from '../errors.js'
 
 export type Sql = postgres.Sql<Record<string, never>>
+export type ReservedSql = postgres.ReservedSql<Record<string, never>>
 
 const int8 = {
   to: 20,

@@ -1,16 +1,22 @@
 // The writer actor: the one place on the main thread through which every append and link
-// of the process goes, one batch at a time, in mailbox order. While a batch's transaction
-// is in flight, new requests queue; the next turn takes them all as one batch (group
-// commit), so many appends share one commit and its disk flush. Each caller still gets its
-// own result: the plan checks every request on its own, and should the batch transaction
-// fail as a whole, each request is retried alone so one bad request cannot fail the others.
+// of the process goes, batch by batch, in mailbox order. While a batch's transaction is in
+// flight, new requests queue; the next turn takes them as one batch (group commit), so many
+// appends share one commit and its disk flush. Each caller still gets its own result: the
+// plan checks every request on its own, and should the batch transaction fail as a whole,
+// each request is retried alone so one bad request cannot fail the others.
+//
+// Batches of appends with exact expectations (one statement each, lib/storage/append.ts) are
+// pipelined: up to two go out back to back on the writer's own connection, which runs them
+// in the order sent. While PostgreSQL writes one, this thread prepares the next, and the
+// callers of the first prepare their next appends. Anything else waits for them to finish.
 import { AbortedError, ConnectionError, TimeoutError } from '../errors.js'
 import { eventsChannel, newOrigin, type NotifyTarget } from '../notifications/notification.js'
 import { type BatchResult, type CommittedEvents, type WriteCounts, writeBatch } from '../storage/append.js'
-import type { Sql } from '../storage/database.js'
+import type { ReservedSql, Sql } from '../storage/database.js'
 import { isRolledBack, toEventStoreError } from '../storage/pg_errors.js'
 import type { WriteOptions } from '../types.js'
 import { deleteStream } from '../storage/streams.js'
+import { assumeExpectedStates } from './group_commit.js'
 import { requestSize, type WriteRequest, type WriterMessage } from './messages.js'
 
 interface Envelope {
@@ -21,9 +27,18 @@ interface Envelope {
   release: () => void
 }
 
+/** Pipelined batches in flight at once (see the top of this file). */
+const PIPELINE_DEPTH = 2
+
 export interface WriterOptions {
   /** Most rows (events + links) one batch writes, unless a single request is larger. */
   maxBatchRows?: number
+  /**
+   * Opens a client of the writer's own (max 1) whose connection carries the pipelined
+   * batches, so they never wait for a connection from the pool; the writer ends it (and
+   * opens another should its connection fail). Without it, batches go one at a time.
+   */
+  openPipeline?: () => Sql
   /** Signs the notifications of batches handed to onCommitted (lib/notifications/notification.ts). */
   origin?: string
   /** Hears every batch's events once committed, before the appends resolve. Must not throw. */
@@ -34,13 +49,20 @@ export interface WriterOptions {
 
 export class Writer {
   readonly #sql: Sql
+  readonly #openPipeline: (() => Sql) | null
   readonly #schema: string
   readonly #notify: NotifyTarget
   readonly #maxBatchRows: number
   readonly #onCommitted: (committed: CommittedEvents) => void
   readonly #onOutcomeUnknown: () => void
   readonly #mailbox: Envelope[] = []
-  #turn: Promise<void> | null = null
+  /** Batches being written: up to PIPELINE_DEPTH pipelined ones, or one exclusive one. */
+  #inFlight = 0
+  #exclusive = false
+  #pumpScheduled = false
+  readonly #whenIdle: (() => void)[] = []
+  /** The pipeline client and its reserved connection; null until first needed, or after it failed. */
+  #pipeline: { client: Sql; reserved: Promise<ReservedSql> } | null = null
   #stopped = false
   #batches = 0
   #requests = 0
@@ -48,6 +70,7 @@ export class Writer {
 
   constructor(sql: Sql, schema: string, options: WriterOptions = {}) {
     this.#sql = sql
+    this.#openPipeline = options.openPipeline ?? null
     this.#schema = schema
     this.#maxBatchRows = options.maxBatchRows ?? 10_000
     this.#notify = { channel: eventsChannel(schema), origin: options.origin ?? newOrigin() }
@@ -82,7 +105,7 @@ export class Writer {
         if (timer) clearTimeout(timer)
       }
       this.#mailbox.push(envelope)
-      this.#turn ??= this.#drain()
+      this.#schedulePump()
     })
   }
 
@@ -103,19 +126,64 @@ export class Writer {
   /** Refuses new requests and resolves once everything queued is written. */
   async stop(): Promise<void> {
     this.#stopped = true
-    await this.#turn
+    while (this.#inFlight > 0 || this.#mailbox.length > 0) await new Promise<void>((resolve) => this.#whenIdle.push(resolve))
+    await this.#closePipeline()
   }
 
-  async #drain(): Promise<void> {
-    await null // let requests posted in the same tick join the first batch
-    while (this.#mailbox.length > 0) {
-      const batch = this.#takeBatch()
-      await this.#write(batch)
+  /** Pumps on a later microtask, so requests posted in the same tick join one batch. */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return
+    this.#pumpScheduled = true
+    queueMicrotask(() => {
+      this.#pumpScheduled = false
+      this.#pump()
+    })
+  }
+
+  /** Starts every batch that may go now; runs again whenever one is posted or finishes. */
+  #pump(): void {
+    while (this.#mailbox.length > 0 && !this.#exclusive && this.#inFlight < PIPELINE_DEPTH) {
+      let batch = this.#mailbox.slice(0, this.#batchLength())
+      const pipelined = this.#openPipeline !== null && isPipelined(batch)
+      if (pipelined) {
+        // With nothing in flight, half the queue goes first and the rest right behind it, so
+        // the two halves take turns: one being written while the other's callers prepare.
+        if (this.#inFlight === 0) batch = batch.slice(0, Math.ceil(batch.length / 2))
+      } else if (this.#inFlight > 0) {
+        return // waits for the pipelined batches; their end pumps again
+      }
+      this.#mailbox.splice(0, batch.length)
+      for (const envelope of batch) envelope.release()
+      this.#inFlight += 1
+      this.#exclusive = !pipelined
+      void this.#write(batch, pipelined).finally(() => {
+        this.#inFlight -= 1
+        this.#exclusive = false
+        this.#pump()
+        if (this.#inFlight === 0 && this.#mailbox.length === 0) for (const resolve of this.#whenIdle.splice(0)) resolve()
+      })
     }
-    this.#turn = null
   }
 
-  #takeBatch(): Envelope[] {
+  #reservePipe(): Promise<ReservedSql> {
+    if (!this.#pipeline) {
+      const client = (this.#openPipeline as () => Sql)()
+      this.#pipeline = { client, reserved: client.reserve() }
+    }
+    return this.#pipeline.reserved
+  }
+
+  /** Ends the pipeline client; after a failure, the next pipelined batch opens a new one. */
+  async #closePipeline(): Promise<void> {
+    const pipeline = this.#pipeline
+    this.#pipeline = null
+    if (!pipeline) return
+    await pipeline.reserved.then((reserved) => reserved.release(), () => {})
+    await pipeline.client.end({ timeout: 5 }).catch(() => {})
+  }
+
+  /** How many requests the next batch takes from the head of the mailbox. */
+  #batchLength(): number {
     let rows = 0
     let count = 0
     for (const envelope of this.#mailbox) {
@@ -127,26 +195,32 @@ export class Writer {
       count += 1
       if (envelope.request.type === 'delete') break
     }
-    const batch = this.#mailbox.splice(0, count)
-    for (const envelope of batch) envelope.release()
-    return batch
+    return count
   }
 
-  async #write(batch: Envelope[]): Promise<void> {
+  /** Writes one batch; a pipelined one sends its statement on the reserved connection. */
+  async #write(batch: Envelope[], pipelined: boolean): Promise<void> {
     this.#batches += 1
     this.#requests += batch.length
     let result: BatchResult
+    let pipe: ReservedSql | null = null
     try {
+      // Batches awaiting the same reservation resume in order, and each sends its
+      // statement before its next await: the connection gets them in mailbox order.
+      pipe = pipelined ? await this.#reservePipe() : null
       const [first] = batch
       result =
         first?.request.type === 'delete'
           ? { outcomes: [await deleteStream(this.#sql, first.request)], committed: null }
-          : await writeBatch(this.#sql, this.#notify, batch.map((e) => e.request as WriteRequest), this.#writes)
+          : await writeBatch(this.#sql, this.#notify, batch.map((e) => e.request as WriteRequest), { counts: this.#writes, pipe })
     } catch (error) {
       if (batch.length > 1 && isRolledBack(error)) {
-        for (const envelope of batch) await this.#write([envelope])
+        for (const envelope of batch) await this.#write([envelope], false)
       } else {
-        if (!isRolledBack(error)) this.#onOutcomeUnknown()
+        if (!isRolledBack(error)) {
+          if (pipelined) void this.#closePipeline() // the next pipelined batch opens a healthy connection
+          this.#onOutcomeUnknown()
+        }
         const failure = toEventStoreError(error, this.#schema)
         for (const envelope of batch) envelope.reject(failure)
       }
@@ -159,4 +233,10 @@ export class Writer {
       else envelope.resolve()
     })
   }
+}
+
+/** Appends that all state exact expectations: one statement each, safe to pipeline. */
+function isPipelined(batch: Envelope[]): boolean {
+  const requests = batch.map((e) => e.request)
+  return requests.every((r) => r.type === 'append') && assumeExpectedStates(requests as WriteRequest[]) !== null
 }

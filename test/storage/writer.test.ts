@@ -15,32 +15,37 @@ const codeOf = (result: PromiseSettledResult<void>) => (result.status === 'fulfi
 async function startWriter(t: Test, maxBatchRows?: number) {
   const config = await freshStoreConfig(t)
   const sql = openDatabase({ url: config.url, schema: config.schema, max: 2 })
-  const writer = new Writer(sql, config.schema, { maxBatchRows })
+  const openPipeline = () => openDatabase({ url: config.url, schema: config.schema, max: 1, role: 'pg-eventstore writer' })
+  const writer = new Writer(sql, config.schema, { maxBatchRows, openPipeline })
   t.teardown(async () => {
     await writer.stop()
     await closeDatabase(sql)
   })
   const positions = async () => (await sql`SELECT global_position FROM events ORDER BY 1`).map((r) => r.global_position as number)
-  return { writer, positions, sql }
+  return { writer, positions, sql, schema: config.schema }
 }
 
-t.test('requests posted together share one transaction; requests arriving mid-flight share the next', async (t) => {
-  const { writer, positions } = await startWriter(t)
+t.test('requests posted together share two pipelined transactions; requests arriving mid-flight share the next', async (t) => {
+  const { writer, positions, sql } = await startWriter(t)
   await Promise.all(Array.from({ length: 20 }, (_, i) => writer.post(append(`a-${i}`))))
-  t.same(writer.stats, { batches: 1, requests: 20, expected: 1, locking: 0 })
+  t.same(writer.stats, { batches: 2, requests: 20, expected: 2, locking: 0 }, 'two halves, sent back to back')
   const first = writer.post(append('b-first'))
   await new Promise((resolve) => setImmediate(resolve)) // the first batch is now in flight
   const rest = Array.from({ length: 10 }, (_, i) => writer.post(append(`b-${i}`)))
   await Promise.all([first, ...rest])
-  t.same(writer.stats, { batches: 3, requests: 31, expected: 3, locking: 0 })
+  t.same(writer.stats, { batches: 4, requests: 31, expected: 4, locking: 0 }, 'the ten arriving mid-flight went as one batch')
   t.same(await positions(), Array.from({ length: 31 }, (_, i) => i + 1))
+  const order = await sql`SELECT s.stream_uuid FROM events e JOIN streams s USING (stream_id) ORDER BY e.global_position`
+  const posted = [...Array.from({ length: 20 }, (_, i) => `a-${i}`), 'b-first', ...Array.from({ length: 10 }, (_, i) => `b-${i}`)]
+  t.same(order.map((r) => r.stream_uuid), posted, 'pipelined batches commit in mailbox order')
 })
 
 t.test('a batch is capped by rows, but a larger single request still goes whole', async (t) => {
   const { writer } = await startWriter(t, 2)
   const big: WriteRequest = { type: 'append', streamId: 'big', expected: 0, events: [prepared(), prepared(), prepared()] }
   await Promise.all([writer.post(append('x')), writer.post(append('y')), writer.post(big), writer.post(append('z'))])
-  t.same(writer.stats, { batches: 3, requests: 4, expected: 3, locking: 0 })
+  // x and y fit one batch of 2 rows; with nothing in flight it is halved: x, y, big, z.
+  t.same(writer.stats, { batches: 4, requests: 4, expected: 4, locking: 0 })
 })
 
 t.test('when the server refuses a batch, each request is retried alone: only the bad one fails', async (t) => {
@@ -72,7 +77,10 @@ t.test('abort and timeout withdraw queued requests; a stopped writer refuses new
     await held
   })
   await lockTaken
-  const inFlight = writer.post(append('first'))
+  // Two pipelined batches in flight (both waiting for the lock); what follows stays queued.
+  const first = writer.post(append('first'))
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  const second = writer.post(append('second'))
   await new Promise((resolve) => setTimeout(resolve, 20))
   const controller = new AbortController()
   const aborted = writer.post(append('aborted'), { signal: controller.signal })
@@ -83,9 +91,8 @@ t.test('abort and timeout withdraw queued requests; a stopped writer refuses new
   await t.rejects(timedOut, { code: 'timeout' })
   release()
   await holder
-  await inFlight
-  await waiting
-  t.same(writer.stats, { batches: 2, requests: 2, expected: 2, locking: 0 }, 'withdrawn requests never reached a batch')
+  await Promise.all([first, second, waiting])
+  t.same(writer.stats, { batches: 3, requests: 3, expected: 3, locking: 0 }, 'withdrawn requests never reached a batch')
   await t.rejects(writer.post(append('late'), { signal: AbortSignal.abort() }), { code: 'aborted' })
   await writer.stop()
   await t.rejects(writer.post(append('after')), { code: 'connection' })
@@ -100,7 +107,9 @@ t.test('exact expectations are written by one statement; a failed expectation fa
   // write then refuses only that request.
   const results = await Promise.allSettled([writer.post(appendAt('s', 0)), writer.post(appendAt('n', 0)), writer.post(appendAt('s', 2))])
   t.same(results.map(codeOf), ['wrong_expected_version', 'ok', 'ok'])
-  t.same(writer.stats, { batches: 3, requests: 5, expected: 2, locking: 1 })
+  // Halves [s@0, n@0] and [s@2]: the first half's statement fails, and its locking write
+  // then refuses only s@0; the second half was written by its own statement.
+  t.same(writer.stats, { batches: 4, requests: 5, expected: 3, locking: 1 })
   t.same(await positions(), [1, 2, 3, 4], 'nothing of the failed statement was written')
 })
 
@@ -140,4 +149,15 @@ t.test('committed batches are reported before their appends resolve; a batch of 
   await t.rejects(writer.post(appendAt('a', 1)), { code: 'connection' })
   t.same(heard, ['committed a', 'resolved', 'unknown'])
   await writer.stop()
+})
+
+t.test("a pipelined batch whose connection is gone fails as unknown; the next one writes on a new connection", async (t) => {
+  const { writer, sql, schema, positions } = await startWriter(t)
+  await writer.post(append('before'))
+  const [killed] = await sql`SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${`pg-eventstore writer:${schema}`}) AS k`
+  t.equal(killed?.n, 1, "the writer's pipeline connection was terminated")
+  const lost = await writer.post(append('lost')).then(() => 'written', (error: { code: string }) => error.code)
+  t.ok(lost === 'written' || lost === 'connection', `the next batch is written or fails as connection (${lost})`)
+  await writer.post(append('after'))
+  t.same((await positions()).length, lost === 'written' ? 3 : 2)
 })
