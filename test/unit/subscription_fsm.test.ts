@@ -201,9 +201,19 @@ t.test('handed-off events that do not follow on count as a notification: read in
   t.same(reads(run(gap.state, [{ type: 'notify', lastPosition: 40 }]).effects), [], 'no second read while one is in flight')
 
   const reading = running(spec({ streamId: 's' }), [['a', 10]]).state // its first read is in flight
-  const during = run(reading, [committed([1], 7)])
-  t.same(sent(during.effects), [], 'not taken while a read is in flight')
-  t.equal(during.state.notifiedDuringRead, true, 'the read is repeated if it comes back short')
+  const during = run(reading, [committed([1, 2], 7)])
+  t.same(sent(during.effects), [], 'held while a read is in flight')
+  const back = run(during.state, [{ type: 'read_done', events: [], requested: 10 }])
+  t.same(sent(back.effects), [['a', [1, 2]]], 'taken once the read is back, when they follow on from it')
+  t.same(reads(back.effects), [], 'and no second read')
+  const overlap = run(during.state, [{ type: 'read_done', events: queued([1]), requested: 10 }])
+  t.same(sent(overlap.effects), [['a', [1, 2]]], 'what the read already returned is not sent twice')
+  const covered = run(during.state, [{ type: 'read_done', events: queued([1, 2, 3]), requested: 10 }])
+  t.same(sent(covered.effects), [['a', [1, 2, 3]]], 'a read that returned them all: the held ones are dropped')
+  t.same(reads(run(covered.state, [{ type: 'notify', lastPosition: 7 }]).effects), [], 'and their notification is known')
+  const apart = run(reading, [committed([1], 7), committed([3], 9)])
+  t.equal(apart.state.notifiedDuringRead, true, 'a second hand-off not following the held one: read again instead')
+  t.same(reads(run(apart.state, [{ type: 'read_done', events: [], requested: 10 }]).effects), [[1, 10]])
 
   const already = run(caughtUp, [committed([1, 2], 7)])
   t.same([...sent(already.effects), ...reads(already.effects)], [], 'events read already are dropped')

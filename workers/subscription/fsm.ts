@@ -55,6 +55,7 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
         queue: [],
         caughtUp: false,
         handedOffUpTo: 0,
+        handedOffDuringRead: null,
         ackedSinceCheckpoint: 0,
       }
       const greetings: Effect[] = state.subscribers.map((s) => ({ type: 'send', subscriberId: s.id, message: { type: 'subscribed' } }))
@@ -69,6 +70,7 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
         queue: [],
         subscribers: state.subscribers.map((s) => ({ ...s, inFlight: [] })),
         reading: false,
+        handedOffDuringRead: null,
       }
       return { state: next, effects: [{ type: 'after', ms: LOCK_RETRY_MS, message: { type: 'retry_lock' } }] }
     }
@@ -80,39 +82,32 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
     }
     case 'committed': {
       if (state.status !== 'running') return { state, effects: [] }
-      const first = message.events[0]
       const last = message.events.at(-1)
-      if (!first || !last || last.event.eventNumber <= state.readPosition) return { state, effects: [] } // read already
-      // Taken only when nothing can come between: caught up, no read in flight, the very next
-      // event number, and room in the queue. Otherwise it is a notification: read.
-      const follows =
-        state.caughtUp && !state.reading && first.event.eventNumber === state.readPosition + 1 && state.queue.length + message.events.length <= state.spec.maxSize
-      if (!follows) return transition(state, { type: 'notify', lastPosition: message.last })
-      const next: SubscriptionState = {
-        ...state,
-        queue: [...state.queue, ...message.events],
-        readPosition: last.event.eventNumber,
-        handedOffUpTo: Math.max(state.handedOffUpTo, message.last),
-      }
-      return settle(next, [])
+      if (!last || last.event.eventNumber <= state.readPosition) return { state, effects: [] } // read already
+      // The read in flight may return some of them: hold them until it is back.
+      if (state.reading) return { state: holdDuringRead(state, message.events, message.last), effects: [] }
+      return takeHandOff(state, message.events, message.last)
     }
     case 'read_done': {
-      if (state.status !== 'running') return { state: { ...state, reading: false }, effects: [] }
+      if (state.status !== 'running') return { state: { ...state, reading: false, handedOffDuringRead: null }, effects: [] }
       const fresh = message.events.filter((e) => e.event.eventNumber > state.readPosition)
       const last = fresh.at(-1)
-      return settle(
-        {
-          ...state,
-          reading: false,
-          queue: [...state.queue, ...fresh],
-          readPosition: last ? last.event.eventNumber : state.readPosition,
-          // A short page means caught up, unless a notification came in meanwhile: the read's
-          // snapshot may predate what it announced, so read once more.
-          caughtUp: message.events.length < message.requested && !state.notifiedDuringRead,
-          notifiedDuringRead: false,
-        },
-        [],
-      )
+      const next: SubscriptionState = {
+        ...state,
+        reading: false,
+        queue: [...state.queue, ...fresh],
+        readPosition: last ? last.event.eventNumber : state.readPosition,
+        // A short page means caught up, unless a notification came in meanwhile: the read's
+        // snapshot may predate what it announced, so read once more.
+        caughtUp: message.events.length < message.requested && !state.notifiedDuringRead,
+        notifiedDuringRead: false,
+        handedOffDuringRead: null,
+      }
+      const held = state.handedOffDuringRead
+      if (!held) return settle(next, [])
+      const unread = held.events.filter((e) => e.event.eventNumber > next.readPosition)
+      if (unread.length === 0) return settle({ ...next, handedOffUpTo: Math.max(next.handedOffUpTo, held.last) }, [])
+      return takeHandOff(next, unread, held.last)
     }
     case 'read_failed':
       return {
@@ -152,6 +147,28 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
     case 'unsubscribe':
       return stop(state, 'unsubscribed', null)
   }
+}
+
+/**
+ * Takes events handed off by this process's writer when they follow on exactly from what the
+ * subscription has read (event numbers leave no room for anything between) and fit in the
+ * queue; otherwise they count as a notification, and it reads.
+ */
+function takeHandOff(state: SubscriptionState, events: QueuedEvent[], last: number): Transition {
+  const first = events[0]
+  const end = events.at(-1)
+  const follows = first !== undefined && first.event.eventNumber === state.readPosition + 1 && state.queue.length + events.length <= state.spec.maxSize
+  if (!follows || !end) return transition(state, { type: 'notify', lastPosition: last })
+  return settle({ ...state, queue: [...state.queue, ...events], readPosition: end.event.eventNumber, handedOffUpTo: Math.max(state.handedOffUpTo, last) }, [])
+}
+
+/** Keeps handed-off events that arrive during a read; a second batch not following on is read instead. */
+function holdDuringRead(state: SubscriptionState, events: QueuedEvent[], last: number): SubscriptionState {
+  const held = state.handedOffDuringRead
+  if (!held) return { ...state, handedOffDuringRead: { events, last } }
+  const heldEnd = held.events.at(-1)?.event.eventNumber ?? Number.NaN
+  if (events[0]?.event.eventNumber === heldEnd + 1) return { ...state, handedOffDuringRead: { events: [...held.events, ...events], last } }
+  return { ...state, handedOffDuringRead: null, notifiedDuringRead: true }
 }
 
 /** Stops: stores the checkpoint reached, tells every subscriber, releases the lock. */

@@ -31,6 +31,8 @@ export interface SubscriptionState {
    * write a notification up to here announces committed before it, so it holds nothing new.
    */
   handedOffUpTo: number
+  /** Handed-off events that arrived while a read was in flight, taken once it is back. */
+  handedOffDuringRead: { events: QueuedEvent[]; last: number } | null
   /** Events acknowledged since the last stored checkpoint. */
   ackedSinceCheckpoint: number
   checkpointTimerArmed: boolean
@@ -48,6 +50,7 @@ export function initialState(spec: SubscriptionSpec): SubscriptionState {
     caughtUp: false,
     notifiedDuringRead: false,
     handedOffUpTo: 0,
+    handedOffDuringRead: null,
     ackedSinceCheckpoint: 0,
     checkpointTimerArmed: false,
   }
