@@ -16,7 +16,7 @@ import { toEventStoreError } from '../storage/pg_errors.js'
 import { statements } from '../storage/statements.js'
 import type { CommittedEvents } from '../storage/append.js'
 import type { RecordedEvent } from '../types.js'
-import { handOffFor } from './hand_off.js'
+import { type HandOff, handOffFor, sharedCopy } from './hand_off.js'
 import { Subscription } from './handle.js'
 import type { SubscriptionControl, SubscriptionOutcome, SubscriptionSpec } from './messages.js'
 import type { ResolvedOptions } from './options.js'
@@ -118,9 +118,18 @@ export class Subscriptions {
 
   /** Gives each actor the events of a batch this process's writer just committed. */
   handOff(committed: CommittedEvents): void {
-    for (const actor of this.#actors.values()) {
-      // A partitioned actor needs each event's key, which only its read asks for.
-      if (actor.spec.partitioned) continue
+    // A partitioned actor needs each event's key, which only its read asks for.
+    const actors = [...this.#actors.values()].filter((actor) => !actor.spec.partitioned)
+    const onAll = actors.filter((actor) => actor.spec.streamId === '$all')
+    if (onAll.length > 0) {
+      // Cloning a batch costs this thread per receiver (~0.4 ms for 1,000 events): several
+      // $all actors share one serialized copy instead.
+      const handOff = handOffFor(committed, '$all') as HandOff
+      const message = onAll.length === 1 ? handOff : sharedCopy(handOff)
+      for (const actor of onAll) actor.feed.postMessage(message)
+    }
+    for (const actor of actors) {
+      if (actor.spec.streamId === '$all') continue
       const handOff = handOffFor(committed, actor.spec.streamId)
       if (handOff) actor.feed.postMessage(handOff)
     }

@@ -4,7 +4,7 @@ import { type ColumnDataType, encodeTerm } from '../../lib/serializer.js'
 import type { CommittedEvents } from '../../lib/storage/append.js'
 import { closeDatabase, openDatabase } from '../../lib/storage/database.js'
 import { parsePage, runRead } from '../../lib/storage/read.js'
-import { handedOffEvents, handOffFor } from '../../lib/subscriptions/hand_off.js'
+import { handedOffEvents, handOffFor, receivedHandOff, sharedCopy } from '../../lib/subscriptions/hand_off.js'
 import type { RecordedEvent } from '../../lib/types.js'
 import type { PreparedEvent } from '../../lib/writer/messages.js'
 import { Writer } from '../../lib/writer/writer.js'
@@ -70,6 +70,8 @@ for (const column of ['jsonb', 'bytea'] as const) {
       t.equal(fromRead.length, streamId === '$all' ? 5 : streamId === 'x' ? 3 : 2, `${streamId}: all events read`)
       t.equal(asText(handedOff(streamId)), asText(fromRead), `${streamId}: handed off as read`)
     }
+    const whole = handOffFor(committed[0] as CommittedEvents, '$all')
+    t.same(whole && receivedHandOff(sharedCopy(whole)), whole, 'a shared copy (several $all actors) arrives as the hand-off itself')
     t.same(handOffFor(committed[0] as CommittedEvents, 'linked'), null, 'a stream the batch did not touch gets nothing')
     const last = committed.map((c) => handOffFor(c, 'x')?.last)
     t.same(last, [3, 5], "a stream's hand-off carries the end of the whole batch in $all")
@@ -80,12 +82,15 @@ t.test('live subscribers get the same events as a later read, key order included
   const store = await startStore(t)
   const onStream = new Inbox({ autoAck: true })
   const onAll = new Inbox({ autoAck: true })
+  const onAllToo = new Inbox({ autoAck: true }) // two $all actors: they share one copy of each batch
   await store.subscribeToStream('x', 'live', onStream.subscriber, { bufferSize: 10 })
   await store.subscribeToAllStreams('live', onAll.subscriber, { bufferSize: 10 })
-  await onStream.receive('subscribed')
-  await onAll.receive('subscribed')
+  await store.subscribeToAllStreams('live-too', onAllToo.subscriber, { bufferSize: 10 })
+  for (const inbox of [onStream, onAll, onAllToo]) await inbox.receive('subscribed')
   await store.appendToStream('x', 0, [0, 1, 2].map((n) => ({ eventType: 'E', data: awkward(n), correlationId: randomUUID().toUpperCase() })))
   await store.appendToStream('x', 3, [{ eventType: 'E', data: awkward(3) }])
   t.equal(asText(await onStream.receiveEvents(4)), asText(await store.readStreamForward('x')), 'stream subscription')
-  t.equal(asText(await onAll.receiveEvents(4)), asText(await store.readAllStreamsForward()), '$all subscription')
+  const all = asText(await store.readAllStreamsForward())
+  t.equal(asText(await onAll.receiveEvents(4)), all, '$all subscription')
+  t.equal(asText(await onAllToo.receiveEvents(4)), all, 'another $all subscription')
 })

@@ -8,7 +8,7 @@ import { toWire, type WireError } from '../../lib/errors.js'
 import { Mailbox } from '../../lib/actors/mailbox.js'
 import { toEventStoreError } from '../../lib/storage/pg_errors.js'
 import { parsePage, runRead } from '../../lib/storage/read.js'
-import { type HandOff, handedOffEvents } from '../../lib/subscriptions/hand_off.js'
+import { type HandOff, handedOffEvents, receivedHandOff } from '../../lib/subscriptions/hand_off.js'
 import { statements } from '../../lib/storage/statements.js'
 import type {
   QueuedEvent,
@@ -60,7 +60,8 @@ export async function runSubscription(
     },
   }
   Comlink.expose(api, control as unknown as Comlink.Endpoint)
-  feed.on('message', (handOff: HandOff) => {
+  feed.on('message', (message: HandOff | SharedArrayBuffer) => {
+    const handOff = receivedHandOff(message)
     const events = handedOffEvents(handOff, spec.streamId, column).map((event) => ({ event, partitionKey: null }))
     mailbox.post({ type: 'committed', events, last: handOff.last })
   })
