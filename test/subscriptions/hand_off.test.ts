@@ -94,3 +94,17 @@ t.test('live subscribers get the same events as a later read, key order included
   t.equal(asText(await onAll.receiveEvents(4)), all, '$all subscription')
   t.equal(asText(await onAllToo.receiveEvents(4)), all, 'another $all subscription')
 })
+
+t.test('a batch that appends to a stream and links to it in one go reaches its subscription in order', async (t) => {
+  const store = await startStore(t)
+  await store.appendToStream('origin', 0, [{ eventType: 'E', data: { n: 0 } }])
+  const [origin] = await store.readStreamForward('origin')
+  const inbox = new Inbox({ autoAck: true })
+  await store.subscribeToStream('mixed', 'mixed', inbox.subscriber, { bufferSize: 10 })
+  await inbox.receive('subscribed')
+  // Posted in one tick: one batch, with a link, so it is not handed off; the subscription reads.
+  await Promise.all([store.appendToStream('mixed', 0, [{ eventType: 'E', data: { n: 1 } }]), store.linkToStream('mixed', 1, [origin!])])
+  const events = await inbox.receiveEvents(2)
+  t.same(events.map((e) => [e.eventNumber, e.streamId]), [[1, 'mixed'], [2, 'origin']])
+  t.equal(asText(events), asText(await store.readStreamForward('mixed')))
+})
