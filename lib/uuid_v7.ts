@@ -10,15 +10,23 @@ const pool = Buffer.allocUnsafe(4096)
 let used = pool.length
 const RANDOM_BYTES = 10
 
+/** The id's first 14 characters for the last millisecond seen: a batch makes many ids per millisecond. */
+let prefixTime = -1
+let prefix = ''
+
 export function uuidV7(now: number = Date.now()): string {
   if (used + RANDOM_BYTES > pool.length) {
     randomFillSync(pool)
     used = 0
   }
+  if (now !== prefixTime) {
+    const time = now.toString(16).padStart(12, '0')
+    prefix = `${time.slice(0, 8)}-${time.slice(8)}-7`
+    prefixTime = now
+  }
   const r = (i: number) => pool[used + i] as number
-  const time = now.toString(16).padStart(12, '0')
   const id =
-    `${time.slice(0, 8)}-${time.slice(8)}-7${(r(0) & 0x0f).toString(16)}${HEX[r(1)]}-` +
+    `${prefix}${(r(0) & 0x0f).toString(16)}${HEX[r(1)]}-` +
     `${HEX[(r(2) & 0x3f) | 0x80]}${HEX[r(3)]}-${HEX[r(4)]}${HEX[r(5)]}${HEX[r(6)]}${HEX[r(7)]}${HEX[r(8)]}${HEX[r(9)]}`
   used += RANDOM_BYTES
   return id

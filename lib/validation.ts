@@ -7,6 +7,8 @@ import { ALL_STREAM } from './types.js'
 /** Longer identifiers would not fit a btree index entry. */
 const MAX_ID_LENGTH = 1000
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** The usual spelling, which needs no copy in lower case. */
+const LOWER_CASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 /** A string PostgreSQL can store as `text` unchanged: no NUL, no lone surrogate, not too long. */
 export function checkText(value: unknown, what: string): string {
@@ -37,6 +39,7 @@ export function checkWritableStreamId(value: unknown): string {
 }
 
 export function checkUuid(value: unknown, what: string): string {
+  if (typeof value === 'string' && LOWER_CASE_UUID.test(value)) return value
   if (typeof value !== 'string' || !UUID.test(value)) {
     throw new InvalidArgumentError(`${what} must be a UUID such as 0f6f7a1e-4b9d-4c8e-9a57-2d1f0c3b5e7a; got ${describe(value)}`, { argument: what })
   }
