@@ -56,7 +56,8 @@ export function receivedHandOff(message: HandOff | SharedArrayBuffer): HandOff {
 
 /**
  * The handed-off events exactly as a read of `streamId` would return them (lib/storage/read.ts
- * parsePage): event numbers, lower-case ids, data and metadata as stored.
+ * parsePage): event numbers, data and metadata as stored. Ids are lower case already
+ * (lib/validation.ts checkUuid), as PostgreSQL prints them.
  */
 export function handedOffEvents(handOff: CommittedEvents, streamId: string, column: ColumnDataType): RecordedEvent[] {
   const { events: e, positionOffset, createdAt } = handOff
@@ -65,20 +66,19 @@ export function handedOffEvents(handOff: CommittedEvents, streamId: string, colu
   // One parse per column is cheaper than one per event.
   const data = JSON.parse(`[${e.data.join(',')}]`) as unknown[]
   const metadata = JSON.parse(`[${e.metadata.join(',')}]`) as unknown[]
-  const lower = (id: string | null) => (id === null ? null : id.toLowerCase())
   const all = streamId === '$all'
   return e.positions.map((position, i) => {
     const version = e.versions[i] as number
     return {
       eventNumber: all ? position + positionOffset : version,
-      eventId: (e.eventIds[i] as string).toLowerCase(),
+      eventId: e.eventIds[i] as string,
       streamId: e.streams[i] as string,
       streamVersion: version,
       eventType: e.types[i] as string,
       data: stored(data[i]),
       metadata: stored(metadata[i]) as Record<string, unknown>,
-      causationId: lower(e.causationIds[i] ?? null),
-      correlationId: lower(e.correlationIds[i] ?? null),
+      causationId: e.causationIds[i] ?? null,
+      correlationId: e.correlationIds[i] ?? null,
       createdAt: new Date(createdAt),
     }
   })

@@ -7,6 +7,7 @@ import { parsePage, runRead } from '../../lib/storage/read.js'
 import { handedOffEvents, handOffFor, receivedHandOff, sharedCopy } from '../../lib/subscriptions/hand_off.js'
 import type { RecordedEvent } from '../../lib/types.js'
 import type { PreparedEvent } from '../../lib/writer/messages.js'
+import { checkUuid } from '../../lib/validation.js'
 import { Writer } from '../../lib/writer/writer.js'
 import { freshStoreConfig, startStore } from '../helpers/database.js'
 import { Inbox } from '../helpers/inbox.js'
@@ -40,15 +41,15 @@ for (const column of ['jsonb', 'bytea'] as const) {
       await writer.stop()
       await closeDatabase(sql)
     })
-    const upper = () => randomUUID().toUpperCase()
+    const givenId = () => checkUuid(randomUUID().toUpperCase(), 'id') // as appendToStream prepares a caller's id
     // The expected write (exact versions), then the locking write (any_version), both with
     // another stream in the same batch; then a link, which is not handed off.
     await Promise.all([
-      writer.post({ type: 'append', streamId: 'x', expected: 0, events: [0, 1].map((n) => prepared(column, awkward(n), { event: upper(), correlation: upper() })) }),
+      writer.post({ type: 'append', streamId: 'x', expected: 0, events: [0, 1].map((n) => prepared(column, awkward(n), { event: givenId(), correlation: givenId() })) }),
       writer.post({ type: 'append', streamId: 'other', expected: 0, events: [prepared(column, null, { event: randomUUID(), correlation: null })] }),
     ])
     await Promise.all([
-      writer.post({ type: 'append', streamId: 'x', expected: 'any_version', events: [prepared(column, awkward(2), { event: upper(), correlation: null })] }),
+      writer.post({ type: 'append', streamId: 'x', expected: 'any_version', events: [prepared(column, awkward(2), { event: givenId(), correlation: null })] }),
       writer.post({ type: 'append', streamId: 'other', expected: 'any_version', events: [prepared(column, [3, 'three'], { event: randomUUID(), correlation: null })] }),
     ])
     const [stored] = (await sql`SELECT event_id FROM events WHERE stream_version = 1 ORDER BY global_position LIMIT 1`) as unknown as { event_id: string }[]
