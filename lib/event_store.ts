@@ -176,7 +176,8 @@ export class EventStore {
   }
 
   /**
-   * Appends events to a stream, all or none, after checking the stream's version.
+   * Appends events to a stream, all or none, after checking the stream's version. The events
+   * are read when the writer takes the append: don't change them until the promise settles.
    * @throws {WrongExpectedVersionError} code 'wrong_expected_version'
    * @throws {StreamExistsError} code 'stream_exists' (expected 'no_stream')
    * @throws {StreamNotFoundError} code 'stream_not_found' (expected 'stream_exists')
@@ -188,8 +189,11 @@ export class EventStore {
   async appendToStream(streamId: string, expectedVersion: ExpectedVersion, events: EventData[], opts?: WriteOptions): Promise<void> {
     const stream = checkWritableStreamId(streamId)
     const expected = parseExpectedVersion(expectedVersion)
-    const prepared = prepareEvents(events, this.#codec)
-    await this.#writer.post({ type: 'append', streamId: stream, expected, events: prepared }, checkWriteOptions(opts))
+    checkEventList(events)
+    const codec = this.#codec
+    // The events are checked and serialised when the writer takes them (lib/writer/writer.ts).
+    const prepare = () => ({ type: 'append' as const, streamId: stream, expected, events: prepareEvents(events, codec) })
+    await this.#writer.post({ type: 'pending append', expected, eventCount: events.length, prepare }, checkWriteOptions(opts))
   }
 
   /**
@@ -477,11 +481,14 @@ function checkWriteOptions(opts: WriteOptions | undefined): WriteOptions {
   return opts
 }
 
-/** Validates and serialises events on the caller's turn, so the writer only writes. */
-function prepareEvents(events: EventData[], codec: Codec): PreparedEvent[] {
+function checkEventList(events: unknown): void {
   if (!Array.isArray(events) || events.length === 0) {
     throw new InvalidArgumentError(`events must be a non-empty array of { eventType, data }; got ${describe(events)}`)
   }
+}
+
+/** Validates and serialises an append's events, as the writer takes it. */
+function prepareEvents(events: EventData[], codec: Codec): PreparedEvent[] {
   return events.map((event, i) => {
     const at = `events[${i}]`
     checkPlainObject(event, at)

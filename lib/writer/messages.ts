@@ -1,5 +1,5 @@
 // What the writer actor's mailbox receives (its `receive` clauses), and the events in the
-// form the writer stores them: validated and serialised on the caller's turn, not the writer's.
+// form the writer stores them: validated and serialised.
 import type { ExpectedVersion } from '../types.js'
 
 export interface PreparedEvent {
@@ -29,8 +29,21 @@ export interface DeleteRequest {
 
 export type WriterMessage = WriteRequest | DeleteRequest
 
+/**
+ * An append as the store posts it: its events are checked and serialised when the writer
+ * takes it (`prepare`, which throws InvalidArgumentError), not on the caller's turn, so the
+ * writer can send the first append of a burst to PostgreSQL before preparing the rest.
+ */
+export interface PendingAppend {
+  type: 'pending append'
+  expected: ExpectedVersion
+  eventCount: number
+  prepare: () => WriteRequest
+}
+
 /** How many rows a request writes; the writer caps a batch by it. */
-export function requestSize(request: WriterMessage): number {
+export function requestSize(request: WriterMessage | PendingAppend): number {
+  if (request.type === 'pending append') return request.eventCount
   if (request.type === 'append') return request.events.length
   return request.type === 'link' ? request.eventIds.length : 1
 }

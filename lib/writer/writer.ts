@@ -5,10 +5,15 @@
 // plan checks every request on its own, and should the batch transaction fail as a whole,
 // each request is retried alone so one bad request cannot fail the others.
 //
+// The store posts appends unprepared (messages.ts PendingAppend): the writer checks and
+// serialises their events as it takes them. Starting from idle it prepares and sends half
+// of what is queued, then prepares the rest while PostgreSQL writes that half, instead of
+// preparing everything before anything is sent.
+//
 // Batches of appends with exact expectations (one statement each, lib/storage/append.ts) are
 // pipelined: up to two go out back to back on the writer's own connection, which runs them
-// in the order sent. While PostgreSQL writes one, this thread prepares the next, and the
-// callers of the first prepare their next appends. Anything else waits for them to finish.
+// in the order sent. While PostgreSQL writes one, this thread prepares the next. Anything
+// else waits for them to finish.
 import { AbortedError, ConnectionError, TimeoutError } from '../errors.js'
 import { eventsChannel, newOrigin, type NotifyTarget } from '../notifications/notification.js'
 import { type BatchResult, type CommittedEvents, type WriteCounts, writeBatch } from '../storage/append.js'
@@ -17,10 +22,10 @@ import { isRolledBack, toEventStoreError } from '../storage/pg_errors.js'
 import type { WriteOptions } from '../types.js'
 import { deleteStream } from '../storage/streams.js'
 import { assumeExpectedStates } from './group_commit.js'
-import { requestSize, type WriteRequest, type WriterMessage } from './messages.js'
+import { type PendingAppend, requestSize, type WriteRequest, type WriterMessage } from './messages.js'
 
 interface Envelope {
-  request: WriterMessage
+  request: WriterMessage | PendingAppend
   resolve: () => void
   reject: (error: Error) => void
   /** Detaches abort listeners and timers once the request leaves the queue. */
@@ -60,6 +65,7 @@ export class Writer {
   #inFlight = 0
   #exclusive = false
   #pumpScheduled = false
+  #preparationScheduled = false
   readonly #whenIdle: (() => void)[] = []
   /** The pipeline client and its reserved connection; null until first needed, or after it failed. */
   #pipeline: { client: Sql; reserved: Promise<ReservedSql> } | null = null
@@ -79,7 +85,7 @@ export class Writer {
   }
 
   /** Queues a request; settles when it is committed or refused. */
-  post(request: WriterMessage, options: WriteOptions = {}): Promise<void> {
+  post(request: WriterMessage | PendingAppend, options: WriteOptions = {}): Promise<void> {
     if (this.#stopped) return Promise.reject(new ConnectionError('the event store has been stopped'))
     const { signal, timeout } = options
     if (signal?.aborted) return Promise.reject(new AbortedError('the append was aborted before it was queued', { reason: String(signal.reason) }))
@@ -143,13 +149,19 @@ export class Writer {
   /** Starts every batch that may go now; runs again whenever one is posted or finishes. */
   #pump(): void {
     while (this.#mailbox.length > 0 && !this.#exclusive && this.#inFlight < PIPELINE_DEPTH) {
+      const idle = this.#inFlight === 0
+      // From idle, pending appends headed for the pipeline are prepared half at a time: the
+      // first half is sent at once, the rest prepared while PostgreSQL writes it.
+      const halves = idle && startsPipeline(this.#mailbox)
+      this.#prepareFromHead(halves ? Math.ceil(this.#mailbox.length / 2) : Infinity)
+      if (this.#mailbox.length === 0) break
       let batch = this.#mailbox.slice(0, this.#batchLength())
       const pipelined = this.#openPipeline !== null && isPipelined(batch)
       if (pipelined) {
         // With nothing in flight, half the queue goes first and the rest right behind it, so
-        // the two halves take turns: one being written while the other's callers prepare.
-        if (this.#inFlight === 0) batch = batch.slice(0, Math.ceil(batch.length / 2))
-      } else if (this.#inFlight > 0) {
+        // the two halves take turns: one being written while the other is prepared.
+        if (idle && !halves) batch = batch.slice(0, Math.ceil(batch.length / 2))
+      } else if (!idle) {
         return // waits for the pipelined batches; their end pumps again
       }
       this.#mailbox.splice(0, batch.length)
@@ -160,8 +172,49 @@ export class Writer {
         this.#inFlight -= 1
         this.#exclusive = false
         this.#pump()
-        if (this.#inFlight === 0 && this.#mailbox.length === 0) for (const resolve of this.#whenIdle.splice(0)) resolve()
       })
+      if (this.#mailbox.some(isPending)) {
+        this.#schedulePreparation()
+        break
+      }
+    }
+    // Requests that must wait for a free turn are prepared now, while PostgreSQL is busy.
+    if (this.#inFlight > 0 && !this.#preparationScheduled) this.#prepareFromHead(Infinity)
+    if (this.#inFlight === 0 && this.#mailbox.length === 0) for (const resolve of this.#whenIdle.splice(0)) resolve()
+  }
+
+  /**
+   * Prepares the pending appends left in the mailbox, then pumps. Runs after the current
+   * microtasks, by which time the statement just started has been sent (postgres.js sends
+   * on a later microtask).
+   */
+  #schedulePreparation(): void {
+    if (this.#preparationScheduled) return
+    this.#preparationScheduled = true
+    setImmediate(() => {
+      this.#preparationScheduled = false
+      this.#prepareFromHead(Infinity)
+      this.#pump()
+    })
+  }
+
+  /** Prepares up to `count` requests from the head; one whose events are refused leaves with the error. */
+  #prepareFromHead(count: number): void {
+    let index = 0
+    while (index < this.#mailbox.length && index < count) {
+      const envelope = this.#mailbox[index] as Envelope
+      const { request } = envelope
+      if (request.type === 'pending append') {
+        try {
+          envelope.request = request.prepare()
+        } catch (error) {
+          this.#mailbox.splice(index, 1)
+          envelope.release()
+          envelope.reject(error as Error)
+          continue
+        }
+      }
+      index += 1
     }
   }
 
@@ -187,6 +240,7 @@ export class Writer {
     let rows = 0
     let count = 0
     for (const envelope of this.#mailbox) {
+      if (envelope.request.type === 'pending append') break // not prepared yet
       // A deletion goes alone: what follows it in the mailbox must see it done.
       if (envelope.request.type === 'delete' && count > 0) break
       const size = requestSize(envelope.request)
@@ -235,8 +289,16 @@ export class Writer {
   }
 }
 
+const isPending = (envelope: Envelope): boolean => envelope.request.type === 'pending append'
+
+/** The head is a pending append with an exact expectation: its batch is likely pipelined. */
+function startsPipeline(mailbox: Envelope[]): boolean {
+  const head = mailbox[0]?.request
+  return head?.type === 'pending append' && (typeof head.expected === 'number' || head.expected === 'no_stream')
+}
+
 /** Appends that all state exact expectations: one statement each, safe to pipeline. */
 function isPipelined(batch: Envelope[]): boolean {
-  const requests = batch.map((e) => e.request)
+  const requests = batch.map((e) => e.request as WriterMessage)
   return requests.every((r) => r.type === 'append') && assumeExpectedStates(requests as WriteRequest[]) !== null
 }

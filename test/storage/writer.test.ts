@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { closeDatabase, openDatabase } from '../../lib/storage/database.js'
-import type { PreparedEvent, WriteRequest } from '../../lib/writer/messages.js'
+import { InvalidArgumentError } from '../../lib/errors.js'
+import type { PendingAppend, PreparedEvent, WriteRequest } from '../../lib/writer/messages.js'
 import { Writer } from '../../lib/writer/writer.js'
 import { freshStoreConfig } from '../helpers/database.js'
 
@@ -38,6 +39,45 @@ t.test('requests posted together share two pipelined transactions; requests arri
   const order = await sql`SELECT s.stream_uuid FROM events e JOIN streams s USING (stream_id) ORDER BY e.global_position`
   const posted = [...Array.from({ length: 20 }, (_, i) => `a-${i}`), 'b-first', ...Array.from({ length: 10 }, (_, i) => `b-${i}`)]
   t.same(order.map((r) => r.stream_uuid), posted, 'pipelined batches commit in mailbox order')
+})
+
+t.test('pending appends: half is sent before the rest are prepared; a refused one fails alone', async (t) => {
+  const { writer, positions, sql } = await startWriter(t)
+  // Each prepare notes how many batches had been started by then.
+  const startedWhenPrepared: Record<string, number> = {}
+  const pending = (streamId: string, refuse = false): PendingAppend => ({
+    type: 'pending append',
+    expected: 0,
+    eventCount: 1,
+    prepare: () => {
+      startedWhenPrepared[streamId] = writer.stats.batches
+      if (refuse) throw new InvalidArgumentError(`events[0].data of ${streamId} cannot be stored`)
+      return append(streamId)
+    },
+  })
+  const names = Array.from({ length: 10 }, (_, i) => `p-${i}`)
+  const results = await Promise.allSettled(names.map((name) => writer.post(pending(name, name === 'p-7'))))
+  t.same(results.map(codeOf), names.map((name) => (name === 'p-7' ? 'invalid_argument' : 'ok')))
+  t.same(
+    names.map((name) => startedWhenPrepared[name]),
+    [0, 0, 0, 0, 0, 1, 1, 1, 1, 1],
+    'the first five were prepared and sent before the other five were prepared',
+  )
+  t.same(writer.stats, { batches: 2, requests: 9, expected: 2, locking: 0 }, 'the refused append never reached a batch')
+  const order = await sql`SELECT s.stream_uuid FROM events e JOIN streams s USING (stream_id) ORDER BY e.global_position`
+  t.same(order.map((r) => r.stream_uuid), names.filter((name) => name !== 'p-7'), 'written in mailbox order')
+  t.same(await positions(), Array.from({ length: 9 }, (_, i) => i + 1))
+
+  // Without exact expectations the batch takes the locking write, which is not pipelined:
+  // the whole queue is prepared at once and goes as one batch.
+  const anyVersion = (streamId: string): PendingAppend => ({
+    type: 'pending append',
+    expected: 'any_version',
+    eventCount: 1,
+    prepare: () => ({ type: 'append', streamId, expected: 'any_version', events: [prepared()] }),
+  })
+  await Promise.all(Array.from({ length: 6 }, (_, i) => writer.post(anyVersion(`any-${i}`))))
+  t.same(writer.stats, { batches: 3, requests: 15, expected: 2, locking: 1 }, 'one locking batch for all six')
 })
 
 t.test('a batch is capped by rows, but a larger single request still goes whole', async (t) => {
