@@ -32,7 +32,7 @@ export type WriterMessage = WriteRequest | DeleteRequest
 /**
  * An append as the store posts it: its events are checked and serialised when the writer
  * takes it (`prepare`, which throws InvalidArgumentError), not on the caller's turn, so the
- * writer can send the first append of a burst to PostgreSQL before preparing the rest.
+ * writer can send the first half of a burst to PostgreSQL before preparing the rest.
  */
 export interface PendingAppend {
   type: 'pending append'

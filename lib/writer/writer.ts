@@ -158,8 +158,8 @@ export class Writer {
       let batch = this.#mailbox.slice(0, this.#batchLength())
       const pipelined = this.#openPipeline !== null && isPipelined(batch)
       if (pipelined) {
-        // With nothing in flight, half the queue goes first and the rest right behind it, so
-        // the two halves take turns: one being written while the other is prepared.
+        // With nothing in flight and the queue already prepared, half of it goes first and
+        // the rest right behind it, planned while the first half is written.
         if (idle && !halves) batch = batch.slice(0, Math.ceil(batch.length / 2))
       } else if (!idle) {
         return // waits for the pipelined batches; their end pumps again
