@@ -69,6 +69,30 @@ t.test('a failing append in a batch does not fail the others queued with it', as
   await t.rejects(store.readStreamForward('c'), { code: 'stream_not_found' }, 'nothing of the duplicate append was written')
 })
 
+t.test('events the writer refuses as it takes them fail their own append only, in either half of a burst', async (t) => {
+  const store = await startStore(t)
+  // The writer checks events as it takes each append: the first half of these ten before
+  // anything is sent, the second half while the first is written (lib/writer/writer.ts).
+  const bad = new Set([2, 7])
+  const results = await Promise.allSettled(
+    Array.from({ length: 10 }, (_, i) =>
+      store.appendToStream(`burst-${i}`, 0, bad.has(i) ? [{ eventType: 'E', data: { n: Number.NaN } }] : makeEvents(1)),
+    ),
+  )
+  t.same(
+    results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code)),
+    Array.from({ length: 10 }, (_, i) => (bad.has(i) ? 'invalid_argument' : 'ok')),
+  )
+  t.match((results[7] as PromiseRejectedResult).reason.message, /events\[0\]\.data\.n cannot be stored as JSON/)
+  const all = await store.readAllStreamsForward()
+  t.same(
+    all.map((e) => e.streamId),
+    [0, 1, 3, 4, 5, 6, 8, 9].map((i) => `burst-${i}`),
+    'the others are written, in order and without a gap',
+  )
+  t.same(all.map((e) => e.eventNumber), [1, 2, 3, 4, 5, 6, 7, 8])
+})
+
 t.test('an event id is stored once, across streams and within one append', async (t) => {
   const store = await startStore(t)
   const id = randomUUID()
