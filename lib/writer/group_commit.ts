@@ -4,6 +4,7 @@
 // sees the effect of the ones before it, and a failing one changes nothing for the others.
 import { checkExpectedVersion } from '../expected_version.js'
 import { errorFor, type EventStoreError } from '../errors.js'
+import type { ExpectedVersion } from '../types.js'
 import type { WriteRequest } from './messages.js'
 
 export interface StoredStream {
@@ -214,10 +215,15 @@ export function assumeExpectedStates(requests: readonly WriteRequest[]): BatchSn
     if (request.type !== 'append') return null
     if (expected.has(request.streamId)) continue
     const version = request.expected
+    if (!isExactExpectation(version)) return null
     if (version === 0 || version === 'no_stream') expected.set(request.streamId, null)
-    else if (typeof version === 'number') expected.set(request.streamId, { streamId: -(expected.size + 1), streamUuid: request.streamId, version, deleted: false })
-    else return null
+    else expected.set(request.streamId, { streamId: -(expected.size + 1), streamUuid: request.streamId, version, deleted: false })
   }
   const streams = [...expected.values()].filter((stream) => stream !== null)
   return { lastPosition: 0, streams, events: [], links: [] }
+}
+
+/** An expectation the one-statement write can check without reading: no stream yet, or version N. */
+export function isExactExpectation(expected: ExpectedVersion): expected is number | 'no_stream' {
+  return typeof expected === 'number' || expected === 'no_stream'
 }

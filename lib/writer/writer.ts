@@ -21,7 +21,7 @@ import type { ReservedSql, Sql } from '../storage/database.js'
 import { isRolledBack, toEventStoreError } from '../storage/pg_errors.js'
 import type { WriteOptions } from '../types.js'
 import { deleteStream } from '../storage/streams.js'
-import { assumeExpectedStates } from './group_commit.js'
+import { assumeExpectedStates, isExactExpectation } from './group_commit.js'
 import { type PendingAppend, requestSize, type WriteRequest, type WriterMessage } from './messages.js'
 
 interface Envelope {
@@ -294,7 +294,7 @@ const isPending = (envelope: Envelope): boolean => envelope.request.type === 'pe
 /** The head is a pending append with an exact expectation: its batch is likely pipelined. */
 function startsPipeline(mailbox: Envelope[]): boolean {
   const head = mailbox[0]?.request
-  return head?.type === 'pending append' && (typeof head.expected === 'number' || head.expected === 'no_stream')
+  return head?.type === 'pending append' && isExactExpectation(head.expected)
 }
 
 /** Appends that all state exact expectations: one statement each, safe to pipeline. */
