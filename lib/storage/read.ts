@@ -59,7 +59,7 @@ export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType =
     case 'read_stream': {
       const text = task.direction === 'forward' ? statements.read_stream_forward : statements.read_stream_backward
       const start = task.start === -1 ? END : task.start
-      const rows = await values<[...EventRow, boolean]>(sql.unsafe(text, [task.streamId, start, task.count], prepared))
+      const rows = inReadOrder(await values<[...EventRow, boolean]>(sql.unsafe(text, [task.streamId, start, task.count], prepared)), task.direction)
       const first = rows[0]
       if (!first) return { status: 'not_found' }
       if (first[DELETED]) return { status: 'deleted' }
@@ -73,7 +73,7 @@ export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType =
       return { status: 'found', events: pageText(rows, column) }
     }
     case 'read_all_window': {
-      const rows = await values<[...EventRow, number]>(sql.unsafe(statements.read_all_window, [task.start, task.end, task.count], prepared))
+      const rows = inReadOrder(await values<[...EventRow, number]>(sql.unsafe(statements.read_all_window, [task.start, task.end, task.count], prepared)), 'forward')
       const first = rows[0] as [...EventRow, number] // $all always exists
       return { status: 'window', events: pageText(first[0] === null ? [] : rows, column), last: first[LAST] }
     }
@@ -90,6 +90,19 @@ export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType =
       return { status: 'info', info: row ?? null }
     }
   }
+}
+
+/**
+ * The rows of a statement without an outer ORDER BY (read_stream_forward.sql says why), in
+ * the order asked for: as they came, unless a plan ever returns them otherwise. By event
+ * number, the first column.
+ */
+export function inReadOrder<Row extends readonly [number, ...unknown[]]>(rows: Row[], direction: Direction): Row[] {
+  const sign = direction === 'forward' ? 1 : -1
+  for (let i = 1; i < rows.length; i += 1) {
+    if (sign * ((rows[i] as Row)[0] - (rows[i - 1] as Row)[0]) < 0) return rows.slice().sort((a, b) => sign * (a[0] - b[0]))
+  }
+  return rows
 }
 
 /**

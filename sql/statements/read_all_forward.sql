@@ -3,7 +3,7 @@
 -- data and metadata come as text, created_at as epoch milliseconds (see read_stream_forward.sql).
 SELECT e.global_position AS event_number, e.event_id, s.stream_uuid, e.stream_version, e.event_type,
        e.data::text AS data, e.metadata::text AS metadata, e.causation_id, e.correlation_id,
-       floor(extract(epoch FROM e.created_at) * 1000)::bigint AS created_at
+       (date_part('epoch', date_trunc('milliseconds', e.created_at)) * 1000)::bigint AS created_at
 FROM events AS e
 JOIN streams AS s ON s.stream_id = e.stream_id
 WHERE e.global_position >= $1

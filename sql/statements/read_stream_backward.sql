@@ -3,13 +3,14 @@
 -- $3 int     most events to read
 -- No row when the stream does not exist; one row of NULL events when it has none from $2;
 -- else one row per event. data and metadata come as text, so the reader worker can pass
--- them on without parsing them, and created_at as epoch milliseconds (see lib/storage/read.ts).
+-- them on without parsing them, and created_at as epoch milliseconds; no outer ORDER BY
+-- (both as in read_stream_forward.sql).
 SELECT r.event_number, r.event_id,
        CASE WHEN r.stream_id = s.stream_id THEN s.stream_uuid
             ELSE (SELECT o.stream_uuid FROM streams AS o WHERE o.stream_id = r.stream_id) END AS stream_uuid,
        r.stream_version, r.event_type, r.data::text AS data, r.metadata::text AS metadata,
        r.causation_id, r.correlation_id,
-       floor(extract(epoch FROM r.created_at) * 1000)::bigint AS created_at,
+       (date_part('epoch', date_trunc('milliseconds', r.created_at)) * 1000)::bigint AS created_at,
        s.deleted_at IS NOT NULL AS deleted
 FROM streams AS s
 LEFT JOIN LATERAL (
@@ -23,4 +24,3 @@ LEFT JOIN LATERAL (
   ORDER BY event_number DESC LIMIT $3
 ) AS r ON true
 WHERE s.stream_uuid = $1
-ORDER BY r.event_number DESC

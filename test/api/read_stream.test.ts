@@ -1,5 +1,7 @@
+import postgres from 'postgres'
 import t from 'tap'
-import { startStore } from '../helpers/database.js'
+import { EventStore } from '../../lib/event_store.js'
+import { freshStoreConfig, startStore } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
 
 const numbers = (events: { eventNumber: number }[]) => events.map((e) => e.eventNumber)
@@ -102,6 +104,34 @@ t.test('values round-trip exactly', async (t) => {
   await store.linkToStream('linked', 'any_version', [(await store.readStreamForward(odd))[0]?.eventId as string])
   const [linked] = await store.readStreamForward('linked')
   t.match(linked, { streamId: odd, eventType: 'type, "with" {all}\n\\', data: { n: 1 } })
+})
+
+t.test('createdAt is the stored time cut to the millisecond, in every kind of read', async (t) => {
+  const config = await freshStoreConfig(t)
+  const store = await EventStore.start(config)
+  t.teardown(() => store.stop())
+  // One event per append, so each has its own now(): 30 random sub-millisecond parts, which
+  // would show a rounding (instead of a cut) with near certainty.
+  for (let i = 0; i < 30; i += 1) await store.appendToStream(i % 2 ? 'odd' : 'even', 'any_version', makeEvents(1))
+  const sql = postgres(config.url, { max: 1, onnotice: () => {}, connection: { search_path: config.schema } })
+  t.teardown(() => sql.end())
+  // The oracle: exact numeric arithmetic on the stored timestamps.
+  const stored = new Map<string, number>()
+  for (const row of await sql<{ event_id: string; ms: string }[]>`SELECT event_id, floor(extract(epoch FROM created_at) * 1000) AS ms FROM events`) stored.set(row.event_id, Number(row.ms))
+  t.equal(stored.size, 30)
+  const allForward: { eventId: string; createdAt: Date }[] = []
+  for await (const event of store.streamAllForward()) allForward.push(event)
+  const reads = {
+    'stream forward': await store.readStreamForward('even'),
+    'stream backward': await store.readStreamBackward('odd'),
+    '$all forward': await store.readAllStreamsForward(),
+    '$all backward': await store.readAllStreamsBackward(),
+    '$all window (streamAllForward)': allForward,
+  }
+  for (const [read, events] of Object.entries(reads)) {
+    t.ok(events.length >= 15, `${read} read events`)
+    t.same(events.map((e) => e.createdAt.getTime()), events.map((e) => stored.get(e.eventId)), read)
+  }
 })
 
 t.test('stream info', async (t) => {
