@@ -97,7 +97,7 @@ export class EventStore {
     this.config = config
     this.#sql = sql
     this.#pool = pool
-    this.#readers = new ReaderPool(pool)
+    this.#readers = new ReaderPool(pool, config.workers)
     const origin = newOrigin()
     this.#subscriptions = new Subscriptions(pool, sql, config.schema, codec, origin)
     this.#embedded = embedded
@@ -167,7 +167,7 @@ export class EventStore {
     this.#stopping ??= (async () => {
       await this.#subscriptions.stopAll()
       await this.#writer.stop()
-      this.#readers.close()
+      await this.#readers.close()
       await this.#pool.close({ force: true })
       await closeDatabase(this.#sql)
       await this.#embedded?.release()

@@ -1,15 +1,22 @@
-// Piscina entry of the reader actors: serves read tasks from the main thread with the
-// thread's own postgres.js pool. Errors travel back as values (lib/errors.ts toWire)
-// because a thrown error crossing threads keeps only its message.
-import { toWire, type WireError } from '../lib/errors.js'
+// Piscina entry of a reader actor: a task that lives as long as the store's port to it, and
+// serves the reads that arrive on it, many at once, with the thread's own postgres.js pool.
+import type { MessagePort } from 'node:worker_threads'
+import { toWire } from '../lib/errors.js'
+import type { ReadReply, ReadRequest } from '../lib/readers/messages.js'
 import { toEventStoreError } from '../lib/storage/pg_errors.js'
-import { type ReadResult, type ReadTask, runRead } from '../lib/storage/read.js'
+import { runRead } from '../lib/storage/read.js'
 import { column, schema, sql } from './context.js'
 
-export default async function read(task: ReadTask): Promise<ReadResult | { status: 'error'; error: WireError }> {
-  try {
-    return await runRead(sql, task, column)
-  } catch (error) {
-    return { status: 'error', error: toWire(toEventStoreError(error, schema)) }
-  }
+export function readerActor({ port }: { port: MessagePort }): Promise<void> {
+  port.on('message', ({ id, task }: ReadRequest) => {
+    runRead(sql, task, column).then(
+      (result) => port.postMessage({ id, result } satisfies ReadReply),
+      (error: unknown) => port.postMessage({ id, result: { status: 'error', error: toWire(toEventStoreError(error, schema)) } } satisfies ReadReply),
+    )
+  })
+  // The store closed its end: it has stopped.
+  return new Promise((resolve) => port.once('close', () => resolve()))
 }
+
+// Also the module's default export: piscina loads the pool's default handler as each thread starts.
+export default readerActor

@@ -1,6 +1,8 @@
 // The worker pool hosting reader (and later subscription) actors. Actors are long-lived,
 // so threads never idle out and never park in Atomics.wait (see shared/STACK.md).
 import { Piscina } from 'piscina'
+import { READER_ACTOR } from '../readers/messages.js'
+import { balancer } from './balancer.js'
 import type { ColumnDataType } from '../serializer.js'
 
 /** What every worker thread is started with (see workers/context.ts). */
@@ -31,6 +33,7 @@ export function startPool({ filename, threads, workerData, concurrentTasksPerWor
     // Nothing reads piscina's run and wait time histograms; recording them costs every task.
     recordTiming: false,
     concurrentTasksPerWorker,
+    loadBalancer: balancer(concurrentTasksPerWorker, READER_ACTOR),
     workerData,
   })
 }
