@@ -46,7 +46,11 @@ export async function compare(name, storeRun, baselineRun, { runs = 3, warmup = 
     baseline.push(await baselineRun())
   }
   progress('')
-  return { store: summarize(store), baseline: summarize(baseline) }
+  // Run i of the store against run i of the baseline, which ran right after it: how far the
+  // ratio moves from pair to pair shows how much the machine's noise weighs on it.
+  const rate = (run) => run.events / run.seconds
+  const ratios = store.map((run, i) => rate(run) / rate(baseline[i])).sort((a, b) => a - b)
+  return { store: summarize(store), baseline: summarize(baseline), ratios }
 }
 
 /** Times `work` and the latency of each of its operations (call `time(fn)` around each one). */
@@ -72,14 +76,15 @@ const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en', { ma
 
 /** One result line: the store's figures, the baseline's, and their ratio. */
 export function row(result) {
-  const { name, unit, store, baseline, target } = result
+  const { name, unit, store, baseline, target, ratios = [] } = result
   const ratio = baseline ? store.eventsPerSecond / baseline.eventsPerSecond : Number.NaN
+  const spread = ratios.length > 1 ? ` (runs ${ratios[0].toFixed(2)}–${ratios.at(-1).toFixed(2)})` : ''
   return {
     name,
     unit,
     store: fmt(store[unit === 'appends/s' ? 'operationsPerSecond' : 'eventsPerSecond']),
     baseline: baseline ? fmt(baseline[unit === 'appends/s' ? 'operationsPerSecond' : 'eventsPerSecond']) : '–',
-    ratio: Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '–',
+    ratio: Number.isFinite(ratio) ? `${ratio.toFixed(2)}×${spread}` : '–',
     latency: Number.isFinite(store.p50) ? `${fmt(store.p50, 1)} / ${fmt(store.p99, 1)} ms` : '–',
     target: target ?? '',
     notes: Object.entries(store.extra).map(([k, v]) => `${k} ${v}`).join(', '),
