@@ -10,6 +10,13 @@ import { READER_ACTOR, type ReadReply, type ReadRequest } from './messages.js'
 
 /** How long stop() waits for reads in flight, as long as the store's pool waits for its queries. */
 const CLOSE_WAIT_MS = 5000
+/**
+ * An actor is replaced at once, unless the one before it also ended within SHORT_LIFE_MS of
+ * starting (threads that cannot start): then after a pause that doubles up to MAX_RESPAWN_DELAY_MS.
+ */
+const SHORT_LIFE_MS = 1000
+const FIRST_RESPAWN_DELAY_MS = 100
+const MAX_RESPAWN_DELAY_MS = 5000
 
 interface Pending {
   resolve: (result: ReadResult) => void
@@ -19,14 +26,17 @@ interface Pending {
 interface ReaderActor {
   port: MessagePort
   pending: Map<number, Pending>
-  ended: boolean
+  started: number
 }
 
 export class ReaderPool {
   readonly #pool: Piscina
+  /** The actors alive; one that ends leaves at once, so no read is posted to a dead one. */
   readonly #actors: ReaderActor[] = []
   #nextId = 0
   #closed = false
+  /** Actors in a row that ended soon after they started. */
+  #youngDeaths = 0
 
   constructor(pool: Piscina, threads: number) {
     this.#pool = pool
@@ -36,12 +46,14 @@ export class ReaderPool {
   /** Runs a read on the actor with the fewest reads in flight. */
   run(task: ReadTask): Promise<ReadResult> {
     if (this.#closed) return Promise.reject(new ConnectionError('the event store has been stopped'))
-    let actor = this.#actors[0] as ReaderActor
+    let actor = this.#actors[0]
+    if (!actor) return Promise.reject(new ConnectionError('no reader worker is running; a new one is starting'))
     for (const other of this.#actors) if (other.pending.size < actor.pending.size) actor = other
+    const { port, pending } = actor
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
-      actor.pending.set(id, { resolve, reject })
-      actor.port.postMessage({ id, task } satisfies ReadRequest)
+      pending.set(id, { resolve, reject })
+      port.postMessage({ id, task } satisfies ReadRequest)
     })
   }
 
@@ -50,12 +62,12 @@ export class ReaderPool {
     this.#closed = true
     const deadline = Date.now() + CLOSE_WAIT_MS
     while (this.#actors.some((actor) => actor.pending.size > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
-    for (const actor of this.#actors) this.#ended(actor, null)
+    for (const actor of [...this.#actors]) this.#ended(actor, null)
   }
 
   #spawn(): ReaderActor {
     const { port1, port2 } = new MessageChannel()
-    const actor: ReaderActor = { port: port1, pending: new Map(), ended: false }
+    const actor: ReaderActor = { port: port1, pending: new Map(), started: Date.now() }
     port1.on('message', ({ id, result }: ReadReply) => {
       const pending = actor.pending.get(id)
       if (!pending) return
@@ -73,13 +85,19 @@ export class ReaderPool {
 
   /** An actor's task ended: at stop, or because its thread died; then a new one takes its place. */
   #ended(actor: ReaderActor, error: unknown): void {
-    if (actor.ended) return
-    actor.ended = true
+    const index = this.#actors.indexOf(actor)
+    if (index === -1) return
+    this.#actors.splice(index, 1)
     actor.port.close()
-    const reason = error ? `a reader worker failed: ${(error as Error)?.message ?? error}` : 'the event store has been stopped'
+    const reason = this.#closed && !error ? 'the event store has been stopped' : `a reader worker failed: ${(error as Error)?.message ?? error ?? 'it ended'}`
     for (const pending of actor.pending.values()) pending.reject(new ConnectionError(reason, undefined, { cause: error ?? undefined }))
     actor.pending.clear()
-    const index = this.#actors.indexOf(actor)
-    if (!this.#closed && index !== -1) this.#actors[index] = this.#spawn()
+    if (this.#closed) return
+    this.#youngDeaths = Date.now() - actor.started < SHORT_LIFE_MS ? this.#youngDeaths + 1 : 0
+    const respawn = () => {
+      if (!this.#closed) this.#actors.push(this.#spawn())
+    }
+    if (this.#youngDeaths <= 1) respawn()
+    else setTimeout(respawn, Math.min(MAX_RESPAWN_DELAY_MS, FIRST_RESPAWN_DELAY_MS * 2 ** (this.#youngDeaths - 2))).unref()
   }
 }
