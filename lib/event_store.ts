@@ -10,6 +10,7 @@ import type { Piscina } from 'piscina'
 import { startPool, type WorkerContextData } from './actors/pool.js'
 import { workerUrl } from './package_files.js'
 import { iterateAllForward, type Window } from './readers/all_forward.js'
+import { READER_ACTOR } from './readers/messages.js'
 import { ReaderPool } from './readers/reader_pool.js'
 import { uuidV7 } from './uuid_v7.js'
 import type { Subscription } from './subscriptions/handle.js'
@@ -143,6 +144,7 @@ export class EventStore {
         serializer: resolved.serializer,
       } satisfies WorkerContextData,
       concurrentTasksPerWorker: TASKS_PER_WORKER,
+      onePerThread: READER_ACTOR,
     })
     return new EventStore(resolved, sql, url, pool, embedded, codec)
   }

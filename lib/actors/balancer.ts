@@ -1,5 +1,5 @@
-// How the worker pool places its tasks: on the least busy thread, except the reader actors,
-// one to a thread, so reads spread over every thread (lib/readers/reader_pool.ts).
+// How the worker pool places its tasks: on the least busy thread, except one kind of task,
+// one to a thread: the reader actors, so reads spread over every thread (lib/readers/reader_pool.ts).
 
 /** What piscina tells its balancer about a task and a thread (the fields we use). */
 interface PlacedTask {

@@ -1,7 +1,6 @@
 // The worker pool hosting reader (and later subscription) actors. Actors are long-lived,
 // so threads never idle out and never park in Atomics.wait (see shared/STACK.md).
 import { Piscina } from 'piscina'
-import { READER_ACTOR } from '../readers/messages.js'
 import { balancer } from './balancer.js'
 import type { ColumnDataType } from '../serializer.js'
 
@@ -21,9 +20,11 @@ export interface PoolOptions {
   workerData: WorkerContextData
   /** Tasks one thread runs at once; reads are I/O bound, so many may overlap. */
   concurrentTasksPerWorker: number
+  /** The name of the task that goes once to each thread (lib/actors/balancer.ts). */
+  onePerThread: string
 }
 
-export function startPool({ filename, threads, workerData, concurrentTasksPerWorker }: PoolOptions): Piscina {
+export function startPool({ filename, threads, workerData, concurrentTasksPerWorker, onePerThread }: PoolOptions): Piscina {
   return new Piscina({
     filename: filename.href,
     minThreads: threads,
@@ -33,7 +34,7 @@ export function startPool({ filename, threads, workerData, concurrentTasksPerWor
     // Nothing reads piscina's run and wait time histograms; recording them costs every task.
     recordTiming: false,
     concurrentTasksPerWorker,
-    loadBalancer: balancer(concurrentTasksPerWorker, READER_ACTOR),
+    loadBalancer: balancer(concurrentTasksPerWorker, onePerThread),
     workerData,
   })
 }

@@ -8,6 +8,7 @@ import { ConnectionError, type EventStoreError, fromWire } from '../errors.js'
 import type { ReadResult, ReadTask } from '../storage/read.js'
 import { READER_ACTOR, type ReadReply, type ReadRequest } from './messages.js'
 
+const STOPPED = 'the event store has been stopped'
 /** How long stop() waits for reads in flight, as long as the store's pool waits for its queries. */
 const CLOSE_WAIT_MS = 5000
 /**
@@ -45,7 +46,7 @@ export class ReaderPool {
 
   /** Runs a read on the actor with the fewest reads in flight. */
   run(task: ReadTask): Promise<ReadResult> {
-    if (this.#closed) return Promise.reject(new ConnectionError('the event store has been stopped'))
+    if (this.#closed) return Promise.reject(new ConnectionError(STOPPED))
     let actor = this.#actors[0]
     if (!actor) return Promise.reject(new ConnectionError('no reader worker is running; a new one is starting'))
     for (const other of this.#actors) if (other.pending.size < actor.pending.size) actor = other
@@ -89,7 +90,7 @@ export class ReaderPool {
     if (index === -1) return
     this.#actors.splice(index, 1)
     actor.port.close()
-    const reason = this.#closed && !error ? 'the event store has been stopped' : `a reader worker failed: ${(error as Error)?.message ?? error ?? 'it ended'}`
+    const reason = this.#closed && !error ? STOPPED : `a reader worker failed: ${(error as Error)?.message ?? error ?? 'it ended'}`
     for (const pending of actor.pending.values()) pending.reject(new ConnectionError(reason, undefined, { cause: error ?? undefined }))
     actor.pending.clear()
     if (this.#closed) return
