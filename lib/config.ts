@@ -4,12 +4,20 @@ import { pathToFileURL } from 'node:url'
 import type { ColumnDataType } from './serializer.js'
 import { describe } from './expected_version.js'
 import { InvalidArgumentError } from './errors.js'
+import type { Logger } from './reports.js'
 
 export interface EmbeddedConfig {
   /** Where the embedded server keeps its files; default `.pg-eventstore/`. */
   dataDir?: string
   /** TCP port for a newly started server; default: a free one. */
   port?: number
+  /**
+   * Running as root, PostgreSQL needs an unprivileged account: create the `postgres` system
+   * account when it is missing and let it reach the data directory (o+x on its parents).
+   * Off by default: a library does not add system accounts on its own. The demo, the CLI and
+   * the tests turn it on.
+   */
+  createSystemUser?: boolean
 }
 
 export interface EventStoreConfig {
@@ -29,11 +37,27 @@ export interface EventStoreConfig {
   serializer?: string | URL
   /** `'jsonb'` (default) or `'bytea'` for data and metadata; chosen at init, read from the schema at start. */
   columnDataType?: ColumnDataType
+  /** Requests the writer holds at most; beyond it appends fail with OverloadedError (code 'overloaded'). Default 10,000. */
+  maxQueuedWrites?: number
+  /** How long one connection attempt may take, in ms; default 5000. */
+  connectTimeout?: number
+  /** Longest pause between reconnect attempts after PostgreSQL went away, in ms; default 500. */
+  maxReconnectDelay?: number
+  /** How long a write whose outcome is unknown (connection lost at commit) may take to be settled, in ms; default 15,000. */
+  outcomeTimeout?: number
+  /** A pino-style logger for the store's warnings and errors (see store.on('warning')). */
+  logger?: Logger
+}
+
+/** How the store's connections behave when PostgreSQL goes away. */
+export interface ConnectionSettings {
+  connectTimeout: number
+  maxReconnectDelay: number
 }
 
 export interface ResolvedConfig {
   url: string | null
-  embedded: Required<Pick<EmbeddedConfig, 'dataDir'>> & { port: number | undefined }
+  embedded: Required<Pick<EmbeddedConfig, 'dataDir' | 'createSystemUser'>> & { port: number | undefined }
   schema: string
   poolSize: number
   workers: number
@@ -42,6 +66,10 @@ export interface ResolvedConfig {
   serializer: string | null
   /** As configured; null: whatever the schema was made with (jsonb for a new one). */
   columnDataType: ColumnDataType | null
+  maxQueuedWrites: number
+  connection: ConnectionSettings
+  outcomeTimeout: number
+  logger: Logger | null
 }
 
 /** Identifiers we interpolate into DDL; anything else is refused rather than quoted. */
@@ -66,11 +94,18 @@ export function resolveConfig(config: EventStoreConfig = {}, env: NodeJS.Process
     throw new InvalidArgumentError(`config must be an object; got ${describe(config)}`, { argument: 'config' })
   }
   const url = config.url ?? (config.embedded ? undefined : env.DATABASE_URL || undefined) ?? null
-  if (url !== null && (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url))) {
-    throw new InvalidArgumentError(`url must be a postgres:// connection string; got ${describe(url)}`, { argument: 'url' })
+  if (url !== null && (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url) || !URL.canParse(url))) {
+    // Not echoed: a connection string may hold a password.
+    throw new InvalidArgumentError(`url must be a postgres:// connection string (postgres://user:password@host:port/database); got ${typeof url === 'string' ? 'a malformed one' : describe(url)}`, {
+      argument: 'url',
+    })
   }
   const embedded = typeof config.embedded === 'object' && config.embedded !== null ? config.embedded : {}
   if (embedded.port !== undefined) positiveInteger(embedded.port, 0, 'embedded.port')
+  const { logger } = config
+  if (logger !== undefined && (typeof logger?.warn !== 'function' || typeof logger?.error !== 'function')) {
+    throw new InvalidArgumentError(`logger must have warn(object, message) and error(object, message) methods; got ${describe(logger)}`, { argument: 'logger' })
+  }
   const { columnDataType, serializer } = config
   if (columnDataType !== undefined && columnDataType !== 'jsonb' && columnDataType !== 'bytea') {
     throw new InvalidArgumentError(`columnDataType must be 'jsonb' or 'bytea'; got ${describe(columnDataType)}`, { argument: 'columnDataType' })
@@ -80,12 +115,27 @@ export function resolveConfig(config: EventStoreConfig = {}, env: NodeJS.Process
   }
   return {
     url,
-    embedded: { dataDir: embedded.dataDir ?? '.pg-eventstore', port: embedded.port },
+    embedded: { dataDir: embedded.dataDir ?? '.pg-eventstore', port: embedded.port, createSystemUser: embedded.createSystemUser === true },
     schema: checkSchemaName(config.schema ?? 'public'),
     poolSize: positiveInteger(config.poolSize, 10, 'poolSize'),
     workers: positiveInteger(config.workers, availableParallelism(), 'workers'),
     enableHardDeletes: config.enableHardDeletes === true,
     serializer: serializer === undefined ? null : serializer instanceof URL ? serializer.href : /^[a-z]+:/i.test(serializer) ? serializer : pathToFileURL(serializer).href,
     columnDataType: columnDataType ?? null,
+    maxQueuedWrites: positiveInteger(config.maxQueuedWrites, 10_000, 'maxQueuedWrites'),
+    connection: {
+      connectTimeout: positiveInteger(config.connectTimeout, 5000, 'connectTimeout'),
+      maxReconnectDelay: positiveInteger(config.maxReconnectDelay, 500, 'maxReconnectDelay'),
+    },
+    outcomeTimeout: positiveInteger(config.outcomeTimeout, 15_000, 'outcomeTimeout'),
+    logger: logger ?? null,
   }
+}
+
+/** The connection string with its password replaced, for anything shown or logged. */
+export function redactUrl(url: string | null): string | null {
+  if (url === null || !URL.canParse(url)) return url
+  const parsed = new URL(url)
+  if (parsed.password) parsed.password = '***'
+  return parsed.href
 }

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'connection'
   | 'timeout'
   | 'aborted'
+  | 'overloaded'
+  | 'server'
 
 export type ErrorDetails = Record<string, unknown>
 
@@ -64,6 +66,10 @@ export const SchemaError = defineError('schema', 'SchemaError')
 export const ConnectionError = defineError('connection', 'ConnectionError')
 export const TimeoutError = defineError('timeout', 'TimeoutError')
 export const AbortedError = defineError('aborted', 'AbortedError')
+/** The writer's queue is at its bound (`maxQueuedWrites`); nothing was written. Retry later. */
+export const OverloadedError = defineError('overloaded', 'OverloadedError')
+/** PostgreSQL raised an error nobody expected; `details.sqlstate` says which. */
+export const ServerError = defineError('server', 'ServerError')
 
 const classByCode: Record<ErrorCode, typeof WrongExpectedVersionError> = {
   wrong_expected_version: WrongExpectedVersionError,
@@ -79,6 +85,8 @@ const classByCode: Record<ErrorCode, typeof WrongExpectedVersionError> = {
   connection: ConnectionError,
   timeout: TimeoutError,
   aborted: AbortedError,
+  overloaded: OverloadedError,
+  server: ServerError,
 }
 
 /** Builds the error class of `code`, so callers can `instanceof` the specific class. */

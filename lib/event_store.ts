@@ -1,7 +1,10 @@
 // EventStore: the public face. Each method checks its input, then routes the work to an
 // actor: writes to the writer on this thread, reads to the reader workers.
 import { randomUUID } from 'node:crypto'
-import { type EventStoreConfig, type ResolvedConfig, resolveConfig } from './config.js'
+import { EventEmitter } from 'node:events'
+import { BroadcastChannel } from 'node:worker_threads'
+import { type EventStoreConfig, redactUrl, type ResolvedConfig, resolveConfig } from './config.js'
+import { makeReport, publish, type Report, reportChannelName, type StoreReport } from './reports.js'
 import { acquireEmbeddedServer, type EmbeddedServer } from './embedded/server.js'
 import { describe, parseExpectedVersion } from './expected_version.js'
 import { ConnectionError, InvalidArgumentError, SnapshotNotFoundError, StreamDeletedError, StreamNotFoundError } from './errors.js'
@@ -20,6 +23,7 @@ import { closeDatabase, openDatabase, type Sql } from './storage/database.js'
 import { type Direction, type InfoRow, parsePage, type ReadTask } from './storage/read.js'
 import * as snapshots from './storage/snapshots.js'
 import * as schemaLife from './storage/schema.js'
+import { driverIsGuarded } from './storage/driver_guard.js'
 import { toEventStoreError } from './storage/pg_errors.js'
 import {
   ALL_STREAM,
@@ -82,7 +86,8 @@ export async function withDatabase<T>(config: EventStoreConfig, work: (sql: Sql,
   }
 }
 
-export class EventStore {
+export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [StoreReport] }> {
+  /** The settings in force; the url's password is shown as ***. */
   readonly config: ResolvedConfig
   readonly #sql: Sql
   readonly #writer: Writer
@@ -91,23 +96,54 @@ export class EventStore {
   readonly #subscriptions: Subscriptions
   readonly #embedded: EmbeddedServer | null
   readonly #codec: Codec
+  /** Where this store's worker threads post their reports (lib/reports.ts). */
+  readonly #workerReports: BroadcastChannel
   #stopping: Promise<void> | null = null
 
-  private constructor(config: ResolvedConfig, sql: Sql, url: string, pool: Piscina, embedded: EmbeddedServer | null, codec: Codec) {
+  private constructor(config: ResolvedConfig, sql: Sql, url: string, pool: Piscina, embedded: EmbeddedServer | null, codec: Codec, storeId: string) {
+    super()
     this.#codec = codec
-    this.config = config
+    this.config = { ...config, url: redactUrl(config.url) }
     this.#sql = sql
+    this.#workerReports = new BroadcastChannel(reportChannelName(storeId))
+    this.#workerReports.unref()
+    this.#workerReports.onmessage = (message) => this.#relay((message as { data: StoreReport }).data)
+    const report: Report = (level, source, text, error, details) => this.#relay(makeReport(level, source, text, error, details))
+    if (!driverIsGuarded()) {
+      // Told once listeners had a chance to attach (the store is returned first).
+      setImmediate(() => report('warning', 'driver', 'postgres.js is not patched against porsager/postgres#1208: a lost connection can crash this process; apply patches/postgres+3.4.9.patch (see the README)'))
+    }
     this.#pool = pool
     this.#readers = new ReaderPool(pool, config.workers)
     const origin = newOrigin()
     this.#subscriptions = new Subscriptions(pool, sql, config.schema, codec, origin)
     this.#embedded = embedded
     this.#writer = new Writer(sql, config.schema, {
-      openPipeline: () => openDatabase({ url, schema: config.schema, max: 1, customPlans: true, role: 'pg-eventstore writer' }),
+      openConnection: () =>
+        openDatabase({ url, schema: config.schema, max: 1, customPlans: true, role: 'pg-eventstore writer', connection: config.connection }),
+      maxQueued: config.maxQueuedWrites,
+      outcomeTimeout: config.outcomeTimeout,
+      report,
       origin,
       onCommitted: (committed) => this.#subscriptions.handOff(committed),
       onOutcomeUnknown: () => this.#subscriptions.wakeAll(),
     })
+  }
+
+  /**
+   * Tells every listener, the logger and the diagnostics channel. An 'error' nobody listens
+   * to is not emitted: EventEmitter would throw it, and the store must not take its host down.
+   */
+  #relay(report: StoreReport): void {
+    if (this.listenerCount(report.level) > 0) this.emit(report.level, report)
+    const logger = this.config.logger
+    try {
+      if (report.level === 'error') logger?.error(report, report.message)
+      else logger?.warn(report, report.message)
+    } catch {
+      // A logger that throws must not turn a survived fault into a crash.
+    }
+    publish(report)
   }
 
   /**
@@ -122,7 +158,7 @@ export class EventStore {
   static async start(config: EventStoreConfig = {}): Promise<EventStore> {
     const resolved = resolveConfig(config)
     const { url, embedded } = await connect(resolved)
-    const sql = openDatabase({ url, schema: resolved.schema, max: resolved.poolSize, customPlans: true })
+    const sql = openDatabase({ url, schema: resolved.schema, max: resolved.poolSize, customPlans: true, connection: resolved.connection })
     let codec: Codec
     try {
       await schemaLife.checkSchema(sql, resolved.schema)
@@ -133,6 +169,7 @@ export class EventStore {
       await embedded?.release()
       throw toEventStoreError(error, resolved.schema)
     }
+    const storeId = randomUUID()
     const pool = startPool({
       filename: workerUrl('reader_worker'),
       threads: resolved.workers,
@@ -142,11 +179,13 @@ export class EventStore {
         connectionsPerWorker: Math.max(MIN_CONNECTIONS_PER_WORKER, Math.ceil(resolved.poolSize / resolved.workers)),
         column: codec.column,
         serializer: resolved.serializer,
+        connection: resolved.connection,
+        storeId,
       } satisfies WorkerContextData,
       concurrentTasksPerWorker: TASKS_PER_WORKER,
       onePerThread: READER_ACTOR,
     })
-    return new EventStore(resolved, sql, url, pool, embedded, codec)
+    return new EventStore(resolved, sql, url, pool, embedded, codec, storeId)
   }
 
   /** Creates the store's tables in its schema (`pg-eventstore init`). */

@@ -33,4 +33,7 @@ export {
   ConnectionError,
   TimeoutError,
   AbortedError,
+  OverloadedError,
+  ServerError,
 } from './errors.js'
+export type { StoreReport, Logger, ReportLevel } from './reports.js'

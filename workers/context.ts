@@ -4,14 +4,17 @@ import { workerData } from 'node:worker_threads'
 import type { WorkerContextData } from '../lib/actors/pool.js'
 import { openDatabase, type Sql } from '../lib/storage/database.js'
 import { type Codec, loadSerializer } from '../lib/serializer.js'
+import { workerReporter } from '../lib/reports.js'
 import { LockSession } from './lock_session.js'
 
 const data = workerData as WorkerContextData
 
 export const schema = data.schema
 export const column = data.column
-export const sql: Sql = openDatabase({ url: data.url, schema: data.schema, max: data.connectionsPerWorker, role: 'pg-eventstore worker' })
-export const locks = new LockSession(data.url, data.schema)
+export const sql: Sql = openDatabase({ url: data.url, schema: data.schema, max: data.connectionsPerWorker, role: 'pg-eventstore worker', connection: data.connection })
+/** Tells the store's main thread what this thread retried or survived. */
+export const report = workerReporter(data.storeId)
+export const locks = new LockSession(data.url, data.schema, data.connection, report)
 
 // Loaded on first use: worker modules may be loaded as CommonJS (piscina tries require()
 // first), where a top-level await is not allowed.

@@ -3,6 +3,8 @@
 // over from a holder that died. If this connection drops, the locks are gone too: a
 // heartbeat notices and tells each holder, which goes back to standby.
 import { withTimeout } from '../lib/actors/timeout.js'
+import type { ConnectionSettings } from '../lib/config.js'
+import type { Report } from '../lib/reports.js'
 import { openDatabase, type Sql } from '../lib/storage/database.js'
 import { statements } from '../lib/storage/statements.js'
 
@@ -17,8 +19,11 @@ export class LockSession {
   /** Backend pid of the session holding the locks. */
   #pid = 0
 
-  constructor(url: string, schema: string) {
-    this.#open = () => openDatabase({ url, schema, max: 1, role: 'pg-eventstore locks' })
+  readonly #report: Report
+
+  constructor(url: string, schema: string, connection: ConnectionSettings, report: Report) {
+    this.#open = () => openDatabase({ url, schema, max: 1, role: 'pg-eventstore locks', connection })
+    this.#report = report
   }
 
   /** Tries to take the lock `name`; `onLost` runs if the session holding it is lost. */
@@ -44,7 +49,11 @@ export class LockSession {
       this.#heartbeat = null
     }
     const session = this.#connect()
-    await session.unsafe(statements.subscription_unlock, [name]).catch(() => {})
+    // Not answered in time, the session is ended: PostgreSQL then releases its locks anyway.
+    await withTimeout(session.unsafe(statements.subscription_unlock, [name]), HEARTBEAT_MS, () => new Error('no answer within 1 s')).catch((error: unknown) => {
+      this.#report('warning', 'lock', `releasing the lock of ${name} failed; ending its session instead`, error)
+      this.#drop()
+    })
   }
 
   #connect(): Sql {
@@ -60,15 +69,22 @@ export class LockSession {
       const session = this.#connect()
       const [row] = await withTimeout(session<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`, HEARTBEAT_MS, () => new Error('no answer'))
       if (row?.pid !== this.#pid) throw new Error('the lock session was replaced')
-    } catch {
+    } catch (error) {
       const lost = [...this.#holders.values()]
       this.#holders.clear()
-      void this.#session?.end({ timeout: 1 }).catch(() => {})
-      this.#session = null
+      this.#report('warning', 'lock', `the session holding ${lost.length} subscription lock(s) was lost; they go back to standby`, error)
+      this.#drop()
       if (this.#heartbeat) clearInterval(this.#heartbeat)
       this.#heartbeat = null
       for (const onLost of lost) onLost()
     }
+  }
+
+  /** Ends the session (PostgreSQL releases its locks); the next lock opens a new one. */
+  #drop(): void {
+    const session = this.#session
+    this.#session = null
+    session?.end({ timeout: 1 }).catch((error: unknown) => this.#report('warning', 'lock', 'ending the lock session failed', error))
   }
 }
 

@@ -3,6 +3,7 @@
 import { Piscina } from 'piscina'
 import { balancer } from './balancer.js'
 import type { ColumnDataType } from '../serializer.js'
+import type { ConnectionSettings } from '../config.js'
 
 /** What every worker thread is started with (see workers/context.ts). */
 export interface WorkerContextData {
@@ -12,6 +13,9 @@ export interface WorkerContextData {
   column: ColumnDataType
   /** URL of the serializer module, or null for JSON. */
   serializer: string | null
+  connection: ConnectionSettings
+  /** Names the channel on which the thread reports to its store (lib/reports.ts). */
+  storeId: string
 }
 
 export interface PoolOptions {

@@ -1,21 +1,16 @@
-// Writing one batch of appends and links (= commanded appender.ex, per batch instead of per
-// append). Two ways, one result:
-// - expected: when every stream's first request states exactly what it expects (doesn't
-//   exist, or is at version N), the batch is planned against those expectations and written
-//   by one statement that checks them under the $all lock (sql/statements/write_expected.sql).
-//   One round trip, on the writer's pipelined connection when it gives one.
-// - locking: otherwise, or when an expectation no longer holds, lock $all, read what the
-//   batch touches, plan it (lib/writer/group_commit.ts), write it. Three round trips: BEGIN;
-//   the lock and the reads together; the write, its notification and COMMIT together.
+// Executing the writer's plans (= commanded appender.ex, per batch instead of per append).
+// The writer decides what to write and what to retry (lib/writer/); this module runs the
+// statements and reports what the server said. Two ways to write:
+// - expected: a plan made against the states the requests expect (doesn't exist, or is at
+//   version N) goes out as one statement that checks them under the $all lock
+//   (sql/statements/write_expected.sql). One round trip, pipelined by the writer.
+// - locking: lock $all, read what the batch touches, let the writer plan against it, write.
 // Either way the notification to listeners (lib/notifications) is sent by the same
 // transaction, so it arrives exactly when the events are visible.
-import type { EventStoreError } from '../errors.js'
 import { type NotifyTarget, notificationPayload, streamsJson } from '../notifications/notification.js'
-import { assumeExpectedStates, batchLookups, type BatchSnapshot, type EventColumns, planBatch, type WritePlan } from '../writer/group_commit.js'
-import type { WriteRequest } from '../writer/messages.js'
 import type { Sql } from './database.js'
-import { isRolledBack } from './pg_errors.js'
 import { statements } from './statements.js'
+import type { BatchSnapshot, EventColumns, Lookups, WritePlan } from './write_plan.js'
 
 interface StreamRow {
   stream_id: number
@@ -34,61 +29,6 @@ interface LinkRow {
 }
 
 const prepared = { prepare: true } as const
-
-/**
- * The events a batch wrote, as committed, for this process's subscriptions
- * (lib/subscriptions/hand_off.ts): they need not read back what the writer just wrote.
- */
-export interface CommittedEvents {
-  events: EventColumns
-  /** Added to each of `events.positions` gives the global position. */
-  positionOffset: number
-  /** Every event's created_at, epoch milliseconds, as the reads return it. */
-  createdAt: number
-}
-
-/** What a batch's requests came to: each one's outcome (null: written), and the events written. */
-export interface BatchResult {
-  outcomes: (EventStoreError | null)[]
-  committed: CommittedEvents | null
-}
-
-/** Counts batches by how they were written, for the writer's stats. */
-export interface WriteCounts {
-  expected: number
-  locking: number
-}
-
-/**
- * Writes what it can of the batch and notifies listeners. A batch with links is not handed
- * off (`committed` null; its notification carries no origin): a link's event is not in the
- * plan, so only a read gets it.
- */
-export async function writeBatch(
-  sql: Sql,
-  notify: NotifyTarget,
-  requests: readonly WriteRequest[],
-  { counts, pipe }: { counts?: WriteCounts; pipe?: Sql | null } = {},
-): Promise<BatchResult> {
-  const assumed = assumeExpectedStates(requests)
-  if (assumed) {
-    const plan = planBatch(requests, assumed)
-    // A refusal is only certain once the state it was judged against is known to hold.
-    if (plan.write && plan.outcomes.every((outcome) => outcome === null)) {
-      try {
-        const [row] = await writeExpected(pipe ?? sql, notify, plan.write, assumed)
-        if (counts) counts.expected += 1
-        return { outcomes: plan.outcomes, committed: committedEvents(plan.write, row) }
-      } catch (error) {
-        // A lost connection leaves the outcome unknown: not retried. Anything the server
-        // refused was rolled back; the locking write finds out exactly what.
-        if (!isRolledBack(error)) throw error
-      }
-    }
-  }
-  if (counts) counts.locking += 1
-  return writeLocking(sql, notify, requests)
-}
 
 const writtenStreams = (write: WritePlan): string[] => [...write.newStreams, ...write.grownStreams].map((s) => s.streamUuid)
 
@@ -115,13 +55,14 @@ const eventParams = (events: EventColumns) => [
   events.metadata.join('\n'),
 ]
 
-/** The expected write's positions count from 1 within the batch; `first` is where it started. */
-const committedEvents = (write: WritePlan, row: { first: number; created_at: number } | undefined): CommittedEvents | null =>
-  row && write.eventCount > 0 ? { events: write.events, positionOffset: row.first, createdAt: row.created_at } : null
-
-function writeExpected(sql: Sql, notify: NotifyTarget, write: WritePlan, assumed: BatchSnapshot) {
+/**
+ * Writes a plan made against expected states in one statement, which checks them under the
+ * $all lock and fails as a whole if one does not hold. Resolves to the position before the
+ * batch and the time the reads give its events (epoch ms).
+ */
+export async function writeExpected(sql: Sql, notify: NotifyTarget, write: WritePlan, assumed: BatchSnapshot): Promise<{ first: number; createdAt: number }> {
   const expectedVersion = new Map(assumed.streams.map((s) => [s.streamUuid, s.version]))
-  return sql.unsafe<{ first: number; created_at: number }[]>(
+  const [row] = await sql.unsafe<{ first: number; created_at: number }[]>(
     statements.write_expected,
     [
       write.newStreams.map((s) => s.streamUuid),
@@ -137,11 +78,19 @@ function writeExpected(sql: Sql, notify: NotifyTarget, write: WritePlan, assumed
     ],
     prepared,
   )
+  if (!row) throw new Error('the expected write returned no row')
+  return { first: row.first, createdAt: row.created_at }
 }
 
-async function writeLocking(sql: Sql, notify: NotifyTarget, requests: readonly WriteRequest[]): Promise<BatchResult> {
-  const { streamUuids, eventIds } = batchLookups(requests)
-  const hasLinks = requests.some((r) => r.type === 'link')
+/**
+ * Locks $all, reads what the batch touches, asks `plan` what to write against it, writes
+ * that and commits. Three round trips: BEGIN; the lock and the reads together; the write,
+ * its notification and COMMIT together. Resolves to the transaction's time as the reads
+ * give created_at (epoch ms).
+ */
+export async function writeLocking(sql: Sql, notify: NotifyTarget, lookups: Lookups, plan: (snapshot: BatchSnapshot) => WritePlan | null): Promise<{ createdAt: number }> {
+  const { streamUuids, eventIds, hasLinks } = lookups
+
   let writing: Promise<unknown> = Promise.resolve()
   const result = (await sql.begin(async (tx) => {
     // Sent together: the server runs them in order, so both reads see the state under the lock.
@@ -161,9 +110,7 @@ async function writeLocking(sql: Sql, notify: NotifyTarget, requests: readonly W
       events: events.map((e) => ({ eventId: e.event_id, position: e.global_position, streamId: e.stream_id })),
       links: links.map((l) => ({ streamId: l.stream_id, position: l.global_position })),
     }
-    const plan = planBatch(requests, snapshot)
-    const write = plan.write
-    let committed: CommittedEvents | null = null
+    const write = plan(snapshot)
     if (write) {
       // Not awaited: postgres.js queues its COMMIT right behind them, so all three travel in
       // one flight. Should the write fail, that COMMIT only rolls back, and the write's own
@@ -191,10 +138,34 @@ async function writeLocking(sql: Sql, notify: NotifyTarget, requests: readonly W
       const notifyQuery = tx.unsafe(statements.notify, [notify.channel, payload], prepared)
       writing = Promise.all([writeQuery, notifyQuery])
       writing.catch(() => {}) // awaited below, once the transaction has ended
-      if (handedOff) committed = { events: write.events, positionOffset: 0, createdAt: locked.created_at }
     }
-    return { outcomes: plan.outcomes, committed }
-  })) as BatchResult
+    return { createdAt: locked.created_at }
+  })) as { createdAt: number }
   await writing
   return result
+}
+
+/** One thing a write would have stored, to find out afterwards whether it did. */
+export type Witness =
+  | { type: 'event'; eventId: string }
+  | { type: 'link'; streamUuid: string; position: number }
+  | { type: 'deleted'; streamUuid: string }
+
+/**
+ * Whether a write whose outcome is unknown committed: waits until no write transaction holds
+ * the $all lock (one whose connection was lost may still be committing), then looks for its
+ * witness. A transaction is atomic, so one witness answers for the whole batch.
+ */
+export async function isWritten(sql: Sql, witness: Witness): Promise<boolean> {
+  const [statement, params] =
+    witness.type === 'event'
+      ? [statements.outcome_event_written, [witness.eventId]]
+      : witness.type === 'link'
+        ? [statements.outcome_link_written, [witness.streamUuid, witness.position]]
+        : [statements.outcome_stream_deleted, [witness.streamUuid]]
+  return (await sql.begin(async (tx) => {
+    await tx.unsafe(statements.outcome_wait, [], prepared)
+    const [row] = await tx.unsafe<{ written: boolean }[]>(statement, params, prepared)
+    return row?.written === true
+  })) as boolean
 }

@@ -1,6 +1,7 @@
 // A postgres.js pool bound to one store's schema: search_path is the schema, so no
 // statement names it; int8 columns come back as safe JavaScript numbers.
 import postgres from 'postgres'
+import type { ConnectionSettings } from '../config.js'
 import { ConnectionError } from '../errors.js'
 
 export type Sql = postgres.Sql<Record<string, never>>
@@ -31,12 +32,24 @@ export interface DatabaseOptions {
    * costs ~3% (benchmarks/README.md).
    */
   customPlans?: boolean
+  /**
+   * Bounds on connecting: postgres.js waits up to 30 s for a connection and backs off up to
+   * 20 s between reconnects by default, so a single writer queued behind it would wait that
+   * long after the server is back.
+   */
+  connection?: ConnectionSettings
 }
 
-export function openDatabase({ url, schema, max, role = 'pg-eventstore', customPlans = false }: DatabaseOptions): Sql {
+export const defaultConnectionSettings: ConnectionSettings = { connectTimeout: 5000, maxReconnectDelay: 500 }
+
+export function openDatabase({ url, schema, max, role = 'pg-eventstore', customPlans = false, connection = defaultConnectionSettings }: DatabaseOptions): Sql {
+  const { connectTimeout, maxReconnectDelay } = connection
   return postgres(url, {
     max,
     onnotice: () => {},
+    connect_timeout: connectTimeout / 1000,
+    // Seconds before the next attempt: doubling from 50 ms, capped.
+    backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, maxReconnectDelay / 1000),
     connection: {
       search_path: schema,
       application_name: `${role}:${schema}`,

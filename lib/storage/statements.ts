@@ -31,6 +31,10 @@ export const statementNames = [
   'snapshot_record',
   'snapshot_read',
   'snapshot_delete',
+  'outcome_wait',
+  'outcome_event_written',
+  'outcome_link_written',
+  'outcome_stream_deleted',
 ] as const
 
 export type StatementName = (typeof statementNames)[number]

@@ -2,7 +2,7 @@
 // same $all lock as appends, so a deletion and an append never interleave.
 import { checkExpectedVersion } from '../expected_version.js'
 import { errorFor, type EventStoreError } from '../errors.js'
-import type { DeleteRequest } from '../writer/messages.js'
+import type { ExpectedVersion } from '../types.js'
 import type { Sql } from './database.js'
 import { statements } from './statements.js'
 
@@ -15,7 +15,7 @@ interface StreamRow {
 }
 
 /** Returns the error the deletion gets, or null once it is done. */
-export async function deleteStream(sql: Sql, request: DeleteRequest): Promise<EventStoreError | null> {
+export async function deleteStream(sql: Sql, request: { streamId: string; expected: ExpectedVersion; mode: 'soft' | 'hard' }): Promise<EventStoreError | null> {
   const { streamId, expected, mode } = request
   return (await sql.begin(async (tx) => {
     const [, [row]] = await Promise.all([

@@ -5,8 +5,7 @@
 // Other processes still learn of the write by NOTIFY and read.
 import { deserialize, serialize } from 'node:v8'
 import type { ColumnDataType } from '../serializer.js'
-import type { CommittedEvents } from '../storage/append.js'
-import type { EventColumns } from '../writer/group_commit.js'
+import type { CommittedEvents, EventColumns } from '../storage/write_plan.js'
 import type { RecordedEvent } from '../types.js'
 import { inJsonbKeyOrder } from '../jsonb_key_order.js'
 

@@ -4,69 +4,9 @@
 // sees the effect of the ones before it, and a failing one changes nothing for the others.
 import { checkExpectedVersion } from '../expected_version.js'
 import { errorFor, type EventStoreError } from '../errors.js'
+import type { BatchSnapshot, Lookups, EventColumns, LinkColumns, StoredStream, WritePlan } from '../storage/write_plan.js'
 import type { ExpectedVersion } from '../types.js'
 import type { WriteRequest } from './messages.js'
-
-export interface StoredStream {
-  streamId: number
-  streamUuid: string
-  version: number
-  deleted: boolean
-}
-
-export interface StoredEvent {
-  eventId: string
-  position: number
-  /** Internal id of its original stream. */
-  streamId: number
-}
-
-/** What the batch's reads found, under the $all lock. */
-export interface BatchSnapshot {
-  lastPosition: number
-  streams: StoredStream[]
-  events: StoredEvent[]
-  /** Existing links `(streamId, position)` among the batch's targets. */
-  links: { streamId: number; position: number }[]
-}
-
-/**
- * The batch's events as columns, one array per field, for `unnest` in the write statements.
- * Measured against one JSON document of all events: PostgreSQL parsed the 400 KB document
- * of 1,000 events into jsonb in ~6 ms, where arrays plus each event's own data and metadata
- * cost ~2 ms (benchmarks/README.md).
- */
-export interface EventColumns {
-  /** Global positions (counted from 1 within the batch on the expected path). */
-  positions: number[]
-  eventIds: string[]
-  /** The stream_uuid of each event's stream. */
-  streams: string[]
-  versions: number[]
-  types: string[]
-  causationIds: (string | null)[]
-  correlationIds: (string | null)[]
-  /** JSON texts as encodeTerm made them (lib/serializer.ts). */
-  data: string[]
-  metadata: string[]
-}
-
-/** The batch's links as columns: the stream, the version there, the linked event's position. */
-export interface LinkColumns {
-  streams: string[]
-  versions: number[]
-  positions: number[]
-}
-
-export interface WritePlan {
-  newStreams: { streamUuid: string; version: number }[]
-  grownStreams: { streamId: number; streamUuid: string; version: number }[]
-  lastPosition: number
-  events: EventColumns
-  links: LinkColumns
-  /** Events to write (the length of the event columns). */
-  eventCount: number
-}
 
 export interface BatchPlan {
   /** One entry per request, in order: null when it will be written. */
@@ -187,7 +127,7 @@ export function planBatch(requests: readonly WriteRequest[], snapshot: BatchSnap
 }
 
 /** The stream ids and event ids a batch must look up before it can be planned. */
-export function batchLookups(requests: readonly WriteRequest[]): { streamUuids: string[]; eventIds: string[] } {
+export function batchLookups(requests: readonly WriteRequest[]): Lookups {
   const streamUuids = new Set<string>()
   const eventIds = new Set<string>()
   for (const request of requests) {
@@ -198,7 +138,7 @@ export function batchLookups(requests: readonly WriteRequest[]): { streamUuids: 
       for (const id of request.eventIds) eventIds.add(id)
     }
   }
-  return { streamUuids: [...streamUuids], eventIds: [...eventIds] }
+  return { streamUuids: [...streamUuids], eventIds: [...eventIds], hasLinks: requests.some((r) => r.type === 'link') }
 }
 
 /**

@@ -14,14 +14,26 @@
 // pipelined: up to two go out back to back on the writer's own connection, which runs them
 // in the order sent. While PostgreSQL writes one, this thread prepares the next. Anything
 // else waits for them to finish.
-import { AbortedError, ConnectionError, TimeoutError } from '../errors.js'
+//
+// Outcomes are never guessed. Only an error the server reported for a statement means the
+// batch was rolled back. When the connection is lost after a batch was sent, the writer
+// waits for the server and looks for one thing the batch wrote (its witness): found, the
+// batch committed and its callers get their results; not found, it goes to the head of the
+// queue again; the server not back within outcomeTimeout, the callers get a ConnectionError
+// with details.outcome 'unknown'.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Deque } from '../actors/deque.js'
+import { withTimeout } from '../actors/timeout.js'
+import { AbortedError, ConnectionError, type EventStoreError, OverloadedError, TimeoutError } from '../errors.js'
 import { eventsChannel, newOrigin, type NotifyTarget } from '../notifications/notification.js'
-import { type BatchResult, type CommittedEvents, type WriteCounts, writeBatch } from '../storage/append.js'
-import type { ReservedSql, Sql } from '../storage/database.js'
-import { isRolledBack, toEventStoreError } from '../storage/pg_errors.js'
-import type { WriteOptions } from '../types.js'
+import type { Report } from '../reports.js'
+import { isWritten, type Witness, writeExpected, writeLocking } from '../storage/append.js'
+import type { Sql } from '../storage/database.js'
+import { isNeverSent, isRolledBack, toEventStoreError } from '../storage/pg_errors.js'
 import { deleteStream } from '../storage/streams.js'
-import { assumeExpectedStates, isExactExpectation } from './group_commit.js'
+import type { CommittedEvents, WritePlan } from '../storage/write_plan.js'
+import type { WriteOptions } from '../types.js'
+import { assumeExpectedStates, batchLookups, isExactExpectation, planBatch } from './group_commit.js'
 import { type PendingAppend, requestSize, type WriteRequest, type WriterMessage } from './messages.js'
 
 interface Envelope {
@@ -30,20 +42,52 @@ interface Envelope {
   reject: (error: Error) => void
   /** Detaches abort listeners and timers once the request leaves the queue. */
   release: () => void
+  /** Settled while still queued (withdrawn, or its events refused): skipped when taken. */
+  settled: boolean
+  /** Times its batch was sent again after a lost connection left it not committed. */
+  retries: number
+}
+
+/** What a batch's requests came to: each one's outcome (null: written), and the events written. */
+interface BatchResult {
+  outcomes: (EventStoreError | null)[]
+  committed: CommittedEvents | null
+}
+
+/** What was last sent for a batch, to settle it should the connection be lost. */
+interface Attempt {
+  witness: Witness | null
+  outcomes: (EventStoreError | null)[]
+}
+
+/** Counts batches by how they were written, for the writer's stats. */
+export interface WriteCounts {
+  expected: number
+  locking: number
 }
 
 /** Pipelined batches in flight at once (see the top of this file). */
 const PIPELINE_DEPTH = 2
+/** Times a batch found not committed after a lost connection is sent again before its callers get the error. */
+const MAX_RETRIES = 2
+/** Pause between attempts to reach the server to settle an unknown outcome. */
+const OUTCOME_POLL_MS = 200
 
 export interface WriterOptions {
   /** Most rows (events + links) one batch writes, unless a single request is larger. */
   maxBatchRows?: number
+  /** Requests held at most; beyond it `post` refuses with OverloadedError. Default 10,000. */
+  maxQueued?: number
   /**
-   * Opens a client of the writer's own (max 1) whose connection carries the pipelined
-   * batches, so they never wait for a connection from the pool; the writer ends it (and
-   * opens another should its connection fail). Without it, batches go one at a time.
+   * Opens a client of the writer's own (max 1) whose connection carries every batch, the
+   * pipelined ones back to back; the writer ends it (and opens another) when its connection
+   * fails or a batch outlives outcomeTimeout. Without it, batches go one at a time on `sql`.
    */
-  openPipeline?: () => Sql
+  openConnection?: () => Sql
+  /** How long a batch may take, and how long the writer tries to settle a lost one, in ms. Default 15,000. */
+  outcomeTimeout?: number
+  /** Where the writer tells what it retried or could not settle (lib/reports.ts). */
+  report?: Report
   /** Signs the notifications of batches handed to onCommitted (lib/notifications/notification.ts). */
   origin?: string
   /** Hears every batch's events once committed, before the appends resolve. Must not throw. */
@@ -54,21 +98,27 @@ export interface WriterOptions {
 
 export class Writer {
   readonly #sql: Sql
-  readonly #openPipeline: (() => Sql) | null
+  readonly #openConnection: (() => Sql) | null
   readonly #schema: string
   readonly #notify: NotifyTarget
   readonly #maxBatchRows: number
+  readonly #maxQueued: number
+  readonly #outcomeTimeout: number
+  readonly #report: Report
   readonly #onCommitted: (committed: CommittedEvents) => void
   readonly #onOutcomeUnknown: () => void
-  readonly #mailbox: Envelope[] = []
+  /** Queued envelopes, settled ones included until they reach the head. */
+  readonly #mailbox = new Deque<Envelope>()
+  /** Queued envelopes not yet settled. */
+  #live = 0
   /** Batches being written: up to PIPELINE_DEPTH pipelined ones, or one exclusive one. */
   #inFlight = 0
   #exclusive = false
   #pumpScheduled = false
   #preparationScheduled = false
   readonly #whenIdle: (() => void)[] = []
-  /** The pipeline client and its reserved connection; null until first needed, or after it failed. */
-  #pipeline: { client: Sql; reserved: Promise<ReservedSql> } | null = null
+  /** The writer's own client; null until first needed, or after its connection failed. */
+  #connection: Sql | null = null
   #stopped = false
   #batches = 0
   #requests = 0
@@ -76,9 +126,12 @@ export class Writer {
 
   constructor(sql: Sql, schema: string, options: WriterOptions = {}) {
     this.#sql = sql
-    this.#openPipeline = options.openPipeline ?? null
+    this.#openConnection = options.openConnection ?? null
     this.#schema = schema
     this.#maxBatchRows = options.maxBatchRows ?? 10_000
+    this.#maxQueued = options.maxQueued ?? 10_000
+    this.#outcomeTimeout = options.outcomeTimeout ?? 15_000
+    this.#report = options.report ?? (() => {})
     this.#notify = { channel: eventsChannel(schema), origin: options.origin ?? newOrigin() }
     this.#onCommitted = options.onCommitted ?? (() => {})
     this.#onOutcomeUnknown = options.onOutcomeUnknown ?? (() => {})
@@ -89,17 +142,14 @@ export class Writer {
     if (this.#stopped) return Promise.reject(new ConnectionError('the event store has been stopped'))
     const { signal, timeout } = options
     if (signal?.aborted) return Promise.reject(new AbortedError('the append was aborted before it was queued', { reason: String(signal.reason) }))
+    if (this.#live >= this.#maxQueued) {
+      return Promise.reject(new OverloadedError(`the writer already holds ${this.#live} requests (maxQueuedWrites); nothing was written, retry later`, { queued: this.#live }))
+    }
     return new Promise<void>((resolve, reject) => {
-      const envelope: Envelope = { request, resolve, reject, release: () => {} }
+      const envelope: Envelope = { request, resolve, reject, release: () => {}, settled: false, retries: 0 }
       // Abort and timeout act while the request waits in the mailbox; once its batch is
-      // being written, the caller gets the batch's real outcome.
-      const withdraw = (error: Error) => {
-        const index = this.#mailbox.indexOf(envelope)
-        if (index === -1) return
-        this.#mailbox.splice(index, 1)
-        envelope.release()
-        reject(error)
-      }
+      // being written, the caller gets the batch's real outcome (release() detaches them).
+      const withdraw = (error: Error) => this.#settleQueued(envelope, error)
       const onAbort = () => withdraw(new AbortedError('the append was aborted while queued; nothing was written'))
       signal?.addEventListener('abort', onAbort, { once: true })
       const timer =
@@ -111,13 +161,42 @@ export class Writer {
         if (timer) clearTimeout(timer)
       }
       this.#mailbox.push(envelope)
+      this.#live += 1
       this.#schedulePump()
     })
   }
 
+  /** Rejects a request still in the queue; it is skipped when its turn comes. */
+  #settleQueued(envelope: Envelope, error: Error): void {
+    if (envelope.settled) return
+    envelope.settled = true
+    this.#live -= 1
+    envelope.release()
+    envelope.reject(error)
+  }
+
+  /** Drops settled envelopes from the head, so the head is the next live request. */
+  #skipSettled(): void {
+    while (this.#mailbox.at(0)?.settled) this.#mailbox.shift()
+  }
+
+  /** Takes the first `count` live requests off the queue. */
+  #take(count: number): Envelope[] {
+    const taken: Envelope[] = []
+    while (taken.length < count) {
+      const envelope = this.#mailbox.shift() as Envelope
+      if (envelope.settled) continue
+      envelope.settled = true
+      envelope.release()
+      taken.push(envelope)
+    }
+    this.#live -= taken.length
+    return taken
+  }
+
   /** Requests waiting for the next turn. */
   get queued(): number {
-    return this.#mailbox.length
+    return this.#live
   }
 
   /**
@@ -132,8 +211,8 @@ export class Writer {
   /** Refuses new requests and resolves once everything queued is written. */
   async stop(): Promise<void> {
     this.#stopped = true
-    while (this.#inFlight > 0 || this.#mailbox.length > 0) await new Promise<void>((resolve) => this.#whenIdle.push(resolve))
-    await this.#closePipeline()
+    while (this.#inFlight > 0 || this.#live > 0) await new Promise<void>((resolve) => this.#whenIdle.push(resolve))
+    await this.#closeConnection()
   }
 
   /** Pumps on a later microtask, so requests posted in the same tick join one batch. */
@@ -148,39 +227,61 @@ export class Writer {
 
   /** Starts every batch that may go now; runs again whenever one is posted or finishes. */
   #pump(): void {
-    while (this.#mailbox.length > 0 && !this.#exclusive && this.#inFlight < PIPELINE_DEPTH) {
+    while (this.#live > 0 && !this.#exclusive && this.#inFlight < PIPELINE_DEPTH) {
       const idle = this.#inFlight === 0
+      this.#skipSettled()
       // From idle, pending appends headed for the pipeline are prepared half at a time: the
       // first half is sent at once, the rest prepared while PostgreSQL writes it.
-      const halves = idle && startsPipeline(this.#mailbox)
-      this.#prepareFromHead(halves ? Math.ceil(this.#mailbox.length / 2) : Infinity)
-      if (this.#mailbox.length === 0) break
-      let batch = this.#mailbox.slice(0, this.#batchLength())
-      const pipelined = this.#openPipeline !== null && isPipelined(batch)
+      const halves = idle && startsPipeline(this.#mailbox.at(0))
+      this.#prepareFromHead(halves ? Math.ceil(this.#live / 2) : Infinity)
+      this.#skipSettled()
+      if (this.#live === 0) break
+      let length = this.#batchLength()
+      const pipelined = this.#openConnection !== null && this.#isPipelined(length)
       if (pipelined) {
         // With nothing in flight and the queue already prepared, half of it goes first and
         // the rest right behind it, planned while the first half is written.
-        if (idle && !halves) batch = batch.slice(0, Math.ceil(batch.length / 2))
+        if (idle && !halves) length = Math.ceil(length / 2)
       } else if (!idle) {
         return // waits for the pipelined batches; their end pumps again
       }
-      this.#mailbox.splice(0, batch.length)
-      for (const envelope of batch) envelope.release()
+      const batch = this.#take(length)
       this.#inFlight += 1
       this.#exclusive = !pipelined
-      void this.#write(batch, pipelined).finally(() => {
+      void this.#write(batch).finally(() => {
         this.#inFlight -= 1
         this.#exclusive = false
         this.#pump()
       })
-      if (this.#mailbox.some(isPending)) {
+      if (this.#hasPending()) {
         this.#schedulePreparation()
         break
       }
     }
     // Requests that must wait for a free turn are prepared now, while PostgreSQL is busy.
     if (this.#inFlight > 0 && !this.#preparationScheduled) this.#prepareFromHead(Infinity)
-    if (this.#inFlight === 0 && this.#mailbox.length === 0) for (const resolve of this.#whenIdle.splice(0)) resolve()
+    if (this.#inFlight === 0 && this.#live === 0) for (const resolve of this.#whenIdle.splice(0)) resolve()
+  }
+
+  /** Whether an unprepared append is queued: it is always behind the prepared ones. */
+  #hasPending(): boolean {
+    for (let i = this.#mailbox.length - 1; i >= 0; i -= 1) {
+      const envelope = this.#mailbox.at(i) as Envelope
+      if (!envelope.settled) return envelope.request.type === 'pending append'
+    }
+    return false
+  }
+
+  /** Whether the first `length` live requests are appends that all state exact expectations: one statement each, safe to pipeline. */
+  #isPipelined(length: number): boolean {
+    const requests: WriteRequest[] = []
+    for (let i = 0; requests.length < length; i += 1) {
+      const envelope = this.#mailbox.at(i) as Envelope
+      if (envelope.settled) continue
+      if (envelope.request.type !== 'append') return false
+      requests.push(envelope.request)
+    }
+    return assumeExpectedStates(requests) !== null
   }
 
   /**
@@ -200,46 +301,46 @@ export class Writer {
 
   /** Prepares up to `count` requests from the head; one whose events are refused leaves with the error. */
   #prepareFromHead(count: number): void {
-    let index = 0
-    while (index < this.#mailbox.length && index < count) {
-      const envelope = this.#mailbox[index] as Envelope
+    let prepared = 0
+    for (let index = 0; index < this.#mailbox.length && prepared < count; index += 1) {
+      const envelope = this.#mailbox.at(index) as Envelope
       const { request } = envelope
-      if (request.type === 'pending append') {
-        try {
-          envelope.request = request.prepare()
-        } catch (error) {
-          this.#mailbox.splice(index, 1)
-          envelope.release()
-          envelope.reject(error as Error)
-          continue
-        }
+      if (envelope.settled) continue
+      prepared += 1
+      if (request.type !== 'pending append') continue
+      try {
+        envelope.request = request.prepare()
+      } catch (error) {
+        this.#settleQueued(envelope, error as Error)
       }
-      index += 1
     }
   }
 
-  #reservePipe(): Promise<ReservedSql> {
-    if (!this.#pipeline) {
-      const client = (this.#openPipeline as () => Sql)()
-      this.#pipeline = { client, reserved: client.reserve() }
-    }
-    return this.#pipeline.reserved
+  /** The writer's own client (one connection), opened on first use and after a failure. */
+  #client(): Sql {
+    if (!this.#openConnection) return this.#sql
+    this.#connection ??= this.#openConnection()
+    return this.#connection
   }
 
-  /** Ends the pipeline client; after a failure, the next pipelined batch opens a new one. */
-  async #closePipeline(): Promise<void> {
-    const pipeline = this.#pipeline
-    this.#pipeline = null
-    if (!pipeline) return
-    await pipeline.reserved.then((reserved) => reserved.release(), () => {})
-    await pipeline.client.end({ timeout: 5 }).catch(() => {})
+  /**
+   * Ends the writer's client; the next batch opens a new one. `now`: queries still running
+   * on it fail at once (a batch that outlived its bound).
+   */
+  async #closeConnection(now = false): Promise<void> {
+    const connection = this.#connection
+    this.#connection = null
+    if (!connection) return
+    await connection.end({ timeout: now ? 0 : 5 }).catch((error: unknown) => this.#report('warning', 'writer', 'closing the writer connection failed', error))
   }
 
-  /** How many requests the next batch takes from the head of the mailbox. */
+  /** How many live requests the next batch takes from the head of the mailbox. */
   #batchLength(): number {
     let rows = 0
     let count = 0
-    for (const envelope of this.#mailbox) {
+    for (let index = 0; index < this.#mailbox.length; index += 1) {
+      const envelope = this.#mailbox.at(index) as Envelope
+      if (envelope.settled) continue
       if (envelope.request.type === 'pending append') break // not prepared yet
       // A deletion goes alone: what follows it in the mailbox must see it done.
       if (envelope.request.type === 'delete' && count > 0) break
@@ -252,53 +353,159 @@ export class Writer {
     return count
   }
 
-  /** Writes one batch; a pipelined one sends its statement on the reserved connection. */
-  async #write(batch: Envelope[], pipelined: boolean): Promise<void> {
+  /** Writes one batch and settles its callers; a pipelined one goes out without waiting for the one before. */
+  async #write(batch: Envelope[]): Promise<void> {
     this.#batches += 1
     this.#requests += batch.length
+    const attempt: Attempt = { witness: null, outcomes: [] }
     let result: BatchResult
-    let pipe: ReservedSql | null = null
     try {
-      // Batches awaiting the same reservation resume in order, and each sends its
-      // statement before its next await: the connection gets them in mailbox order.
-      pipe = pipelined ? await this.#reservePipe() : null
-      const [first] = batch
-      result =
-        first?.request.type === 'delete'
-          ? { outcomes: [await deleteStream(this.#sql, first.request)], committed: null }
-          : await writeBatch(this.#sql, this.#notify, batch.map((e) => e.request as WriteRequest), { counts: this.#writes, pipe })
+      result = await this.#bounded(this.#execute(batch, attempt))
     } catch (error) {
-      if (batch.length > 1 && isRolledBack(error)) {
-        for (const envelope of batch) await this.#write([envelope], false)
-      } else {
-        if (!isRolledBack(error)) {
-          if (pipelined) void this.#closePipeline() // the next pipelined batch opens a healthy connection
-          this.#onOutcomeUnknown()
-        }
+      if (isNeverSent(error)) {
+        // PostgreSQL could not be reached: nothing was sent, every caller may retry.
         const failure = toEventStoreError(error, this.#schema)
         for (const envelope of batch) envelope.reject(failure)
+        return
       }
+      if (isRolledBack(error) || attempt.witness === null) {
+        // Nothing is stored: a batch of several goes again request by request, so that one
+        // bad request cannot fail the others.
+        if (batch.length > 1) for (const envelope of batch) await this.#write([envelope])
+        else batch[0]?.reject(toEventStoreError(error, this.#schema))
+        return
+      }
+      await this.#settleLost(batch, attempt, error)
       return
     }
     if (result.committed) this.#onCommitted(result.committed)
-    batch.forEach((envelope, index) => {
-      const outcome = result.outcomes[index]
-      if (outcome) envelope.reject(outcome)
-      else envelope.resolve()
+    settleAll(batch, result.outcomes)
+  }
+
+  /** Plans and sends a batch; `attempt` records what was sent, should the connection be lost. */
+  async #execute(batch: Envelope[], attempt: Attempt): Promise<BatchResult> {
+    // Batches resume here in the order they were started, and each sends its statement
+    // before its next await: the connection gets them in mailbox order.
+    const sql = this.#client()
+    const [first] = batch
+    if (first?.request.type === 'delete') {
+      attempt.witness = { type: 'deleted', streamUuid: first.request.streamId }
+      attempt.outcomes = [null]
+      return { outcomes: [await deleteStream(sql, first.request)], committed: null }
+    }
+    const requests = batch.map((e) => e.request as WriteRequest)
+    const assumed = assumeExpectedStates(requests)
+    if (assumed) {
+      const plan = planBatch(requests, assumed)
+      // A refusal is only certain once the state it was judged against is known to hold.
+      if (plan.write && plan.outcomes.every((outcome) => outcome === null)) {
+        try {
+          recordAttempt(attempt, plan.write, plan.outcomes)
+          const { first: offset, createdAt } = await writeExpected(sql, this.#notify, plan.write, assumed)
+          this.#writes.expected += 1
+          return { outcomes: plan.outcomes, committed: plan.write.eventCount > 0 ? { events: plan.write.events, positionOffset: offset, createdAt } : null }
+        } catch (error) {
+          // Anything the server refused was rolled back; the locking write finds out exactly what.
+          if (!isRolledBack(error)) throw error
+        }
+      }
+    }
+    this.#writes.locking += 1
+    let outcomes: (EventStoreError | null)[] = []
+    let write: WritePlan | null = null
+    const { createdAt } = await writeLocking(sql, this.#notify, batchLookups(requests), (snapshot) => {
+      const plan = planBatch(requests, snapshot)
+      outcomes = plan.outcomes
+      write = plan.write
+      if (write) recordAttempt(attempt, write, outcomes)
+      return write
     })
+    const written = write as WritePlan | null
+    // A batch with links is not handed off: a link's event is not in the plan, so only a read gets it.
+    const handedOff = written !== null && written.eventCount > 0 && written.links.positions.length === 0
+    return { outcomes, committed: handedOff ? { events: written.events, positionOffset: 0, createdAt } : null }
+  }
+
+  /** A batch that outlives outcomeTimeout has its connection closed under it: it fails, and is settled as lost. */
+  #bounded<T>(work: Promise<T>): Promise<T> {
+    if (!this.#openConnection) return work
+    const timer = setTimeout(() => {
+      this.#report('warning', 'writer', `a batch took longer than ${this.#outcomeTimeout} ms; closing its connection`)
+      void this.#closeConnection(true)
+    }, this.#outcomeTimeout)
+    return work.finally(() => clearTimeout(timer))
+  }
+
+  /**
+   * The connection failed after the batch was sent: finds out whether it committed and
+   * settles its callers (see the top of this file).
+   */
+  async #settleLost(batch: Envelope[], attempt: Attempt, error: unknown): Promise<void> {
+    void this.#closeConnection()
+    // Subscriptions read what may have been written: it was not handed to them.
+    this.#onOutcomeUnknown()
+    const written = await this.#isWritten(attempt.witness as Witness)
+    if (written === true) {
+      this.#report('warning', 'writer', 'the connection was lost as a batch committed; it had committed', error, { requests: batch.length })
+      settleAll(batch, attempt.outcomes)
+    } else if (written === false && batch.every((envelope) => envelope.retries < MAX_RETRIES)) {
+      this.#report('warning', 'writer', 'the connection was lost before a batch committed; sending it again', error, { requests: batch.length })
+      for (const envelope of batch) {
+        envelope.retries += 1
+        envelope.settled = false
+      }
+      this.#mailbox.unshiftAll(batch)
+      this.#live += batch.length
+    } else {
+      const outcome = written === false ? 'not_committed' : 'unknown'
+      const failure = new ConnectionError(
+        outcome === 'unknown'
+          ? `the connection was lost as the write committed, and PostgreSQL could not be reached within ${this.#outcomeTimeout} ms to find out whether it did`
+          : `the write was not committed: the connection was lost ${MAX_RETRIES + 1} times`,
+        { outcome },
+        { cause: error },
+      )
+      this.#report(outcome === 'unknown' ? 'error' : 'warning', 'writer', failure.message, error, { requests: batch.length, outcome })
+      for (const envelope of batch) envelope.reject(failure)
+    }
+  }
+
+  /** Whether the witness is stored; null when the server cannot be asked within outcomeTimeout. */
+  async #isWritten(witness: Witness): Promise<boolean | null> {
+    const deadline = Date.now() + this.#outcomeTimeout
+    for (;;) {
+      const left = deadline - Date.now()
+      if (left <= 0) return null
+      try {
+        return await withTimeout(isWritten(this.#sql, witness), left, () => new Error('no answer'))
+      } catch {
+        await sleep(Math.min(OUTCOME_POLL_MS, Math.max(0, deadline - Date.now())))
+      }
+    }
   }
 }
 
-const isPending = (envelope: Envelope): boolean => envelope.request.type === 'pending append'
-
-/** The head is a pending append with an exact expectation: its batch is likely pipelined. */
-function startsPipeline(mailbox: Envelope[]): boolean {
-  const head = mailbox[0]?.request
-  return head?.type === 'pending append' && isExactExpectation(head.expected)
+/** Settles each caller with its request's outcome (null: written). */
+function settleAll(batch: Envelope[], outcomes: (EventStoreError | null)[]): void {
+  batch.forEach((envelope, index) => {
+    const outcome = outcomes[index]
+    if (outcome) envelope.reject(outcome)
+    else envelope.resolve()
+  })
 }
 
-/** Appends that all state exact expectations: one statement each, safe to pipeline. */
-function isPipelined(batch: Envelope[]): boolean {
-  const requests = batch.map((e) => e.request as WriterMessage)
-  return requests.every((r) => r.type === 'append') && assumeExpectedStates(requests as WriteRequest[]) !== null
+/** Notes what a write will store first, to look for it should the connection be lost. */
+function recordAttempt(attempt: Attempt, write: WritePlan, outcomes: (EventStoreError | null)[]): void {
+  const eventId = write.events.eventIds[0]
+  const linked = write.links.streams[0]
+  attempt.witness =
+    eventId !== undefined
+      ? { type: 'event', eventId }
+      : { type: 'link', streamUuid: linked as string, position: write.links.positions[0] as number }
+  attempt.outcomes = outcomes
+}
+
+/** The head is a pending append with an exact expectation: its batch is likely pipelined. */
+function startsPipeline(head: Envelope | undefined): boolean {
+  return head?.request.type === 'pending append' && isExactExpectation(head.request.expected)
 }

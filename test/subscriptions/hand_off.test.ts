@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { type ColumnDataType, encodeTerm } from '../../lib/serializer.js'
-import type { CommittedEvents } from '../../lib/storage/append.js'
+import type { CommittedEvents } from '../../lib/storage/write_plan.js'
 import { closeDatabase, openDatabase } from '../../lib/storage/database.js'
 import { parsePage, runRead } from '../../lib/storage/read.js'
 import { handedOffEvents, handOffFor, receivedHandOff, sharedCopy } from '../../lib/subscriptions/hand_off.js'

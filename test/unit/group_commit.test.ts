@@ -1,5 +1,6 @@
 import t from 'tap'
-import { assumeExpectedStates, type BatchSnapshot, batchLookups, planBatch } from '../../lib/writer/group_commit.js'
+import type { BatchSnapshot } from '../../lib/storage/write_plan.js'
+import { assumeExpectedStates, batchLookups, planBatch } from '../../lib/writer/group_commit.js'
 import type { PreparedEvent, WriteRequest } from '../../lib/writer/messages.js'
 
 let nextId = 0
@@ -94,7 +95,7 @@ t.test('an event appended earlier in the batch can be linked later in it', async
 t.test('lookups name each stream once and only caller-chosen event ids', async (t) => {
   const given = { type: 'append', streamId: 'a', expected: 0, events: [event('33333333-3333-4333-8333-333333333333'), event()] } as WriteRequest
   const lookups = batchLookups([given, append('a', 'any_version'), { type: 'link', streamId: 'b', expected: 0, eventIds: ['x'] }])
-  t.same(lookups, { streamUuids: ['a', 'b'], eventIds: ['33333333-3333-4333-8333-333333333333', 'x'] })
+  t.same(lookups, { streamUuids: ['a', 'b'], eventIds: ['33333333-3333-4333-8333-333333333333', 'x'], hasLinks: true })
 })
 
 t.test('exact expectations become a snapshot to plan against: each stream as its first request expects it', async (t) => {

@@ -162,12 +162,18 @@ function takeHandOff(state: SubscriptionState, events: QueuedEvent[], last: numb
   return settle({ ...state, queue: [...state.queue, ...events], readPosition: end.event.eventNumber, handedOffUpTo: Math.max(state.handedOffUpTo, last) }, [])
 }
 
-/** Keeps handed-off events that arrive during a read; a second batch not following on is read instead. */
+/**
+ * Keeps handed-off events that arrive during a read; a batch not following on, or one that
+ * would hold more than maxSize with the queue, is dropped and read from storage instead.
+ */
 function holdDuringRead(state: SubscriptionState, events: QueuedEvent[], last: number): SubscriptionState {
   const held = state.handedOffDuringRead
-  if (!held) return { ...state, handedOffDuringRead: { events, last } }
-  const heldEnd = held.events.at(-1)?.event.eventNumber ?? Number.NaN
-  if (events[0]?.event.eventNumber === heldEnd + 1) return { ...state, handedOffDuringRead: { events: [...held.events, ...events], last } }
+  const heldEvents = held?.events ?? []
+  const heldEnd = held ? (heldEvents.at(-1)?.event.eventNumber ?? Number.NaN) : null
+  const follows = heldEnd === null || events[0]?.event.eventNumber === heldEnd + 1
+  if (follows && state.queue.length + heldEvents.length + events.length <= state.spec.maxSize) {
+    return { ...state, handedOffDuringRead: { events: [...heldEvents, ...events], last } }
+  }
   return { ...state, handedOffDuringRead: null, notifiedDuringRead: true }
 }
 

@@ -19,11 +19,14 @@ import type {
   SubscriptionOutcome,
   SubscriptionSpec,
 } from '../../lib/subscriptions/messages.js'
-import { column, locks, schema, sql } from '../context.js'
+import { withTimeout } from '../../lib/actors/timeout.js'
+import { column, locks, report, schema, sql } from '../context.js'
 import { type Effect, start, transition } from './fsm.js'
 import { initialState } from './state.js'
 
 const prepared = { prepare: true } as const
+/** A checkpoint write not answered by then counts as failed (the next one carries it). */
+const CHECKPOINT_TIMEOUT_MS = 5000
 
 export async function runSubscription(
   spec: SubscriptionSpec,
@@ -98,8 +101,19 @@ export async function runSubscription(
     return { type: 'checkpoint_loaded', checkpoint: row?.last_seen ?? startFrom }
   }
 
-  const checkpoints = new CheckpointWriter((position) =>
-    sql.unsafe(statements.subscription_checkpoint, [spec.streamId, spec.name, position], prepared).then(() => undefined),
+  const checkpoints = new CheckpointWriter(
+    (position) =>
+      withTimeout(
+        sql.unsafe(statements.subscription_checkpoint, [spec.streamId, spec.name, position], prepared).then(() => undefined),
+        CHECKPOINT_TIMEOUT_MS,
+        () => new Error(`no answer within ${CHECKPOINT_TIMEOUT_MS} ms`),
+      ),
+    (position, error) =>
+      report('warning', 'checkpoint', `subscription "${spec.name}" could not store checkpoint ${position}; its events after the last stored one may be delivered again`, error, {
+        streamId: spec.streamId,
+        name: spec.name,
+        position,
+      }),
   )
 
   const perform = async (effect: Effect): Promise<void> => {
@@ -112,7 +126,10 @@ export async function runSubscription(
       case 'acquire_lock':
         return background(
           async () => ({ type: 'lock_result', acquired: await locks.tryLock(lockName, () => mailbox.post({ type: 'lock_lost' })) }),
-          () => ({ type: 'lock_result', acquired: false }),
+          (error) => {
+            report('warning', 'subscription', `subscription "${spec.name}" could not try its lock; trying again`, error, { streamId: spec.streamId, name: spec.name })
+            return { type: 'lock_result', acquired: false }
+          },
         )
       case 'release_lock':
         await checkpoints.flush() // the last checkpoint lands before a standby can take over
@@ -120,7 +137,10 @@ export async function runSubscription(
         return
       case 'load_checkpoint':
         // A failure here is retried like a lost lock: back to standby, then try again.
-        return background(loadCheckpoint, () => ({ type: 'lock_lost' }))
+        return background(loadCheckpoint, (error) => {
+          report('warning', 'subscription', `subscription "${spec.name}" could not load its checkpoint; trying again`, error, { streamId: spec.streamId, name: spec.name })
+          return { type: 'lock_lost' }
+        })
       case 'save_checkpoint':
         checkpoints.save(effect.position)
         return
@@ -161,11 +181,13 @@ export async function runSubscription(
  */
 class CheckpointWriter {
   readonly #write: (position: number) => Promise<void>
+  readonly #onFailure: (position: number, error: unknown) => void
   #latest: number | null = null
   #running: Promise<void> | null = null
 
-  constructor(write: (position: number) => Promise<void>) {
+  constructor(write: (position: number) => Promise<void>, onFailure: (position: number, error: unknown) => void) {
     this.#write = write
+    this.#onFailure = onFailure
   }
 
   save(position: number): void {
@@ -182,7 +204,7 @@ class CheckpointWriter {
     while (this.#latest !== null) {
       const position = this.#latest
       this.#latest = null
-      await this.#write(position).catch(() => {})
+      await this.#write(position).catch((error: unknown) => this.#onFailure(position, error))
     }
     this.#running = null
   }
