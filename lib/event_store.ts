@@ -7,7 +7,7 @@ import { type EventStoreConfig, redactUrl, type ResolvedConfig, resolveConfig } 
 import { makeReport, publish, type Report, reportChannelName, type StoreReport } from './reports.js'
 import { acquireEmbeddedServer, type EmbeddedServer } from './embedded/server.js'
 import { describe, parseExpectedVersion } from './expected_version.js'
-import { ConnectionError, InvalidArgumentError, SnapshotNotFoundError, StreamDeletedError, StreamNotFoundError } from './errors.js'
+import { ConnectionError, EventStoreError, InvalidArgumentError, SnapshotNotFoundError, StreamDeletedError, StreamNotFoundError } from './errors.js'
 import { type Codec, decodeEvents, decodeStored, encodeTerm, loadSerializer } from './serializer.js'
 import type { Piscina } from 'piscina'
 import { startPool, type WorkerContextData } from './actors/pool.js'
@@ -58,6 +58,8 @@ export interface StreamReadOptions {
 
 /** Connections a worker thread opens at least; the pool size is divided among the threads. */
 const MIN_CONNECTIONS_PER_WORKER = 2
+/** How long stop() lets subscriptions store their last checkpoints. */
+const STOP_SUBSCRIPTIONS_MS = 5000
 /** Tasks a worker thread runs at once: every actor it hosts is one long-lived task. */
 const TASKS_PER_WORKER = 10_000
 
@@ -100,8 +102,9 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   readonly #workerReports: BroadcastChannel
   #stopping: Promise<void> | null = null
 
-  private constructor(config: ResolvedConfig, sql: Sql, url: string, pool: Piscina, embedded: EmbeddedServer | null, codec: Codec, storeId: string) {
+  private constructor(config: ResolvedConfig, sql: Sql, context: WorkerContextData, pool: Piscina, embedded: EmbeddedServer | null, codec: Codec) {
     super()
+    const { url, storeId } = context
     this.#codec = codec
     this.config = { ...config, url: redactUrl(config.url) }
     this.#sql = sql
@@ -116,7 +119,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     this.#pool = pool
     this.#readers = new ReaderPool(pool, config.workers)
     const origin = newOrigin()
-    this.#subscriptions = new Subscriptions(pool, sql, config.schema, codec, origin)
+    this.#subscriptions = new Subscriptions(pool, sql, config.schema, codec, origin, context, report)
     this.#embedded = embedded
     this.#writer = new Writer(sql, config.schema, {
       openConnection: () =>
@@ -169,23 +172,23 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
       await embedded?.release()
       throw toEventStoreError(error, resolved.schema)
     }
-    const storeId = randomUUID()
+    const context: WorkerContextData = {
+      url,
+      schema: resolved.schema,
+      connectionsPerWorker: Math.max(MIN_CONNECTIONS_PER_WORKER, Math.ceil(resolved.poolSize / resolved.workers)),
+      column: codec.column,
+      serializer: resolved.serializer,
+      connection: resolved.connection,
+      storeId: randomUUID(),
+    }
     const pool = startPool({
       filename: workerUrl('reader_worker'),
       threads: resolved.workers,
-      workerData: {
-        url,
-        schema: resolved.schema,
-        connectionsPerWorker: Math.max(MIN_CONNECTIONS_PER_WORKER, Math.ceil(resolved.poolSize / resolved.workers)),
-        column: codec.column,
-        serializer: resolved.serializer,
-        connection: resolved.connection,
-        storeId,
-      } satisfies WorkerContextData,
+      workerData: context,
       concurrentTasksPerWorker: TASKS_PER_WORKER,
       onePerThread: READER_ACTOR,
     })
-    return new EventStore(resolved, sql, url, pool, embedded, codec, storeId)
+    return new EventStore(resolved, sql, context, pool, embedded, codec)
   }
 
   /** Creates the store's tables in its schema (`pg-eventstore init`). */
@@ -203,14 +206,19 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     await withDatabase(config, (sql, resolved) => schemaLife.drop(sql, resolved.schema))
   }
 
-  /** Drains the writer, stops the workers, closes the pools and releases the embedded server. */
+  /**
+   * Stops subscriptions (storing their checkpoints), drains the writer, stops the workers,
+   * closes the pools and releases the embedded server. Resolves within about
+   * outcomeTimeout + 20 s even while PostgreSQL is down: every step has a bound.
+   */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
-      await this.#subscriptions.stopAll()
+      await this.#subscriptions.stopAll(STOP_SUBSCRIPTIONS_MS)
       await this.#writer.stop()
       await this.#readers.close()
       await this.#pool.close({ force: true })
       await closeDatabase(this.#sql)
+      this.#workerReports.close()
       await this.#embedded?.release()
     })()
     return this.#stopping
@@ -255,7 +263,8 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     if (!Array.isArray(eventsOrEventIds) || eventsOrEventIds.length === 0) {
       throw new InvalidArgumentError(`events to link must be a non-empty array; got ${describe(eventsOrEventIds)}`)
     }
-    const eventIds = eventsOrEventIds.map((item, i) =>
+    // Array.from, not map: map skips the holes of a sparse array.
+    const eventIds = Array.from(eventsOrEventIds, (item, i) =>
       checkUuid(typeof item === 'object' && item !== null ? (item as RecordedEvent).eventId : item, `events[${i}] (an event or an event id)`),
     )
     await this.#writer.post({ type: 'link', streamId: stream, expected, eventIds }, checkWriteOptions(opts))
@@ -528,26 +537,56 @@ function checkEventList(events: unknown): void {
   }
 }
 
-/** Validates and serialises an append's events, as the writer takes it. */
+/**
+ * Validates and serialises an append's events, as the writer takes it. Whatever the caller's
+ * objects do when read (holes in the array, getters that throw) ends as InvalidArgumentError
+ * of this append alone.
+ */
 function prepareEvents(events: EventData[], codec: Codec): PreparedEvent[] {
-  return events.map((event, i) => {
+  const prepared: PreparedEvent[] = []
+  let units = 0
+  for (let i = 0; i < events.length; i += 1) {
     const at = `events[${i}]`
-    checkPlainObject(event, at)
-    if (event.data === undefined) throw new InvalidArgumentError(`${at}.data is missing`, { argument: `${at}.data` })
-    const metadata = event.metadata === undefined || event.metadata === null ? {} : checkPlainObject(event.metadata, `${at}.metadata`)
-    const given = event.eventId !== undefined && event.eventId !== null
-    const eventType = checkText(event.eventType, `${at}.eventType`)
-    return {
-      eventId: given ? checkUuid(event.eventId, `${at}.eventId`) : uuidV7(),
-      eventType,
-      causationId: checkOptionalUuid(event.causationId, `${at}.causationId`),
-      correlationId: checkOptionalUuid(event.correlationId, `${at}.correlationId`),
-      dataJson: encodeTerm(codec, event.data, `${at}.data`, eventType),
-      metadataJson: encodeTerm(codec, metadata, `${at}.metadata`, eventType),
-      idGiven: given,
+    let event: PreparedEvent
+    try {
+      event = prepareEvent(events[i], at, codec)
+    } catch (error) {
+      if (error instanceof EventStoreError) throw error
+      throw new InvalidArgumentError(`${at} could not be read: ${(error as Error)?.message ?? String(error)}`, { argument: at })
     }
-  })
+    units += event.dataJson.length + event.metadataJson.length
+    prepared.push(event)
+  }
+  // A UTF-16 unit takes at most 3 bytes in UTF-8: count the bytes only when it may matter.
+  if (units * 3 > MAX_APPEND_BYTES) {
+    const bytes = prepared.reduce((sum, e) => sum + Buffer.byteLength(e.dataJson) + Buffer.byteLength(e.metadataJson), 0)
+    if (bytes > MAX_APPEND_BYTES) {
+      throw new InvalidArgumentError(`the events of one append take ${bytes} bytes as stored; at most ${MAX_APPEND_BYTES / 2 ** 20} MiB are allowed, split the append`, { bytes })
+    }
+  }
+  return prepared
 }
+
+function prepareEvent(event: EventData | undefined, at: string, codec: Codec): PreparedEvent {
+  checkPlainObject(event, at)
+  const { data, eventType: type, eventId, causationId, correlationId, metadata: given } = event as EventData
+  if (data === undefined) throw new InvalidArgumentError(`${at}.data is missing`, { argument: `${at}.data` })
+  const metadata = given === undefined || given === null ? {} : checkPlainObject(given, `${at}.metadata`)
+  const idGiven = eventId !== undefined && eventId !== null
+  const eventType = checkText(type, `${at}.eventType`)
+  return {
+    eventId: idGiven ? checkUuid(eventId, `${at}.eventId`) : uuidV7(),
+    eventType,
+    causationId: checkOptionalUuid(causationId, `${at}.causationId`),
+    correlationId: checkOptionalUuid(correlationId, `${at}.correlationId`),
+    dataJson: encodeTerm(codec, data, `${at}.data`, eventType),
+    metadataJson: encodeTerm(codec, metadata, `${at}.metadata`, eventType),
+    idGiven,
+  }
+}
+
+/** Most bytes of data and metadata one append may carry: a batch joins them into one text parameter. */
+const MAX_APPEND_BYTES = 64 * 2 ** 20
 
 function toStreamInfo(row: InfoRow): StreamInfo {
   return {

@@ -4,8 +4,8 @@ import { describe } from './expected_version.js'
 import { InvalidArgumentError } from './errors.js'
 import { ALL_STREAM } from './types.js'
 
-/** Longer identifiers would not fit a btree index entry. */
-const MAX_ID_LENGTH = 1000
+/** Longer identifiers would not fit a btree index entry (PostgreSQL counts bytes, not characters). */
+const MAX_ID_BYTES = 1000
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** The usual spelling, which needs no copy in lower case. */
 const LOWER_CASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -15,8 +15,12 @@ export function checkText(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0) {
     throw new InvalidArgumentError(`${what} must be a non-empty string; got ${describe(value)}`, { argument: what })
   }
-  if (value.length > MAX_ID_LENGTH) {
-    throw new InvalidArgumentError(`${what} is ${value.length} characters long; at most ${MAX_ID_LENGTH} are allowed`, { argument: what })
+  // A UTF-16 unit takes at most 3 bytes in UTF-8: count the bytes only when it may matter.
+  if (value.length * 3 > MAX_ID_BYTES) {
+    const bytes = Buffer.byteLength(value, 'utf8')
+    if (bytes > MAX_ID_BYTES) {
+      throw new InvalidArgumentError(`${what} takes ${bytes} bytes in UTF-8; at most ${MAX_ID_BYTES} are allowed`, { argument: what })
+    }
   }
   if (value.includes('\u0000') || !value.isWellFormed()) {
     throw new InvalidArgumentError(`${what} holds a NUL character or a lone surrogate, which PostgreSQL cannot store`, { argument: what })

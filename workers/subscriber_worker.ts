@@ -1,18 +1,14 @@
-// Piscina entry that runs an actor-module subscriber in the worker pool, so CPU-heavy
-// projections run beside the main thread. The module default-exports
+// The task that runs one actor-module subscriber, alone on a thread of its own
+// (lib/subscriptions/module_subscriber.ts): user code that throws, hangs or calls
+// process.exit reaches nothing of the store's. The module default-exports
 // (message, subscription) => void | Promise<void>, and may export `selector` and `mapper`.
+// It posts { type: 'loaded' } on `status` once the module is loaded; the task resolves when
+// the subscription is over.
 import type { MessagePort } from 'node:worker_threads'
-import { type EndpointEnd, type EndpointOptions, SubscriberEndpoint, type SubscriptionEvent } from '../lib/subscriptions/subscriber_endpoint.js'
-import { toWire, type WireError } from '../lib/errors.js'
-import type { SubscriberReply } from '../lib/subscriptions/messages.js'
+import { toWire } from '../lib/errors.js'
+import type { ModuleHost, ModuleOutcome } from '../lib/subscriptions/module_subscriber.js'
+import { type EndpointOptions, SubscriberEndpoint, type SubscriptionEvent } from '../lib/subscriptions/subscriber_endpoint.js'
 import { threadCodec } from './context.js'
-
-export interface HostSubscriber {
-  port: MessagePort
-  moduleUrl: string
-  streamId: string
-  name: string
-}
 
 /** What an actor module's second argument offers. */
 export interface ModuleSubscription {
@@ -23,17 +19,15 @@ export interface ModuleSubscription {
 
 type Handler = (message: SubscriptionEvent<ModuleSubscription>, subscription: ModuleSubscription) => unknown
 
-export default async function host({ port, moduleUrl, streamId, name }: HostSubscriber): Promise<{ reason: EndpointEnd['reason']; error: WireError | null }> {
+export default async function host({ port, status, moduleUrl, streamId, name }: ModuleHost & { port: MessagePort; status: MessagePort }): Promise<ModuleOutcome> {
   let module: { default?: Handler; selector?: EndpointOptions['selector']; mapper?: EndpointOptions['mapper'] }
   try {
     module = await import(moduleUrl)
     if (typeof module.default !== 'function') throw new TypeError(`${moduleUrl} does not default-export a subscriber function`)
   } catch (error) {
-    // Tell the actor why this subscriber is gone, as a subscriber that threw would.
-    const wire = toWire(error)
-    port.postMessage({ type: 'failed', error: wire } satisfies SubscriberReply)
     port.close()
-    return { reason: 'error', error: wire }
+    status.close()
+    return { type: 'load_failed', error: toWire(error) }
   }
   const handler = module.default as Handler
   const subscription: ModuleSubscription = { streamId, name, ack: (acknowledgement) => endpoint.ack(acknowledgement) }
@@ -42,6 +36,8 @@ export default async function host({ port, moduleUrl, streamId, name }: HostSubs
     mapper: module.mapper,
     codec: await threadCodec(),
   })
+  status.postMessage('loaded')
+  status.close()
   const end = await endpoint.ended
-  return { reason: end.reason, error: end.error ? toWire(end.error) : null }
+  return { type: 'ended', reason: end.reason, error: end.error ? toWire(end.error) : null }
 }

@@ -2,6 +2,7 @@
 // wake-up: NOTIFYs sent while the connection was down are lost, so every (re)listen wakes
 // every subscription to catch up from where it is, at once. A slow poll of the last $all
 // position covers set-ups where notifications never arrive (e.g. some poolers).
+import type { Report } from '../reports.js'
 import type { Sql } from '../storage/database.js'
 import { statements } from '../storage/statements.js'
 import { eventsChannel, type Notification, parseNotification, wakeEveryone } from './notification.js'
@@ -16,11 +17,15 @@ export class Listener {
   #poll: NodeJS.Timeout | null = null
   /** Highest position a notification or poll has reported. */
   #lastSeen = 0
+  readonly #report: Report
+  /** The last poll failed: the next failure is not told again, a success is. */
+  #unreachable = false
 
-  constructor(sql: Sql, schema: string, onNotify: (notification: Notification) => void) {
+  constructor(sql: Sql, schema: string, onNotify: (notification: Notification) => void, report: Report = () => {}) {
     this.#sql = sql
     this.#channel = eventsChannel(schema)
     this.#onNotify = onNotify
+    this.#report = report
   }
 
   async start(): Promise<void> {
@@ -39,7 +44,7 @@ export class Listener {
   async stop(): Promise<void> {
     if (this.#poll) clearInterval(this.#poll)
     this.#poll = null
-    await this.#unlisten?.().catch(() => {})
+    await this.#unlisten?.().catch((error: unknown) => this.#report('warning', 'listener', 'UNLISTEN failed', error))
     this.#unlisten = null
   }
 
@@ -52,9 +57,13 @@ export class Listener {
     try {
       const [row] = await this.#sql.unsafe<{ stream_version: number }[]>(statements.last_position, ['$all'])
       const last = row?.stream_version ?? 0
+      if (this.#unreachable) this.#report('warning', 'listener', 'PostgreSQL answers the position poll again')
+      this.#unreachable = false
       if (last > this.#lastSeen) this.#deliver({ last, streams: null, origin: null })
-    } catch {
-      // The database is unreachable; the next poll tries again.
+    } catch (error) {
+      // The next poll tries again; an outage is told once.
+      if (!this.#unreachable) this.#report('warning', 'listener', 'the position poll failed; retrying every 2 s', error)
+      this.#unreachable = true
     }
   }
 }

@@ -19,6 +19,12 @@ const connectionCodes = new Set([
 /** SQLSTATE classes of a server that is going away or cannot take the connection. */
 const LOST_SERVER = /^(08|57P|53)/
 
+/** A connection that failed or went away, whether or not a request had reached the server. */
+export function isConnectionLoss(error: unknown): boolean {
+  const code = (error as DriverError | null)?.code
+  return typeof code === 'string' && (connectionCodes.has(code) || LOST_SERVER.test(code))
+}
+
 export function toEventStoreError(error: unknown, schema: string): EventStoreError {
   if (error instanceof EventStoreError) return error
   const { code = '', message = String(error) } = (error ?? {}) as DriverError
@@ -29,7 +35,7 @@ export function toEventStoreError(error: unknown, schema: string): EventStoreErr
   if (code === '57014') return errorFor('timeout', `statement cancelled: ${message}`, undefined, error)
   // Data exceptions, program limits (a value too large for an index) and our own refusals.
   if (code === 'ES001' || code.startsWith('22') || code.startsWith('54')) return errorFor('invalid_argument', message, { sqlstate: code }, error)
-  if (connectionCodes.has(code) || LOST_SERVER.test(code)) {
+  if (isConnectionLoss(error)) {
     return errorFor('connection', `cannot reach PostgreSQL: ${message}`, { code }, error)
   }
   const sqlstate = error instanceof postgres.PostgresError ? code : null

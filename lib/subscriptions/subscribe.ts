@@ -5,7 +5,10 @@ import { randomUUID } from 'node:crypto'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import * as Comlink from 'comlink'
 import type { Piscina } from 'piscina'
+import type { WorkerContextData } from '../actors/pool.js'
 import { withTimeout } from '../actors/timeout.js'
+import type { Report } from '../reports.js'
+import { type ModuleSubscriber, startModuleSubscriber } from './module_subscriber.js'
 import { ConnectionError, fromWire, SubscriptionAlreadyExistsError, SubscriptionNotFoundError, toWire } from '../errors.js'
 import { Listener } from '../notifications/listener.js'
 import { concerns, type Notification, wakeEveryone } from '../notifications/notification.js'
@@ -28,6 +31,8 @@ export type Subscriber = ((message: SubscriptionEvent<Subscription>) => void | P
 interface Actor {
   spec: SubscriptionSpec
   concurrencyLimit: number
+  /** Subscribers being attached: they hold a place under concurrencyLimit before any await. */
+  joining: number
   control: Comlink.Remote<SubscriptionControl>
   controlPort: MessagePort
   /** Where the writer's committed events go to the actor. */
@@ -42,6 +47,11 @@ const CALL_TIMEOUT_MS = 30_000
 
 export class Subscriptions {
   readonly #pool: Piscina
+  /** What module subscribers' threads are started with (the store's worker context). */
+  readonly #context: WorkerContextData
+  readonly #report: Report
+  /** Threads of actor-module subscribers, ended at stop. */
+  readonly #moduleThreads = new Set<ModuleSubscriber>()
   readonly #sql: Sql
   readonly #schema: string
   readonly #actors = new Map<string, Actor>()
@@ -52,28 +62,44 @@ export class Subscriptions {
   /** This store's writer signs its notifications with it (lib/notifications/notification.ts). */
   readonly #origin: string
 
-  constructor(pool: Piscina, sql: Sql, schema: string, codec: Codec, origin: string) {
+  constructor(pool: Piscina, sql: Sql, schema: string, codec: Codec, origin: string, context: WorkerContextData, report: Report) {
+    this.#context = context
+    this.#report = report
     this.#codec = codec
     this.#origin = origin
     this.#pool = pool
     this.#sql = sql
     this.#schema = schema
-    this.#listener = new Listener(sql, schema, (notification) => this.#notify(notification))
+    this.#listener = new Listener(sql, schema, (notification) => this.#notify(notification), report)
   }
 
   /** `autoAck`: the subscriber's end acks each batch once the handler returns (transient subscriptions). */
   async subscribe(streamId: string, name: string, subscriber: Subscriber, options: ResolvedOptions, autoAck = false): Promise<Subscription> {
     const key = `${streamId}\u0000${name}`
-    let actor = this.#actors.get(key)
-    if (actor && actor.subscribers.size >= actor.concurrencyLimit) {
+    // Checked and taken before any await, so simultaneous subscribes cannot all pass.
+    const existing = this.#actors.get(key)
+    if (existing && existing.subscribers.size + existing.joining >= existing.concurrencyLimit) {
       throw new SubscriptionAlreadyExistsError(
-        `subscription "${name}" to ${streamId === '$all' ? 'all streams' : `stream "${streamId}"`} already has ${actor.subscribers.size} of ${actor.concurrencyLimit} subscribers`,
+        `subscription "${name}" to ${streamId === '$all' ? 'all streams' : `stream "${streamId}"`} already has ${existing.subscribers.size + existing.joining} of ${existing.concurrencyLimit} subscribers`,
         { streamId, name },
       )
     }
-    await this.#startListener()
-    actor ??= this.#spawn(key, streamId, name, options)
-    return this.#attach(actor, subscriber, options, autoAck)
+    const actor = existing ?? this.#spawn(key, streamId, name, options)
+    actor.joining += 1
+    let joined = false
+    try {
+      await this.#startListener()
+      const subscription = await this.#attach(actor, subscriber, options, autoAck, () => {
+        actor.joining -= 1
+        joined = true
+      })
+      return subscription
+    } catch (error) {
+      if (!joined) actor.joining -= 1
+      // An actor spawned for nobody stops again.
+      if (actor.subscribers.size === 0 && actor.joining === 0) actor.control.unsubscribe().catch((cause: unknown) => this.#warn(actor, 'stopping an unused subscription actor failed', cause))
+      throw error
+    }
   }
 
   /** Stops the subscription in this store; its checkpoint is stored. Resolves when it has stopped. */
@@ -85,10 +111,14 @@ export class Subscriptions {
       // Each subscriber leaves on its own channel, behind its acks: none is lost.
       for (const endpoint of local) endpoint?.leave()
     } else {
-      actor.control.unsubscribe().catch(() => {})
+      actor.control.unsubscribe().catch((error: unknown) => this.#warn(actor, 'the unsubscribe call failed; waiting for the actor to stop', error))
     }
     await actor.exited
     return true
+  }
+
+  #warn(actor: Actor, message: string, error: unknown): void {
+    this.#report('warning', 'subscription', `subscription "${actor.spec.name}": ${message}`, error, { streamId: actor.spec.streamId, name: actor.spec.name })
   }
 
   /** Stops the subscription if it runs here, then forgets its checkpoint. */
@@ -103,8 +133,13 @@ export class Subscriptions {
     if (deleted.length === 0) throw new SubscriptionNotFoundError(`no subscription "${name}" to ${streamId}`, { streamId, name })
   }
 
-  async stopAll(): Promise<void> {
-    await Promise.all([...this.#actors.values()].map((a) => this.unsubscribe(a.spec.streamId, a.spec.name)))
+  /** Stops every subscription (each gets up to `ms` to store its checkpoint), then ends subscriber threads left. */
+  async stopAll(ms: number): Promise<void> {
+    const stopping = Promise.all([...this.#actors.values()].map((a) => this.unsubscribe(a.spec.streamId, a.spec.name)))
+    await withTimeout(stopping, ms, () => new Error(`subscriptions did not stop within ${ms} ms`)).catch((error: unknown) =>
+      this.#report('warning', 'subscription', 'stopping subscriptions', error),
+    )
+    await Promise.all([...this.#moduleThreads].map((thread) => thread.terminate()))
     await this.#listener.stop()
   }
 
@@ -141,7 +176,7 @@ export class Subscriptions {
     const handedOff = notification.origin === this.#origin
     for (const actor of this.#actors.values()) {
       if (handedOff && !actor.spec.partitioned) continue
-      if (concerns(notification, actor.spec.streamId)) actor.control.notify(notification.last).catch(() => {})
+      if (concerns(notification, actor.spec.streamId)) actor.control.notify(notification.last).catch((error: unknown) => this.#warn(actor, 'a notification did not reach it', error))
     }
   }
 
@@ -182,6 +217,7 @@ export class Subscriptions {
     const actor: Actor = {
       spec,
       concurrencyLimit: options.concurrencyLimit,
+      joining: 0,
       control: Comlink.wrap<SubscriptionControl>(control.port1 as unknown as Comlink.Endpoint),
       controlPort: control.port1,
       feed: feed.port1,
@@ -195,12 +231,17 @@ export class Subscriptions {
       actor.feed.close()
       callbacks?.port1.close()
       const error = outcome.error ? fromWire(outcome.error) : null
-      for (const subscription of actor.subscribers) subscription.settle({ reason: outcome.reason, error })
+      if (error) this.#report('error', 'subscription', `subscription "${name}" stopped`, error, { streamId, name })
+      for (const subscription of actor.subscribers) {
+        // A module subscriber's own thread tells how it ended, unless the actor failed.
+        if (subscription.endpoint || error) subscription.settle({ reason: outcome.reason, error })
+      }
     })
     return actor
   }
 
-  async #attach(actor: Actor, subscriber: Subscriber, options: ResolvedOptions, autoAck: boolean): Promise<Subscription> {
+  /** Connects a subscriber to the actor; `joined` runs once it counts among the actor's subscribers. */
+  async #attach(actor: Actor, subscriber: Subscriber, options: ResolvedOptions, autoAck: boolean, joined: () => void): Promise<Subscription> {
     const { streamId, name } = actor.spec
     const channel = new MessageChannel()
     const subscriberId = randomUUID()
@@ -215,24 +256,36 @@ export class Subscriptions {
       })
       subscription = new Subscription(streamId, name, endpoint, unsubscribe)
       void endpoint.ended.then((end) => {
-        if (end.error) subscription.settle(end)
+        if (end.error) this.#subscriberFailed(subscription, end.error)
       })
     } else {
       const moduleUrl = subscriber instanceof URL ? subscriber.href : new URL(subscriber, `file://${process.cwd()}/`).href
+      let thread: ModuleSubscriber
+      try {
+        thread = await startModuleSubscriber(this.#context, { moduleUrl, streamId, name }, channel.port2)
+      } catch (error) {
+        channel.port1.close()
+        throw error
+      }
+      this.#moduleThreads.add(thread)
       subscription = new Subscription(streamId, name, null, unsubscribe)
-      this.#pool
-        .run(
-          { port: channel.port2, moduleUrl, streamId, name },
-          { filename: workerUrl('subscriber_worker').href, transferList: [channel.port2] as never },
-        )
-        .catch(() => {
-          // The host's thread died: its end of the channel closed, and the actor dropped it.
-        })
+      void thread.ended.then((end) => {
+        this.#moduleThreads.delete(thread)
+        if (end.error) this.#subscriberFailed(subscription, end.error)
+        else subscription.settle(end)
+      })
     }
     actor.subscribers.add(subscription)
+    joined()
     void subscription.closed.then(() => actor.subscribers.delete(subscription))
     await callActor(actor.control.connect(subscriberId, Comlink.transfer(channel.port1, [channel.port1 as never]), options.bufferSize), actor)
     return subscription
+  }
+
+  /** A subscriber threw or its thread died: its subscription alone ends, with the error. */
+  #subscriberFailed(subscription: Subscription, error: Error): void {
+    this.#report('error', 'subscription', `a subscriber of "${subscription.name}" failed; its subscription closed`, error, { streamId: subscription.streamId, name: subscription.name })
+    subscription.settle({ reason: 'error', error })
   }
 }
 

@@ -47,3 +47,11 @@ export function requestSize(request: WriterMessage | PendingAppend): number {
   if (request.type === 'append') return request.events.length
   return request.type === 'link' ? request.eventIds.length : 1
 }
+
+/** UTF-16 units of an append's data and metadata texts; the writer caps a batch by them too. */
+export function requestTextUnits(request: WriterMessage): number {
+  if (request.type !== 'append') return 0
+  let units = 0
+  for (const event of request.events) units += event.dataJson.length + event.metadataJson.length
+  return units
+}

@@ -29,12 +29,12 @@ import { eventsChannel, newOrigin, type NotifyTarget } from '../notifications/no
 import type { Report } from '../reports.js'
 import { isWritten, type Witness, writeExpected, writeLocking } from '../storage/append.js'
 import type { Sql } from '../storage/database.js'
-import { isNeverSent, isRolledBack, toEventStoreError } from '../storage/pg_errors.js'
+import { isConnectionLoss, isNeverSent, isRolledBack, toEventStoreError } from '../storage/pg_errors.js'
 import { deleteStream } from '../storage/streams.js'
 import type { CommittedEvents, WritePlan } from '../storage/write_plan.js'
 import type { WriteOptions } from '../types.js'
 import { assumeExpectedStates, batchLookups, isExactExpectation, planBatch } from './group_commit.js'
-import { type PendingAppend, requestSize, type WriteRequest, type WriterMessage } from './messages.js'
+import { type PendingAppend, requestSize, requestTextUnits, type WriteRequest, type WriterMessage } from './messages.js'
 
 interface Envelope {
   request: WriterMessage | PendingAppend
@@ -65,6 +65,12 @@ export interface WriteCounts {
   expected: number
   locking: number
 }
+
+/**
+ * Most UTF-16 units of data and metadata in one batch: they travel joined into one text
+ * parameter each, and a JavaScript string holds at most 2^29 units.
+ */
+const MAX_BATCH_TEXT_UNITS = 2 ** 27
 
 /** Pipelined batches in flight at once (see the top of this file). */
 const PIPELINE_DEPTH = 2
@@ -337,6 +343,7 @@ export class Writer {
   /** How many live requests the next batch takes from the head of the mailbox. */
   #batchLength(): number {
     let rows = 0
+    let units = 0
     let count = 0
     for (let index = 0; index < this.#mailbox.length; index += 1) {
       const envelope = this.#mailbox.at(index) as Envelope
@@ -345,8 +352,10 @@ export class Writer {
       // A deletion goes alone: what follows it in the mailbox must see it done.
       if (envelope.request.type === 'delete' && count > 0) break
       const size = requestSize(envelope.request)
-      if (count > 0 && rows + size > this.#maxBatchRows) break
+      const text = requestTextUnits(envelope.request)
+      if (count > 0 && (rows + size > this.#maxBatchRows || units + text > MAX_BATCH_TEXT_UNITS)) break
       rows += size
+      units += text
       count += 1
       if (envelope.request.type === 'delete') break
     }
@@ -368,14 +377,13 @@ export class Writer {
         for (const envelope of batch) envelope.reject(failure)
         return
       }
-      if (isRolledBack(error) || attempt.witness === null) {
+      const written = isRolledBack(error) || attempt.witness === null ? false : await this.#settleLost(batch, attempt, error)
+      if (written === false) {
         // Nothing is stored: a batch of several goes again request by request, so that one
         // bad request cannot fail the others.
         if (batch.length > 1) for (const envelope of batch) await this.#write([envelope])
         else batch[0]?.reject(toEventStoreError(error, this.#schema))
-        return
       }
-      await this.#settleLost(batch, attempt, error)
       return
     }
     if (result.committed) this.#onCommitted(result.committed)
@@ -437,14 +445,17 @@ export class Writer {
   }
 
   /**
-   * The connection failed after the batch was sent: finds out whether it committed and
-   * settles its callers (see the top of this file).
+   * The batch failed after it was sent, without the server saying it rolled back: finds out
+   * whether it committed and settles its callers (see the top of this file). Returns false
+   * when it was not committed and the failure was not the connection's (the caller treats
+   * it as rolled back), true when it settled the batch.
    */
-  async #settleLost(batch: Envelope[], attempt: Attempt, error: unknown): Promise<void> {
+  async #settleLost(batch: Envelope[], attempt: Attempt, error: unknown): Promise<boolean> {
     void this.#closeConnection()
     // Subscriptions read what may have been written: it was not handed to them.
     this.#onOutcomeUnknown()
     const written = await this.#isWritten(attempt.witness as Witness)
+    if (written === false && !isConnectionLoss(error)) return false
     if (written === true) {
       this.#report('warning', 'writer', 'the connection was lost as a batch committed; it had committed', error, { requests: batch.length })
       settleAll(batch, attempt.outcomes)
@@ -468,6 +479,7 @@ export class Writer {
       this.#report(outcome === 'unknown' ? 'error' : 'warning', 'writer', failure.message, error, { requests: batch.length, outcome })
       for (const envelope of batch) envelope.reject(failure)
     }
+    return true
   }
 
   /** Whether the witness is stored; null when the server cannot be asked within outcomeTimeout. */

@@ -1,0 +1,66 @@
+// An actor-module subscriber runs alone on a thread of its own (a piscina pool of one
+// thread, workers/subscriber_worker.ts), not in the store's worker pool: user code that
+// throws, hangs, calls process.exit or crashes its thread ends its own subscription only
+// (with reason 'error'), never the store's actors or other subscribers.
+import { MessageChannel, type MessagePort } from 'node:worker_threads'
+import { Piscina } from 'piscina'
+import type { WorkerContextData } from '../actors/pool.js'
+import { fromWire, InvalidArgumentError, type WireError } from '../errors.js'
+import { workerUrl } from '../package_files.js'
+import type { ClosedReason } from './handle.js'
+
+/** Which module the thread runs, for which subscription. */
+export interface ModuleHost {
+  moduleUrl: string
+  streamId: string
+  name: string
+}
+
+/** How the subscriber's task ended. */
+export type ModuleOutcome = { type: 'load_failed'; error: WireError } | { type: 'ended'; reason: ClosedReason['reason']; error: WireError | null }
+
+export interface ModuleSubscriber {
+  /** Settles when the subscriber is over: its subscription ended, it failed, or its thread died. */
+  ended: Promise<ClosedReason>
+  /** Ends the thread at once (the store is stopping). */
+  terminate(): Promise<void>
+}
+
+/** Starts the subscriber's thread on `port` (its end of the channel to the actor); resolves once its module is loaded. */
+export function startModuleSubscriber(context: WorkerContextData, host: ModuleHost, port: MessagePort): Promise<ModuleSubscriber> {
+  const pool = new Piscina({
+    filename: workerUrl('subscriber_worker').href,
+    minThreads: 1,
+    maxThreads: 1,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    atomics: 'disabled',
+    recordTiming: false,
+    workerData: context,
+  })
+  const status = new MessageChannel()
+  const task = pool.run({ ...host, port, status: status.port2 }, { transferList: [port, status.port2] as never }) as Promise<ModuleOutcome>
+  const close = () => pool.destroy().catch(() => undefined) // a thread that died has nothing left to close
+  const ended: Promise<ClosedReason> = task.then(
+    (outcome) => ({ reason: outcome.type === 'ended' ? outcome.reason : 'error', error: outcome.error ? fromWire(outcome.error) : null }),
+    (error: unknown) => ({ reason: 'error', error: new Error(`the subscriber thread of ${host.moduleUrl} died: ${(error as Error)?.message ?? error}`) }),
+  )
+  void ended.finally(close)
+  return new Promise((resolve, reject) => {
+    status.port1.once('message', () => {
+      status.port1.close()
+      resolve({ ended, terminate: close })
+    })
+    void task.then(
+      (outcome) => {
+        status.port1.close()
+        if (outcome.type === 'load_failed') {
+          reject(new InvalidArgumentError(`cannot load the subscriber module ${host.moduleUrl}: ${fromWire(outcome.error).message}`, { module: host.moduleUrl }))
+        }
+      },
+      (error: unknown) => {
+        status.port1.close()
+        reject(error)
+      },
+    )
+  })
+}

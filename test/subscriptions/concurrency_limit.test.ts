@@ -1,0 +1,39 @@
+// concurrencyLimit holds when subscribes arrive at the same time: the place is taken before
+// the first await. Each event then goes to one subscriber of the group.
+import t from 'tap'
+import { startStore } from '../helpers/database.js'
+import { makeEvents } from '../helpers/events.js'
+import { Inbox, numbersOf } from '../helpers/inbox.js'
+
+for (const [limit, callers] of [
+  [1, 5],
+  [2, 5],
+] as const) {
+  t.test(`${callers} simultaneous subscribes with concurrencyLimit ${limit}: ${limit} succeed, every event goes to one of them`, async (t) => {
+    const store = await startStore(t)
+    const inboxes = Array.from({ length: callers }, () => new Inbox({ autoAck: true }))
+    const results = await Promise.allSettled(inboxes.map((inbox) => store.subscribeToAllStreams('group', inbox.subscriber, { concurrencyLimit: limit, bufferSize: 10 })))
+    const joined = inboxes.filter((_, i) => results[i]?.status === 'fulfilled')
+    t.equal(joined.length, limit, `${limit} subscribed`)
+    t.same(
+      results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code),
+      Array(callers - limit).fill('subscription_already_exists'),
+      'the others were refused',
+    )
+    for (const inbox of joined) await inbox.receive('subscribed')
+    for (let i = 0; i < 10; i += 1) await store.appendToStream(`s-${i}`, 0, makeEvents(100))
+    const seen: number[] = []
+    for (const deadline = Date.now() + 20_000; seen.length < 1000 && Date.now() < deadline; ) {
+      seen.length = 0
+      for (const inbox of joined) for (const message of inbox.messages) if (message.type === 'events') seen.push(...numbersOf(message.events))
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    t.same(
+      [...seen].sort((a, b) => a - b),
+      Array.from({ length: 1000 }, (_, i) => i + 1),
+      'each of the 1,000 events delivered once, to one subscriber',
+    )
+    const stopped = await Promise.race([store.unsubscribeFromAllStreams('group').then(() => 'stopped'), new Promise((resolve) => setTimeout(resolve, 10_000, 'hung'))])
+    t.equal(stopped, 'stopped', 'unsubscribe completes')
+  })
+}
