@@ -6,6 +6,12 @@ import { startStore } from '../helpers/database.js'
 type Call = [string, (store: EventStore) => Promise<unknown>]
 const ok = { eventType: 'E', data: { fine: true } }
 const hostile = `x'); DROP TABLE events; --`
+/** `{ a: { a: ... } }`, `depth` objects deep. */
+function nested(depth: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {}
+  for (let i = 1; i < depth; i += 1) value = { a: value }
+  return value
+}
 
 const calls: Call[] = [
   ['stream id empty', (s) => s.appendToStream('', 0, [ok])],
@@ -43,6 +49,16 @@ const calls: Call[] = [
   ['read backward start -2', (s) => s.readAllStreamsBackward(-2)],
   ['read stream id empty', (s) => s.readStreamBackward('')],
   ['stream info of a number', (s) => s.streamInfo(7 as unknown as string)],
+  ['a sparse events array', (s) => s.appendToStream('s', 0, [, ok] as unknown as (typeof ok)[])],
+  ['a sparse link list', (s) => s.linkToStream('s', 0, [, '0f6f7a1e-4b9d-4c8e-9a57-2d1f0c3b5e7a'] as unknown as string[])],
+  ['an event whose getter throws', (s) => s.appendToStream('s', 0, [Object.defineProperty({ eventType: 'E' }, 'data', { get: () => { throw new Error('no data for you') }, enumerable: true }) as typeof ok])],
+  ['data whose toJSON throws', (s) => s.appendToStream('s', 0, [{ eventType: 'E', data: { toJSON: () => { throw new Error('nope') } } }])],
+  ['data nested 20,000 deep', (s) => s.appendToStream('s', 0, [{ eventType: 'E', data: nested(20_000) }])],
+  ['data nested 1,001 deep', (s) => s.appendToStream('s', 0, [{ eventType: 'E', data: nested(1001) }])],
+  ['a stream id of 900 CJK characters (2,700 bytes)', (s) => s.appendToStream('漢'.repeat(900), 0, [ok])],
+  ['an event type of 400 emoji (1,600 bytes)', (s) => s.appendToStream('s', 0, [{ eventType: '😀'.repeat(400), data: {} }])],
+  ['a subscription name of 900 CJK characters', (s) => s.subscribeToAllStreams('名'.repeat(900), () => {})],
+  ['a subscriber module that does not exist', (s) => s.subscribeToAllStreams('m', '/no/such/subscriber.js')],
   ['iterator page size zero', async (s) => {
     for await (const _ of s.streamAllForward(0, { readBatchSize: 0 })) break
   }],
@@ -68,4 +84,29 @@ t.test('errors say what was wrong', async (t) => {
   const store = await startStore(t)
   const error = await store.appendToStream('s', 0, [{ eventType: 'E', data: { deep: { list: [1, Number.NaN] } } }]).catch((e: unknown) => e)
   t.match(error, { code: 'invalid_argument', message: /events\[0\]\.data\.deep\.list\[1\]/ })
+})
+
+t.test('data nested 1,000 deep is stored and read back', async (t) => {
+  const store = await startStore(t)
+  await store.appendToStream('deep', 0, [{ eventType: 'E', data: nested(1000) }])
+  const [event] = await store.readStreamForward('deep')
+  let depth = 0
+  for (let value = event?.data as Record<string, unknown> | undefined; value; value = value.a as Record<string, unknown> | undefined) depth += 1
+  t.equal(depth, 1000)
+})
+
+t.test("one caller's bad input never fails another caller's append queued with it", async (t) => {
+  const store = await startStore(t)
+  const good = Array.from({ length: 20 }, (_, i) => store.appendToStream(`good-${i}`, 0, [ok]))
+  const bad = [
+    store.appendToStream('bad-sparse', 0, [, ok] as unknown as (typeof ok)[]),
+    store.appendToStream('bad-deep', 0, [{ eventType: 'E', data: nested(20_000) }]),
+    store.appendToStream('漢'.repeat(900), 0, [ok]),
+  ]
+  const results = await Promise.allSettled([...good, ...bad])
+  t.same(
+    results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code)),
+    [...Array(20).fill('ok'), ...Array(3).fill('invalid_argument')],
+  )
+  t.equal((await store.readAllStreamsForward()).length, 20)
 })
