@@ -4,7 +4,7 @@ import { acquireEmbeddedServer } from '../dist/lib/embedded/server.js'
 
 export async function benchmarkDatabase() {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, release: async () => {} }
-  const server = await acquireEmbeddedServer({ dataDir: '.pg-eventstore' })
+  const server = await acquireEmbeddedServer({ dataDir: '.pg-eventstore', createSystemUser: true })
   return { url: server.url, release: () => server.release() }
 }
 

@@ -99,7 +99,13 @@ async function main(argv: string[]): Promise<number> {
     console.error(`pg-eventstore: unknown command "${[name, ...rest].join(' ')}"\n\n${usage}`)
     return 2
   }
-  const config: EventStoreConfig = { url: values.url, schema: values.schema, columnDataType: values['column-data-type'] as EventStoreConfig['columnDataType'] }
+  // A person running the tool asked for the embedded server: it may set up its account (as root).
+  const config: EventStoreConfig = {
+    url: values.url,
+    schema: values.schema,
+    columnDataType: values['column-data-type'] as EventStoreConfig['columnDataType'],
+    ...(values.url || process.env.DATABASE_URL ? {} : { embedded: { createSystemUser: true } }),
+  }
   if (name === 'demo' && !values.schema) config.schema = 'eventstore_demo'
   resolveConfig(config) // reject a bad --url or --schema before connecting
   console.log(await command(config))

@@ -20,6 +20,12 @@ export interface EmbeddedServerOptions {
   port?: number | undefined
   /** Register under this name instead of the process id: kept until released, even after exit. */
   holder?: string
+  /**
+   * Running as root: create the `postgres` system account when missing, and let it reach the
+   * data directory (o+x on its parents). Off by default: without it, a missing account or
+   * an unreachable directory is an error that names this option.
+   */
+  createSystemUser?: boolean
 }
 
 export interface EmbeddedServer {
@@ -50,7 +56,8 @@ export async function acquireEmbeddedServer(options: EmbeddedServerOptions): Pro
   const port = await withDirLock(join(dataDir, 'lock'), async () => {
     let running = await runningServer(pgdata)
     if (!running) {
-      const account = runAsAccount()
+      const account = runAsAccount(options.createSystemUser === true)
+      if (account) reachable(dataDir, account, options.createSystemUser === true)
       if (!(await exists(join(pgdata, 'PG_VERSION')))) await initCluster(dataDir, pgdata, account)
       running = await startServer(dataDir, pgdata, options.port ?? (await freePort()), account)
     }
@@ -89,23 +96,36 @@ async function binaries(): Promise<Binaries> {
   }
 }
 
+const SET_UP_HINT = 'start with embedded: { createSystemUser: true } to let pg-eventstore set it up, or set DATABASE_URL'
+
 /** PostgreSQL refuses to run as root; as root we run it as the `postgres` account. */
-function runAsAccount(): Account | undefined {
+function runAsAccount(create: boolean): Account | undefined {
   if (process.getuid?.() !== 0) return undefined
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim())
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim())
   try {
     return { uid: id('-u'), gid: id('-g') }
   } catch {
+    if (!create) throw new ConnectionError(`running as root, the embedded PostgreSQL needs a 'postgres' system account, and there is none; ${SET_UP_HINT}`)
     execFileSync('sh', ['-c', 'groupadd -f postgres && useradd -g postgres postgres'])
     return { uid: id('-u'), gid: id('-g') }
   }
 }
 
-/** The server account must be able to walk down to the data directory (a 0700 temp dir would stop it). */
-function openPathTo(dir: string): void {
+/**
+ * The server account must be able to walk down to the data directory (a 0700 temp dir would
+ * stop it): `open` adds o+x to the parents that lack it, else they are named in an error.
+ */
+function reachable(dir: string, account: Account, open: boolean): void {
+  const closed: string[] = []
   for (let current = dirname(dir); current !== dirname(current); current = dirname(current)) {
-    const mode = statSync(current).mode
-    if ((mode & 0o001) === 0) chmodSync(current, mode | 0o001)
+    const stat = statSync(current)
+    const passes = stat.uid === account.uid ? (stat.mode & 0o100) !== 0 : stat.gid === account.gid ? (stat.mode & 0o010) !== 0 : (stat.mode & 0o001) !== 0
+    if (passes) continue
+    if (open) chmodSync(current, stat.mode | 0o001)
+    else closed.push(current)
+  }
+  if (closed.length > 0) {
+    throw new ConnectionError(`the 'postgres' account cannot reach ${dir}: ${closed.join(', ')} lack(s) the search permission; ${SET_UP_HINT}`)
   }
 }
 
@@ -116,7 +136,6 @@ async function initCluster(dataDir: string, pgdata: string, account: Account | u
   await writeFile(passwordFile, `${password}\n`, { mode: 0o600 })
   await mkdir(pgdata, { recursive: true, mode: 0o700 })
   if (account) {
-    openPathTo(pgdata)
     await chown(dataDir, account.uid, account.gid)
     await chown(pgdata, account.uid, account.gid)
     await chown(passwordFile, account.uid, account.gid)
@@ -127,7 +146,6 @@ async function initCluster(dataDir: string, pgdata: string, account: Account | u
 
 async function startServer(dataDir: string, pgdata: string, port: number, account: Account | undefined) {
   const { postgres } = await binaries()
-  if (account) openPathTo(pgdata)
   const log = openSync(join(dataDir, 'server.log'), 'a')
   const child = spawn(
     postgres,

@@ -9,6 +9,7 @@
 // transaction, so it arrives exactly when the events are visible.
 import { type NotifyTarget, notificationPayload, streamsJson } from '../notifications/notification.js'
 import type { Sql } from './database.js'
+import { plainArray, textArray } from './arrays.js'
 import { statements } from './statements.js'
 import type { BatchSnapshot, EventColumns, Lookups, WritePlan } from './write_plan.js'
 
@@ -33,12 +34,6 @@ const prepared = { prepare: true } as const
 const writtenStreams = (write: WritePlan): string[] => [...write.newStreams, ...write.grownStreams].map((s) => s.streamUuid)
 
 /**
- * An array literal of numbers or checked UUIDs, which need no quoting: cheaper than the
- * driver's per-element escaping, which the text arrays (stream ids, event types) still get.
- */
-const plainArray = (values: readonly (number | string | null)[]): string => `{${values.map((v) => v ?? 'NULL').join(',')}}`
-
-/**
  * The events as the write statements' nine `unnest` parameters. Data and metadata travel
  * as one text each, JSON texts joined by newlines: JSON.stringify never leaves a raw
  * newline in its output, so PostgreSQL splits them (string_to_array) with no quoting here.
@@ -46,9 +41,9 @@ const plainArray = (values: readonly (number | string | null)[]): string => `{${
 const eventParams = (events: EventColumns) => [
   plainArray(events.positions),
   plainArray(events.eventIds),
-  events.streams,
+  textArray(events.streams),
   plainArray(events.versions),
-  events.types,
+  textArray(events.types),
   plainArray(events.causationIds),
   plainArray(events.correlationIds),
   events.data.join('\n'),
@@ -65,11 +60,11 @@ export async function writeExpected(sql: Sql, notify: NotifyTarget, write: Write
   const [row] = await sql.unsafe<{ first: number; created_at: number }[]>(
     statements.write_expected,
     [
-      write.newStreams.map((s) => s.streamUuid),
-      write.newStreams.map((s) => s.version),
-      write.grownStreams.map((s) => s.streamUuid),
-      write.grownStreams.map((s) => expectedVersion.get(s.streamUuid) as number),
-      write.grownStreams.map((s) => s.version),
+      textArray(write.newStreams.map((s) => s.streamUuid)),
+      plainArray(write.newStreams.map((s) => s.version)),
+      textArray(write.grownStreams.map((s) => s.streamUuid)),
+      plainArray(write.grownStreams.map((s) => expectedVersion.get(s.streamUuid) as number)),
+      plainArray(write.grownStreams.map((s) => s.version)),
       write.eventCount,
       ...eventParams(write.events),
       notify.channel,
@@ -96,12 +91,12 @@ export async function writeLocking(sql: Sql, notify: NotifyTarget, lookups: Look
     // Sent together: the server runs them in order, so both reads see the state under the lock.
     const [lock, streams, events] = await Promise.all([
       tx.unsafe<{ last_position: number; created_at: number }[]>(statements.lock_all_stream, [], prepared),
-      tx.unsafe<StreamRow[]>(statements.query_streams, [streamUuids], prepared),
-      eventIds.length > 0 ? tx.unsafe<EventRow[]>(statements.query_events, [eventIds], prepared) : [],
+      tx.unsafe<StreamRow[]>(statements.query_streams, [textArray(streamUuids)], prepared),
+      eventIds.length > 0 ? tx.unsafe<EventRow[]>(statements.query_events, [plainArray(eventIds)], prepared) : [],
     ])
     const links =
       hasLinks && streams.length > 0 && events.length > 0
-        ? await tx.unsafe<LinkRow[]>(statements.query_links, [streams.map((s) => s.stream_id), events.map((e) => e.global_position)], prepared)
+        ? await tx.unsafe<LinkRow[]>(statements.query_links, [plainArray(streams.map((s) => s.stream_id)), plainArray(events.map((e) => e.global_position))], prepared)
         : []
     const locked = lock[0] as { last_position: number; created_at: number } // the $all row always exists
     const snapshot: BatchSnapshot = {
@@ -118,16 +113,16 @@ export async function writeLocking(sql: Sql, notify: NotifyTarget, lookups: Look
       const writeQuery = tx.unsafe(
         statements.write_batch,
         [
-          write.newStreams.map((s) => s.streamUuid),
-          write.newStreams.map((s) => s.version),
-          write.grownStreams.map((s) => s.streamId),
-          write.grownStreams.map((s) => s.streamUuid),
-          write.grownStreams.map((s) => s.version),
+          textArray(write.newStreams.map((s) => s.streamUuid)),
+          plainArray(write.newStreams.map((s) => s.version)),
+          plainArray(write.grownStreams.map((s) => s.streamId)),
+          textArray(write.grownStreams.map((s) => s.streamUuid)),
+          plainArray(write.grownStreams.map((s) => s.version)),
           write.lastPosition,
           ...eventParams(write.events),
-          write.links.streams,
-          write.links.versions,
-          write.links.positions,
+          textArray(write.links.streams),
+          plainArray(write.links.versions),
+          plainArray(write.links.positions),
         ],
         prepared,
       )

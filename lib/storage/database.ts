@@ -47,6 +47,8 @@ export function openDatabase({ url, schema, max, role = 'pg-eventstore', customP
   return postgres(url, {
     max,
     onnotice: () => {},
+    // Array parameters go as literals (lib/storage/arrays.ts): no type catalogue to fetch.
+    fetch_types: false,
     connect_timeout: connectTimeout / 1000,
     // Seconds before the next attempt: doubling from 50 ms, capped.
     backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, maxReconnectDelay / 1000),

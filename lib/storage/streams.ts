@@ -4,6 +4,7 @@ import { checkExpectedVersion } from '../expected_version.js'
 import { errorFor, type EventStoreError } from '../errors.js'
 import type { ExpectedVersion } from '../types.js'
 import type { Sql } from './database.js'
+import { textArray } from './arrays.js'
 import { statements } from './statements.js'
 
 const prepared = { prepare: true } as const
@@ -20,7 +21,7 @@ export async function deleteStream(sql: Sql, request: { streamId: string; expect
   return (await sql.begin(async (tx) => {
     const [, [row]] = await Promise.all([
       tx.unsafe(statements.lock_all_stream, [], prepared),
-      tx.unsafe<StreamRow[]>(statements.query_streams, [[streamId]], prepared),
+      tx.unsafe<StreamRow[]>(statements.query_streams, [textArray([streamId])], prepared),
     ])
     if (!row) return errorFor('stream_not_found', `stream "${streamId}" does not exist`, { streamId })
     // A soft-deleted stream may still be hard-deleted.

@@ -377,8 +377,8 @@ export class Writer {
         for (const envelope of batch) envelope.reject(failure)
         return
       }
-      const written = isRolledBack(error) || attempt.witness === null ? false : await this.#settleLost(batch, attempt, error)
-      if (written === false) {
+      const settled = isRolledBack(error) ? false : await this.#settleLost(batch, attempt, error)
+      if (!settled) {
         // Nothing is stored: a batch of several goes again request by request, so that one
         // bad request cannot fail the others.
         if (batch.length > 1) for (const envelope of batch) await this.#write([envelope])
@@ -445,17 +445,19 @@ export class Writer {
   }
 
   /**
-   * The batch failed after it was sent, without the server saying it rolled back: finds out
-   * whether it committed and settles its callers (see the top of this file). Returns false
-   * when it was not committed and the failure was not the connection's (the caller treats
-   * it as rolled back), true when it settled the batch.
+   * The batch failed without the server saying it rolled back: finds out whether it
+   * committed (nothing was sent for writing when it has no witness yet) and settles its
+   * callers (see the top of this file). Returns false when it was not committed and the
+   * failure was not the connection's (the caller treats it as rolled back), true when it
+   * settled the batch.
    */
   async #settleLost(batch: Envelope[], attempt: Attempt, error: unknown): Promise<boolean> {
-    void this.#closeConnection()
+    const lost = isConnectionLoss(error)
+    if (lost) void this.#closeConnection()
+    const written = attempt.witness === null ? false : await this.#isWritten(attempt.witness)
     // Subscriptions read what may have been written: it was not handed to them.
-    this.#onOutcomeUnknown()
-    const written = await this.#isWritten(attempt.witness as Witness)
-    if (written === false && !isConnectionLoss(error)) return false
+    if (written !== false) this.#onOutcomeUnknown()
+    if (written === false && !lost) return false
     if (written === true) {
       this.#report('warning', 'writer', 'the connection was lost as a batch committed; it had committed', error, { requests: batch.length })
       settleAll(batch, attempt.outcomes)

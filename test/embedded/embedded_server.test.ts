@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -25,7 +25,7 @@ const runClient = async (t: Test, dataDir: string) => {
 
 t.test('with no url, the store starts an embedded server, shares it, and stops it last', async (t) => {
   const dataDir = tempDataDir(t)
-  const config = { embedded: { dataDir }, workers: 1, poolSize: 2 }
+  const config = { embedded: { dataDir, createSystemUser: true }, workers: 1, poolSize: 2 }
   await EventStore.init(config)
   const store = await EventStore.start(config)
   const pid = serverPid(dataDir)
@@ -48,11 +48,19 @@ t.test('with no url, the store starts an embedded server, shares it, and stops i
 
 t.test('processes starting at once on a fresh data dir share one new server', async (t) => {
   const dataDir = tempDataDir(t)
-  await EventStore.init({ embedded: { dataDir } })
+  await EventStore.init({ embedded: { dataDir, createSystemUser: true } })
   const results = await Promise.all([runClient(t, dataDir), runClient(t, dataDir), runClient(t, dataDir)])
   t.equal(new Set(results.map((r) => r.serverPid)).size, 1, 'one server')
   t.notOk(isAlive(results[0]?.serverPid ?? 0), 'stopped when the last process left')
-  const store = await EventStore.start({ embedded: { dataDir }, workers: 1 })
+  const store = await EventStore.start({ embedded: { dataDir, createSystemUser: true }, workers: 1 })
   t.same((await store.readStreamForward('shared')).map((e) => e.eventType), ['FromChild', 'FromChild', 'FromChild'], 'every append landed once')
   await store.stop()
+})
+
+t.test('as root, the embedded server sets up nothing on its own: an unreachable data dir is an error naming the option', { skip: process.getuid?.() !== 0 ? 'runs as root only' : false }, async (t) => {
+  const parent = mkdtempSync(join(tmpdir(), 'pg-eventstore-closed-')) // 0700, owned by root
+  t.teardown(() => rmSync(parent, { recursive: true, force: true }))
+  const modeBefore = statSync(parent).mode
+  await t.rejects(EventStore.init({ embedded: { dataDir: join(parent, 'data') } }), { code: 'connection', message: /createSystemUser: true/ })
+  t.equal(statSync(parent).mode, modeBefore, 'no permission was changed')
 })

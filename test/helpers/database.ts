@@ -10,7 +10,7 @@ import { testDataDir } from './server.js'
 /** The run's database URL; attaches this process to the embedded server when there is no DATABASE_URL. */
 export async function testDatabaseUrl(t: Test): Promise<string> {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL
-  const server = await acquireEmbeddedServer({ dataDir: testDataDir })
+  const server = await acquireEmbeddedServer({ dataDir: testDataDir, createSystemUser: true })
   t.teardown(() => server.release())
   return server.url
 }

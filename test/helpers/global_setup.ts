@@ -2,4 +2,4 @@
 import { acquireEmbeddedServer } from '../../lib/embedded/server.js'
 import { suiteHolder, testDataDir } from './server.js'
 
-if (!process.env.DATABASE_URL) await acquireEmbeddedServer({ dataDir: testDataDir, holder: suiteHolder })
+if (!process.env.DATABASE_URL) await acquireEmbeddedServer({ dataDir: testDataDir, holder: suiteHolder, createSystemUser: true })

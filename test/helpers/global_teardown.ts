@@ -3,6 +3,6 @@ import { acquireEmbeddedServer } from '../../lib/embedded/server.js'
 import { suiteHolder, testDataDir } from './server.js'
 
 if (!process.env.DATABASE_URL) {
-  const server = await acquireEmbeddedServer({ dataDir: testDataDir, holder: suiteHolder })
+  const server = await acquireEmbeddedServer({ dataDir: testDataDir, holder: suiteHolder, createSystemUser: true })
   await server.release()
 }

@@ -1,0 +1,46 @@
+// PostgreSQL restarts (immediate, as a crash, then fast) under 20 writers and two
+// subscriptions: no crash, no hung call, no acknowledged append lost, no outcome
+// misreported, $all without gaps, appends succeed within 2 s of the server being back, and
+// the subscriptions catch up on every event.
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { EventStore } from '../../lib/event_store.js'
+import { FaultLoad, watchForCrashes } from '../helpers/fault_load.js'
+import { restartableServer, storeOn } from '../helpers/restartable_server.js'
+
+t.test('PostgreSQL restarted twice under load', async (t) => {
+  const crashes = watchForCrashes()
+  t.teardown(crashes.stop)
+  const server = await restartableServer(t)
+  const config = await storeOn(server, 'restarts')
+  const store = await EventStore.start(config)
+  const load = new FaultLoad(store, { writers: 20, subscriptions: 2 })
+  await load.start()
+  const recoveries: (number | null)[] = []
+  for (const mode of ['immediate', 'fast'] as const) {
+    await sleep(1500)
+    const before = load.resolvedCount
+    await server.stop(mode)
+    await sleep(1000)
+    const back = Date.now()
+    await server.start()
+    await sleep(2500)
+    recoveries.push(load.firstSuccessAfter(back))
+    t.ok(load.resolvedCount > before, `appends went on after the ${mode} restart`)
+  }
+  await sleep(500)
+  await load.stop()
+  const report = await load.check(config.url, config.schema)
+  t.comment(JSON.stringify({ recoveries, ...report }))
+  t.ok(report.resolved > 100, `${report.resolved} appends resolved`)
+  t.equal(report.lost, 0, 'no acknowledged append lost or partly stored')
+  t.equal(report.misreported, 0, 'no refused append stored')
+  t.equal(report.hung, 0, 'every call settled')
+  t.equal(report.gaps, 0, '$all has no gap')
+  t.same(report.missingPerSubscription, [0, 0], 'both subscriptions received every event')
+  for (const recovery of recoveries) t.ok(recovery !== null && recovery <= 2000, `an append succeeded ${recovery} ms after the server was back`)
+  t.ok(report.warnings > 0, 'the store reported what it survived')
+  const stopped = await Promise.race([store.stop().then(() => 'stopped'), sleep(30_000, 'hung')])
+  t.equal(stopped, 'stopped', 'stop() resolves')
+  t.equal(crashes.count(), 0, `no uncaught exception or unhandled rejection ${crashes.messages.join('\n')}`)
+})

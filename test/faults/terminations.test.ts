@@ -1,0 +1,47 @@
+// Backends terminated under load: every 200 ms for 5 s, every connection of the store
+// (writer, pool, listener, worker reads, subscription locks) is killed with
+// pg_terminate_backend while 20 writers append and two subscriptions consume.
+import { setTimeout as sleep } from 'node:timers/promises'
+import postgres from 'postgres'
+import t from 'tap'
+import { EventStore } from '../../lib/event_store.js'
+import { freshStoreConfig } from '../helpers/database.js'
+import { FaultLoad, watchForCrashes } from '../helpers/fault_load.js'
+
+t.test('backends terminated every 200 ms under load', async (t) => {
+  const crashes = watchForCrashes()
+  t.teardown(crashes.stop)
+  const config = await freshStoreConfig(t, { outcomeTimeout: 10_000 })
+  const store = await EventStore.start(config)
+  const admin = postgres(config.url, { max: 1, onnotice: () => {} })
+  t.teardown(() => admin.end({ timeout: 1 }))
+  const load = new FaultLoad(store, { writers: 20, subscriptions: 2 })
+  await load.start()
+  await sleep(500)
+  let terminated = 0
+  const until = Date.now() + 5000
+  while (Date.now() < until) {
+    const rows = await admin`
+      SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+      WHERE application_name LIKE ${`pg-eventstore%:${config.schema}`} AND pid <> pg_backend_pid()`
+    terminated += rows.filter((r) => r.killed).length
+    await sleep(200)
+  }
+  const calm = Date.now()
+  await sleep(2500)
+  const recovery = load.firstSuccessAfter(calm)
+  await load.stop()
+  const report = await load.check(config.url, config.schema)
+  t.comment(JSON.stringify({ terminated, recovery, ...report }))
+  t.ok(terminated >= 50, `${terminated} backends terminated`)
+  t.ok(report.resolved > 100, `${report.resolved} appends resolved`)
+  t.equal(report.lost, 0, 'no acknowledged append lost or partly stored')
+  t.equal(report.misreported, 0, 'no refused append stored')
+  t.equal(report.hung, 0, 'every call settled')
+  t.equal(report.gaps, 0, '$all has no gap')
+  t.same(report.missingPerSubscription, [0, 0], 'both subscriptions received every event')
+  t.ok(recovery !== null && recovery <= 2000, `appends succeed ${recovery} ms after the terminations stopped`)
+  const stopped = await Promise.race([store.stop().then(() => 'stopped'), sleep(30_000, 'hung')])
+  t.equal(stopped, 'stopped', 'stop() resolves')
+  t.equal(crashes.count(), 0, `no uncaught exception or unhandled rejection ${crashes.messages.join('\n')}`)
+})
