@@ -83,6 +83,14 @@ export function checkSchemaName(value: unknown): string {
   )
 }
 
+/** A role name we interpolate into GRANT statements: the same rule as schema names. */
+export function checkRoleName(value: unknown): string {
+  if (typeof value === 'string' && SCHEMA_NAME.test(value) && !value.startsWith('pg_')) return value
+  throw new InvalidArgumentError(`role must be a lower-case PostgreSQL identifier (letters, digits, _; at most 63; not starting with pg_); got ${describe(value)}`, {
+    argument: 'role',
+  })
+}
+
 function positiveInteger(value: unknown, fallback: number, what: string): number {
   if (value === undefined) return fallback
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { BroadcastChannel } from 'node:worker_threads'
-import { type EventStoreConfig, redactUrl, type ResolvedConfig, resolveConfig } from './config.js'
+import { checkRoleName, type EventStoreConfig, redactUrl, type ResolvedConfig, resolveConfig } from './config.js'
 import { makeReport, publish, type Report, reportChannelName, type StoreReport } from './reports.js'
 import { acquireEmbeddedServer, type EmbeddedServer } from './embedded/server.js'
 import { describe, parseExpectedVersion } from './expected_version.js'
@@ -199,6 +199,16 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   /** Applies pending migrations (`pg-eventstore migrate`); returns the versions applied. */
   static async migrate(config: EventStoreConfig = {}): Promise<number[]> {
     return withDatabase(config, async (sql, resolved) => (await schemaLife.migrate(sql, resolved.schema)).map((m) => m.version))
+  }
+
+  /**
+   * Lets an existing role run the store with no more rights than it needs: read, append,
+   * keep checkpoints and snapshots; it owns nothing, so it cannot alter or drop the tables
+   * (`pg-eventstore grant --role NAME`). Run it as the owner, after init or migrate.
+   */
+  static async grant(config: EventStoreConfig, role: string, options: { hardDeletes?: boolean } = {}): Promise<void> {
+    const name = checkRoleName(role)
+    await withDatabase(config, (sql, resolved) => schemaLife.grantAppRole(sql, resolved.schema, name, options.hardDeletes === true))
   }
 
   /** Removes the store's tables from its schema (`pg-eventstore drop`). */

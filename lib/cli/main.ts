@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// pg-eventstore create | init | migrate | drop | reset | info | demo
+// pg-eventstore create | init | migrate | grant | drop | reset | info | demo
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { packageRoot } from '../package_files.js'
 import { type EventStoreConfig, resolveConfig } from '../config.js'
-import { withDatabase } from '../event_store.js'
-import { EventStoreError } from '../errors.js'
+import { EventStore, withDatabase } from '../event_store.js'
+import { EventStoreError, InvalidArgumentError } from '../errors.js'
 import { createDatabase, drop, info, init, latestVersion, migrate } from '../storage/schema.js'
 import { runDemo } from './demo.js'
 
@@ -16,6 +16,7 @@ Commands:
   create   create the database named in the URL (when missing) and the store's schema
   init     make a fresh store in the schema
   migrate  bring the schema up to version ${latestVersion}
+  grant    let a role run the store with least privilege: --role NAME [--hard-deletes]
   drop     remove the store's tables from the schema (its events are lost)
   reset    drop, then init
   info     show the schema's version and size
@@ -24,7 +25,7 @@ Commands:
 
 Without --url, DATABASE_URL is used; without either, the embedded server in .pg-eventstore/.`
 
-const commands: Record<string, (config: EventStoreConfig) => Promise<string>> = {
+const commands: Record<string, (config: EventStoreConfig, options: { role?: string; hardDeletes?: boolean }) => Promise<string>> = {
   create: (config) =>
     withDatabase(config, async (sql, resolved, url) => {
       const { database, created } = config.url ? await createDatabase(url) : { database: 'postgres', created: false }
@@ -42,6 +43,11 @@ const commands: Record<string, (config: EventStoreConfig) => Promise<string>> = 
       if (applied.length === 0) return `schema "${resolved.schema}" is up to date (version ${latestVersion})`
       return `schema "${resolved.schema}": applied ${applied.map((m) => `${m.version} ${m.name}`).join(', ')}`
     }),
+  grant: async (config, { role, hardDeletes }) => {
+    if (!role) throw new InvalidArgumentError('grant needs --role NAME')
+    await EventStore.grant(config, role, { hardDeletes })
+    return `role "${role}" may now run the store in schema "${resolveConfig(config).schema}"${hardDeletes ? ', hard deletes included' : ''}; it owns nothing`
+  },
   drop: (config) =>
     withDatabase(config, async (sql, resolved) => {
       await drop(sql, resolved.schema)
@@ -86,6 +92,8 @@ async function main(argv: string[]): Promise<number> {
       url: { type: 'string' },
       schema: { type: 'string' },
       'column-data-type': { type: 'string' },
+      role: { type: 'string' },
+      'hard-deletes': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -108,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (name === 'demo' && !values.schema) config.schema = 'eventstore_demo'
   resolveConfig(config) // reject a bad --url or --schema before connecting
-  console.log(await command(config))
+  console.log(await command(config, { role: values.role, hardDeletes: values['hard-deletes'] }))
   return 0
 }
 

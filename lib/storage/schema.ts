@@ -165,3 +165,17 @@ export async function createDatabase(url: string): Promise<{ database: string; c
     await sql.end({ timeout: 5 })
   }
 }
+
+/**
+ * Grants `role` what running the store needs and no more (sql/grant_app_role.sql): run by the
+ * owner after init or migrate. `hardDeletes` adds DELETE for enableHardDeletes.
+ */
+export async function grantAppRole(sql: Sql, schema: string, role: string, hardDeletes: boolean): Promise<void> {
+  const text = readSql('grant_app_role.sql') + (hardDeletes ? readSql('grant_hard_deletes.sql') : '')
+  const quoted = text.replaceAll('app_role', `"${role}"`).replaceAll('app_schema', `"${schema}"`)
+  await sql.begin(async (tx) => {
+    await lockSchema(tx, schema)
+    await tx.unsafe(`SET LOCAL search_path TO "${schema}"`)
+    await tx.unsafe(quoted)
+  })
+}

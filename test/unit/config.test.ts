@@ -1,5 +1,6 @@
 import t from 'tap'
-import { checkSchemaName, resolveConfig } from '../../lib/config.js'
+import { checkSchemaName, redactUrl, resolveConfig } from '../../lib/config.js'
+import { EventStore } from '../../lib/event_store.js'
 
 t.test('defaults', async (t) => {
   const config = resolveConfig({}, {})
@@ -21,4 +22,30 @@ t.test('hostile or malformed settings are refused', async (t) => {
   t.throws(() => resolveConfig({ url: 'mysql://x' }, {}), { code: 'invalid_argument' })
   t.throws(() => resolveConfig({ poolSize: 0 }, {}), { code: 'invalid_argument' })
   t.throws(() => resolveConfig({ workers: 1.5 }, {}), { code: 'invalid_argument' })
+})
+
+t.test('secrets: a malformed url is not echoed; redactUrl hides the password; connection errors carry none', async (t) => {
+  const error = (() => {
+    try {
+      resolveConfig({ url: 'postgres://app:s3cret-pw@host:notaport/db' }, {})
+    } catch (caught) {
+      return caught as Error
+    }
+    return null
+  })()
+  t.match(error, { code: 'invalid_argument' })
+  t.notMatch(error?.message, /s3cret-pw/, 'the malformed url is not in the message')
+  t.equal(redactUrl('postgres://app:s3cret-pw@host:5432/db'), 'postgres://app:***@host:5432/db')
+  t.equal(redactUrl('postgres://host/db'), 'postgres://host/db')
+  const refused = await EventStore.start({ url: 'postgres://app:s3cret-pw@127.0.0.1:1/db', connectTimeout: 1000 }).catch((e: Error) => e)
+  t.match(refused, { code: 'connection' })
+  t.notMatch(`${(refused as Error).message} ${JSON.stringify(refused)}`, /s3cret-pw/, 'no password in a connection error')
+})
+
+t.test('reliability settings: defaults and checks', async (t) => {
+  const config = resolveConfig({}, {})
+  t.match(config, { maxQueuedWrites: 10_000, outcomeTimeout: 15_000, connection: { connectTimeout: 5000, maxReconnectDelay: 500 }, logger: null })
+  t.throws(() => resolveConfig({ maxQueuedWrites: 0 }, {}), { code: 'invalid_argument' })
+  t.throws(() => resolveConfig({ maxReconnectDelay: -1 }, {}), { code: 'invalid_argument' })
+  t.throws(() => resolveConfig({ logger: { warn: () => {} } as never }, {}), { code: 'invalid_argument', message: /logger/ })
 })
