@@ -7,6 +7,7 @@ import { Piscina } from 'piscina'
 import type { WorkerContextData } from '../actors/pool.js'
 import { fromWire, InvalidArgumentError, type WireError } from '../errors.js'
 import { workerUrl } from '../package_files.js'
+import type { Report } from '../reports.js'
 import type { ClosedReason } from './handle.js'
 
 /** Which module the thread runs, for which subscription. */
@@ -27,7 +28,7 @@ export interface ModuleSubscriber {
 }
 
 /** Starts the subscriber's thread on `port` (its end of the channel to the actor); resolves once its module is loaded. */
-export function startModuleSubscriber(context: WorkerContextData, host: ModuleHost, port: MessagePort): Promise<ModuleSubscriber> {
+export function startModuleSubscriber(context: WorkerContextData, host: ModuleHost, port: MessagePort, report: Report): Promise<ModuleSubscriber> {
   const pool = new Piscina({
     filename: workerUrl('subscriber_worker').href,
     minThreads: 1,
@@ -39,7 +40,7 @@ export function startModuleSubscriber(context: WorkerContextData, host: ModuleHo
   })
   const status = new MessageChannel()
   const task = pool.run({ ...host, port, status: status.port2 }, { transferList: [port, status.port2] as never }) as Promise<ModuleOutcome>
-  const close = () => pool.destroy().catch(() => undefined) // a thread that died has nothing left to close
+  const close = () => pool.destroy().catch((error: unknown) => report('warning', 'subscription', `closing the thread of subscriber ${host.moduleUrl} failed`, error))
   const ended: Promise<ClosedReason> = task.then(
     (outcome) => ({ reason: outcome.type === 'ended' ? outcome.reason : 'error', error: outcome.error ? fromWire(outcome.error) : null }),
     (error: unknown) => ({ reason: 'error', error: new Error(`the subscriber thread of ${host.moduleUrl} died: ${(error as Error)?.message ?? error}`) }),

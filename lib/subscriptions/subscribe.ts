@@ -262,7 +262,7 @@ export class Subscriptions {
       const moduleUrl = subscriber instanceof URL ? subscriber.href : new URL(subscriber, `file://${process.cwd()}/`).href
       let thread: ModuleSubscriber
       try {
-        thread = await startModuleSubscriber(this.#context, { moduleUrl, streamId, name }, channel.port2)
+        thread = await startModuleSubscriber(this.#context, { moduleUrl, streamId, name }, channel.port2, this.#report)
       } catch (error) {
         channel.port1.close()
         throw error

@@ -4,6 +4,7 @@
 // gap, and every subscription got every event. Shared by the fault tests and `npm run soak`.
 import { randomUUID } from 'node:crypto'
 import postgres from 'postgres'
+import type { Test } from 'tap'
 import type { EventStore } from '../../lib/event_store.js'
 import type { StoreReport } from '../../lib/reports.js'
 import type { ExpectedVersion, RecordedEvent } from '../../lib/types.js'
@@ -194,4 +195,23 @@ export function watchForCrashes(): { count: () => number; messages: string[]; st
       process.off('unhandledRejection', onError)
     },
   }
+}
+
+/** The promises every fault test checks: nothing lost, nothing misreported, no hung call, no gap, every event delivered. */
+export function assertNothingLost(t: Test, report: LoadReport): void {
+  t.ok(report.resolved > 100, `${report.resolved} appends resolved`)
+  t.equal(report.lost, 0, 'no acknowledged append lost or partly stored')
+  t.equal(report.misreported, 0, 'no refused append stored')
+  t.equal(report.hung, 0, 'every call settled')
+  t.equal(report.gaps, 0, '$all has no gap')
+  t.same(report.missingPerSubscription, report.missingPerSubscription.map(() => 0), 'every subscription received every event')
+}
+
+/** The store stops within a bound, and nothing escaped as an uncaught exception meanwhile. */
+export async function assertStopsCleanly(t: Test, store: EventStore, crashes: ReturnType<typeof watchForCrashes>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const stopped = await Promise.race([store.stop().then(() => 'stopped'), new Promise((resolve) => (timer = setTimeout(resolve, 30_000, 'hung')))])
+  clearTimeout(timer)
+  t.equal(stopped, 'stopped', 'stop() resolves')
+  t.equal(crashes.count(), 0, `no uncaught exception or unhandled rejection ${crashes.messages.join('\n')}`)
 }
