@@ -124,3 +124,20 @@ t.test('transient subscriptions: live once subscribe resolves, new events only, 
   t.equal(seen.length, 4, 'nothing after stop')
   await t.rejects(store.subscribe('$all', 'nope' as never), { code: 'invalid_argument' })
 })
+
+t.test('a subscriber that hangs and never acks holds up its own subscription only; stop() still resolves', async (t) => {
+  const store = await startStore(t)
+  const stuck = await store.subscribeToAllStreams('stuck', async (message) => {
+    if (message.type === 'events') await new Promise(() => {}) // never returns, never acks
+  })
+  const healthy = new Inbox({ autoAck: true })
+  await store.subscribeToAllStreams('healthy', healthy.subscriber, { bufferSize: 10 })
+  await healthy.receive('subscribed')
+  for (let i = 0; i < 10; i += 1) await store.appendToStream(`s-${i}`, 0, makeEvents(10))
+  t.same(numbersOf(await healthy.receiveEvents(100)), Array.from({ length: 100 }, (_, i) => i + 1), 'the healthy subscription got every event')
+  let closed = false
+  void stuck.closed.then(() => (closed = true))
+  t.notOk(closed, 'the stuck one is still subscribed, waiting for its ack')
+  const stopped = await Promise.race([store.stop().then(() => 'stopped'), new Promise((resolve) => setTimeout(resolve, 15_000, 'hung'))])
+  t.equal(stopped, 'stopped', 'stop() resolves although a handler never returns')
+})
