@@ -1,7 +1,8 @@
 // `npm run soak`: the fault mix of the fault tests, for a set time (SOAK_SECONDS, default
 // 600), against an embedded PostgreSQL server of its own. In this process 20 writers append
 // and two subscriptions consume while the store's backends are terminated every second and
-// the server is restarted (immediate and fast, in turn) every 30 s; beside it, child
+// the server is restarted (immediate and fast, in turn) every 30 s (terminations pause until
+// the recovery after a restart is measured); beside it, child
 // processes write and are killed with SIGKILL at random moments. Then every appended event is
 // checked against the database, and the figures are printed.
 import { spawn } from 'node:child_process'
@@ -29,6 +30,8 @@ await load.start()
 const admin = postgres(config.url, { max: 1, onnotice: () => {}, connect_timeout: 2 })
 
 const figures = { kills: 0, restarts: 0, terminations: 0, recoveries: [] as number[], childAcked: new Set<string>() }
+/** Terminations pause from a restart until its recovery is measured: the figure is the restart's alone. */
+let restarting = false
 const started = Date.now()
 const end = started + seconds * 1000
 const running = () => Date.now() < end
@@ -36,6 +39,7 @@ const running = () => Date.now() < end
 async function terminations(): Promise<void> {
   while (running()) {
     await sleep(TERMINATE_EVERY_MS)
+    if (restarting) continue
     const rows = await admin`
       SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
       WHERE application_name LIKE 'pg-eventstore%:soak' AND pid <> pg_backend_pid()`.catch(() => [])
@@ -48,6 +52,7 @@ async function restarts(): Promise<void> {
   while (running()) {
     await sleep(RESTART_EVERY_MS)
     if (!running()) break
+    restarting = true
     await server.stop(mode)
     await sleep(500)
     const back = Date.now()
@@ -57,6 +62,7 @@ async function restarts(): Promise<void> {
     await sleep(3000)
     const recovery = load.firstSuccessAfter(back)
     figures.recoveries.push(recovery ?? Number.POSITIVE_INFINITY)
+    restarting = false
   }
 }
 
