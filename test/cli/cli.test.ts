@@ -76,3 +76,27 @@ t.test('failures exit non-zero with a clear message', async (t) => {
   t.equal(badOption.code, 1)
   t.match(badOption.stderr, /nope/)
 })
+
+t.test('grant: a role gets what the store needs; without --role, a usage error', async (t) => {
+  const url = await testDatabaseUrl(t)
+  const schema = uniqueSchema(t)
+  t.equal((await cli('init', '--url', url, '--schema', schema)).code, 0)
+  t.teardown(() => cli('drop', '--url', url, '--schema', schema))
+  const role = `es_cli_${Math.random().toString(36).slice(2, 8)}`
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  await sql.unsafe(`CREATE ROLE "${role}"`)
+  t.teardown(async () => {
+    await sql.unsafe(`DROP OWNED BY "${role}"`)
+    await sql.unsafe(`DROP ROLE "${role}"`)
+    await sql.end()
+  })
+  const granted = await cli('grant', '--role', role, '--url', url, '--schema', schema)
+  t.equal(granted.code, 0, granted.stderr)
+  t.match(granted.stdout, `role "${role}" may now run the store`)
+  const [row] = await sql`SELECT has_table_privilege(${role}, ${`"${schema}".events`}, 'INSERT') AS insert, has_table_privilege(${role}, ${`"${schema}".events`}, 'DELETE') AS delete`
+  t.same(row, { insert: true, delete: false }, 'append yes, delete no')
+  const missing = await cli('grant', '--url', url, '--schema', schema)
+  t.equal(missing.code, 1)
+  t.match(missing.stderr, /grant needs --role NAME \[invalid_argument\]/)
+  t.equal((await cli('grant', '--role', 'Bad Role', '--url', url, '--schema', schema)).code, 1, 'a role name that is not an identifier is refused')
+})
