@@ -37,3 +37,27 @@ t.test('PostgreSQL restarted twice under load', async (t) => {
   t.ok(report.warnings > 0, 'the store reported what it survived')
   await assertStopsCleanly(t, store, crashes)
 })
+
+t.test('while PostgreSQL is down: appends and reads fail fast as connection, and stop() resolves', async (t) => {
+  const crashes = watchForCrashes()
+  t.teardown(crashes.stop)
+  const server = await restartableServer(t)
+  const config = await storeOn(server, 'down')
+  const store = await EventStore.start(config)
+  await store.appendToStream('s', 0, [{ eventType: 'E', data: {} }])
+  await store.subscribeToAllStreams('watcher', (message) => {
+    if (message.type === 'events') message.subscription.ack(message.events)
+  })
+  await server.stop('immediate')
+  const started = Date.now()
+  const results = await Promise.allSettled([
+    ...Array.from({ length: 10 }, (_, i) => store.appendToStream(`down-${i}`, 0, [{ eventType: 'E', data: {} }])),
+    store.readStreamForward('s'),
+  ])
+  const codes = results.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code))
+  t.same(new Set(codes), new Set(['connection']), 'every call rejects with connection')
+  t.ok(Date.now() - started < 15_000, `they settled within ${Date.now() - started} ms`)
+  const stopping = Date.now()
+  await assertStopsCleanly(t, store, crashes)
+  t.comment(`stop() took ${Date.now() - stopping} ms with the server down`)
+})
