@@ -39,7 +39,9 @@ export const errorChannel = channel('pg-eventstore:error')
 /** Builds a report from whatever was thrown, keeping only its code and message. */
 export function makeReport(level: ReportLevel, source: string, message: string, error?: unknown, details: Record<string, unknown> = {}): StoreReport {
   const code = error instanceof EventStoreError ? error.code : typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : null
-  const cause = error === undefined ? '' : `: ${error instanceof Error ? error.message : String(error)}`
+  // Errors from worker threads arrive as plain objects with a message (lib/errors.ts toWire).
+  const text = typeof (error as { message?: unknown })?.message === 'string' ? (error as { message: string }).message : String(error)
+  const cause = error === undefined ? '' : `: ${text}`
   return { level, source, message: `${message}${cause}`, code, details }
 }
 

@@ -22,8 +22,8 @@ t.test('PostgreSQL restarted twice under load', async (t) => {
     const before = load.resolvedCount
     await server.stop(mode)
     await sleep(1000)
-    const back = Date.now()
     await server.start()
+    const back = Date.now() // the server accepts connections again
     await sleep(2500)
     recoveries.push(load.firstSuccessAfter(back))
     t.ok(load.resolvedCount > before, `appends went on after the ${mode} restart`)
