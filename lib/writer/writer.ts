@@ -392,8 +392,8 @@ export class Writer {
 
   /** Plans and sends a batch; `attempt` records what was sent, should the connection be lost. */
   async #execute(batch: Envelope[], attempt: Attempt): Promise<BatchResult> {
-    // Batches resume here in the order they were started, and each sends its statement
-    // before its next await: the connection gets them in mailbox order.
+    // Each batch queues its statement on the writer's connection before its first await,
+    // so the connection gets the batches in mailbox order.
     const sql = this.#client()
     const [first] = batch
     if (first?.request.type === 'delete') {
