@@ -138,15 +138,19 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    * to is not emitted: EventEmitter would throw it, and the store must not take its host down.
    */
   #relay(report: StoreReport): void {
-    if (this.listenerCount(report.level) > 0) this.emit(report.level, report)
     const logger = this.config.logger
-    try {
-      if (report.level === 'error') logger?.error(report, report.message)
-      else logger?.warn(report, report.message)
-    } catch {
-      // A logger that throws must not turn a survived fault into a crash.
+    for (const tell of [
+      () => this.listenerCount(report.level) > 0 && this.emit(report.level, report),
+      () => (report.level === 'error' ? logger?.error(report, report.message) : logger?.warn(report, report.message)),
+      () => publish(report),
+    ]) {
+      try {
+        tell()
+      } catch {
+        // A listener, logger or channel subscriber that throws must not turn a survived
+        // fault into a crash, nor break the part of the store that reported it.
+      }
     }
-    publish(report)
   }
 
   /**

@@ -39,9 +39,12 @@ t.test("a failing subscriber reaches the store's 'error' listeners, the logger a
   t.ok(published.some((report) => report.message.includes('projection broke')), 'the diagnostics channel got it')
 })
 
-t.test('a logger that throws does not turn a report into a crash', async (t) => {
+t.test('a logger or listener that throws does not turn a report into a crash', async (t) => {
   const logger = { warn: () => { throw new Error('logger down') }, error: () => { throw new Error('logger down') } }
   const store = await startStore(t, { logger })
+  store.on('error', () => {
+    throw new Error('listener down')
+  })
   const subscription = await store.subscribeToAllStreams('fails', async (message) => {
     if (message.type === 'events') throw new Error('boom')
   })
