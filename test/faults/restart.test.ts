@@ -3,17 +3,22 @@
 // misreported, $all without gaps, appends succeed within 2 s of the server being back, and
 // the subscriptions catch up on every event.
 import { setTimeout as sleep } from 'node:timers/promises'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { EventStore } from '../../lib/event_store.js'
 import { assertNothingLost, assertStopsCleanly, FaultLoad, watchForCrashes } from '../helpers/fault_load.js'
 import { restartableServer, storeOn } from '../helpers/restartable_server.js'
 
-t.test('PostgreSQL restarted twice under load', async (t) => {
+/** A store on a server of the test's own, with uncaught exceptions watched from the start. */
+async function storeOnOwnServer(t: Test, schema: string) {
   const crashes = watchForCrashes()
   t.teardown(crashes.stop)
   const server = await restartableServer(t)
-  const config = await storeOn(server, 'restarts')
-  const store = await EventStore.start(config)
+  const config = await storeOn(server, schema)
+  return { crashes, server, config, store: await EventStore.start(config) }
+}
+
+t.test('PostgreSQL restarted twice under load', async (t) => {
+  const { crashes, server, config, store } = await storeOnOwnServer(t, 'restarts')
   const load = new FaultLoad(store, { writers: 20, subscriptions: 2 })
   await load.start()
   const recoveries: (number | null)[] = []
@@ -39,11 +44,7 @@ t.test('PostgreSQL restarted twice under load', async (t) => {
 })
 
 t.test('while PostgreSQL is down: appends and reads fail fast as connection, and stop() resolves', async (t) => {
-  const crashes = watchForCrashes()
-  t.teardown(crashes.stop)
-  const server = await restartableServer(t)
-  const config = await storeOn(server, 'down')
-  const store = await EventStore.start(config)
+  const { crashes, server, store } = await storeOnOwnServer(t, 'down')
   await store.appendToStream('s', 0, [{ eventType: 'E', data: {} }])
   await store.subscribeToAllStreams('watcher', (message) => {
     if (message.type === 'events') message.subscription.ack(message.events)
