@@ -47,6 +47,10 @@ export interface EventStoreConfig {
   outcomeTimeout?: number
   /** A pino-style logger for the store's warnings and errors (see store.on('warning')). */
   logger?: Logger
+  /** Report spans and metrics through @opentelemetry/api when it is installed; default true. */
+  openTelemetry?: boolean
+  /** Record the W3C traceparent of an append's span in its events' metadata ($traceparent); default true. */
+  recordTraceContext?: boolean
 }
 
 /** How the store's connections behave when PostgreSQL goes away. */
@@ -70,6 +74,8 @@ export interface ResolvedConfig {
   connection: ConnectionSettings
   outcomeTimeout: number
   logger: Logger | null
+  openTelemetry: boolean
+  recordTraceContext: boolean
 }
 
 /** Identifiers we interpolate into DDL; anything else is refused rather than quoted. */
@@ -89,6 +95,12 @@ export function checkRoleName(value: unknown): string {
   throw new InvalidArgumentError(`role must be a lower-case PostgreSQL identifier (letters, digits, _; at most 63; not starting with pg_); got ${describe(value)}`, {
     argument: 'role',
   })
+}
+
+function flag(value: unknown, fallback: boolean, what: string): boolean {
+  if (value === undefined) return fallback
+  if (typeof value === 'boolean') return value
+  throw new InvalidArgumentError(`${what} must be true or false; got ${describe(value)}`, { argument: what })
 }
 
 function positiveInteger(value: unknown, fallback: number, what: string): number {
@@ -137,6 +149,8 @@ export function resolveConfig(config: EventStoreConfig = {}, env: NodeJS.Process
     },
     outcomeTimeout: positiveInteger(config.outcomeTimeout, 15_000, 'outcomeTimeout'),
     logger: logger ?? null,
+    openTelemetry: flag(config.openTelemetry, true, 'openTelemetry'),
+    recordTraceContext: flag(config.recordTraceContext, true, 'recordTraceContext'),
   }
 }
 

@@ -50,6 +50,20 @@ import {
 import type { PreparedEvent } from './writer/messages.js'
 import { Writer } from './writer/writer.js'
 import { newOrigin } from './notifications/notification.js'
+import { channels, traced } from './observability/channels.js'
+import { type MetricsSnapshot, StoreMetrics } from './observability/metrics.js'
+import { attachOpenTelemetry, loadOpenTelemetry, TRACEPARENT_KEY } from './observability/otel.js'
+import { type SubscriptionStatus, subscriptionStatus } from './observability/status.js'
+
+export interface StoreStatus {
+  writer: { queued: number; batches: number; lastCommitAt: Date | null }
+  /** The store's worker pool: reader and subscription actors. */
+  workers: { threads: number; utilization: number; queuedTasks: number }
+  subscriptions: SubscriptionStatus[]
+}
+
+/** How long status() waits for a subscription actor to describe itself. */
+const STATUS_ANSWER_MS = 1000
 
 export interface StreamReadOptions {
   /** Events fetched per page; default 1000. */
@@ -100,6 +114,9 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   readonly #codec: Codec
   /** Where this store's worker threads post their reports (lib/reports.ts). */
   readonly #workerReports: BroadcastChannel
+  readonly #metrics = new StoreMetrics()
+  /** Stops the OpenTelemetry bridge, when it runs. */
+  #detachTelemetry: (() => void) | null = null
   #stopping: Promise<void> | null = null
 
   private constructor(config: ResolvedConfig, sql: Sql, context: WorkerContextData, pool: Piscina, embedded: EmbeddedServer | null, codec: Codec) {
@@ -119,7 +136,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     this.#pool = pool
     this.#readers = new ReaderPool(pool, config.workers)
     const origin = newOrigin()
-    this.#subscriptions = new Subscriptions(pool, sql, config.schema, codec, origin, context, report)
+    this.#subscriptions = new Subscriptions(pool, sql, config.schema, codec, origin, context, report, this.#metrics)
     this.#embedded = embedded
     this.#writer = new Writer(sql, config.schema, {
       openConnection: () =>
@@ -130,6 +147,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
       origin,
       onCommitted: (committed) => this.#subscriptions.handOff(committed),
       onOutcomeUnknown: () => this.#subscriptions.wakeAll(),
+      metrics: this.#metrics,
     })
   }
 
@@ -192,7 +210,18 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
       concurrentTasksPerWorker: TASKS_PER_WORKER,
       onePerThread: READER_ACTOR,
     })
-    return new EventStore(resolved, sql, context, pool, embedded, codec)
+    const store = new EventStore(resolved, sql, context, pool, embedded, codec)
+    const openTelemetry = resolved.openTelemetry ? await loadOpenTelemetry() : null
+    if (openTelemetry) {
+      store.#detachTelemetry = attachOpenTelemetry(openTelemetry, {
+        schema: resolved.schema,
+        metrics: store.#metrics,
+        queued: () => store.#writer.queued,
+        workerUtilization: () => store.#pool.utilization,
+        subscriptions: async () => (await store.status()).subscriptions,
+      })
+    }
+    return store
   }
 
   /** Creates the store's tables in its schema (`pg-eventstore init`). */
@@ -227,6 +256,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      this.#detachTelemetry?.()
       await this.#subscriptions.stopAll(STOP_SUBSCRIPTIONS_MS)
       await this.#writer.stop()
       await this.#readers.close()
@@ -236,6 +266,36 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
       await this.#embedded?.release()
     })()
     return this.#stopping
+  }
+
+  /**
+   * What the store is doing: the writer, the worker pool, and every subscription of the
+   * schema (those of other processes too, read from the database).
+   * @example
+   * for (const s of (await store.status()).subscriptions) console.log(s.name, s.state, s.lag.events)
+   */
+  async status(): Promise<StoreStatus> {
+    const local = await this.#subscriptions.localStatus(STATUS_ANSWER_MS)
+    const subscriptions = await this.#query(() => subscriptionStatus(this.#sql, this.config.schema, local))
+    return {
+      writer: { queued: this.#writer.queued, batches: this.#writer.stats.batches, lastCommitAt: this.#metrics.lastCommitAt },
+      workers: { threads: this.#pool.threads.length, utilization: this.#pool.utilization, queuedTasks: this.#pool.queueSize },
+      subscriptions,
+    }
+  }
+
+  /** A snapshot of the store's counters and histograms since start (the same the OpenTelemetry meter reports). */
+  metrics(): MetricsSnapshot {
+    const m = this.#metrics
+    return {
+      at: Date.now(),
+      counters: { ...m.counters },
+      writer: { queued: this.#writer.queued, batches: this.#writer.stats.batches, lastCommitAt: m.lastCommitAt },
+      batchSize: m.batchSize.snapshot(),
+      commitLatency: m.commitLatency.snapshot(),
+      readLatency: m.readLatency.snapshot(),
+      workerUtilization: this.#pool.utilization,
+    }
   }
 
   /**
@@ -254,9 +314,26 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     const expected = parseExpectedVersion(expectedVersion)
     checkEventList(events)
     const codec = this.#codec
-    // The events are checked and serialised when the writer takes them (lib/writer/writer.ts).
-    const prepare = () => ({ type: 'append' as const, streamId: stream, expected, events: prepareEvents(events, codec) })
-    await this.#writer.post({ type: 'pending append', expected, eventCount: events.length, prepare }, checkWriteOptions(opts))
+    const options = checkWriteOptions(opts)
+    const message = () => ({ schema: this.config.schema, streamId: stream, expectedVersion, eventCount: events.length })
+    await traced(channels.append, message, async (traced) => {
+      const traceparent = this.config.recordTraceContext ? traced?.traceparent : undefined
+      // The events are checked and serialised when the writer takes them (lib/writer/writer.ts).
+      const prepare = () => ({ type: 'append' as const, streamId: stream, expected, events: prepareEvents(events, codec, traceparent) })
+      await this.#counted(this.#writer.post({ type: 'pending append', expected, eventCount: events.length, prepare }, options))
+    })
+    this.#metrics.counters.appends += 1
+    this.#metrics.counters.eventsAppended += events.length
+  }
+
+  /** A write request's promise, counting its failure. */
+  async #counted(write: Promise<void>): Promise<void> {
+    try {
+      await write
+    } catch (error) {
+      this.#metrics.counters.writeErrors += 1
+      throw error
+    }
   }
 
   /**
@@ -281,7 +358,10 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     const eventIds = Array.from(eventsOrEventIds, (item, i) =>
       checkUuid(typeof item === 'object' && item !== null ? (item as RecordedEvent).eventId : item, `events[${i}] (an event or an event id)`),
     )
-    await this.#writer.post({ type: 'link', streamId: stream, expected, eventIds }, checkWriteOptions(opts))
+    const options = checkWriteOptions(opts)
+    const message = () => ({ schema: this.config.schema, streamId: stream, expectedVersion, eventCount: eventIds.length })
+    await traced(channels.link, message, () => this.#counted(this.#writer.post({ type: 'link', streamId: stream, expected, eventIds }, options)))
+    this.#metrics.counters.links += 1
   }
 
   /** Reads up to `count` events of a stream from version `startVersion` on (0 and 1: from the first). */
@@ -431,7 +511,10 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     if (mode === 'hard' && !this.config.enableHardDeletes) {
       throw new InvalidArgumentError('hard deletes are disabled; start the store with enableHardDeletes: true', { streamId: stream })
     }
-    await this.#writer.post({ type: 'delete', streamId: stream, expected, mode }, checkWriteOptions(opts))
+    const options = checkWriteOptions(opts)
+    const message = () => ({ schema: this.config.schema, streamId: stream, expectedVersion, mode })
+    await traced(channels.delete, message, () => this.#counted(this.#writer.post({ type: 'delete', streamId: stream, expected, mode }, options)))
+    this.#metrics.counters.deletes += 1
   }
 
   /**
@@ -505,7 +588,20 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     }
   }
 
-  async #readPage(streamId: string, start: number, count: number, direction: Direction): Promise<RecordedEvent[]> {
+  #readPage(streamId: string, start: number, count: number, direction: Direction): Promise<RecordedEvent[]> {
+    const message = () => ({ schema: this.config.schema, streamId, direction, start, count })
+    return traced(channels.read, message, () => this.#timedRead(() => this.#readPageUntraced(streamId, start, count, direction)))
+  }
+
+  /** Runs a read, recording its latency and size in the metrics. */
+  async #timedRead<T extends { length: number } | { events: RecordedEvent[] }>(read: () => Promise<T>): Promise<T> {
+    const began = performance.now()
+    const result = await read()
+    this.#metrics.read('events' in result ? result.events.length : result.length, performance.now() - began)
+    return result
+  }
+
+  async #readPageUntraced(streamId: string, start: number, count: number, direction: Direction): Promise<RecordedEvent[]> {
     const task: ReadTask =
       streamId === ALL_STREAM ? { op: 'read_all', start, count, direction } : { op: 'read_stream', streamId, start, count, direction }
     const result = await this.#readers.run(task)
@@ -515,7 +611,12 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     return decodeEvents(this.#codec, parsePage(result.events))
   }
 
-  async #readWindow(start: number, end: number, count: number): Promise<Window> {
+  #readWindow(start: number, end: number, count: number): Promise<Window> {
+    const message = () => ({ schema: this.config.schema, streamId: ALL_STREAM, direction: 'forward' as const, start, count })
+    return traced(channels.read, message, () => this.#timedRead(() => this.#readWindowUntraced(start, end, count)))
+  }
+
+  async #readWindowUntraced(start: number, end: number, count: number): Promise<Window> {
     const result = await this.#readers.run({ op: 'read_all_window', start, end, count })
     if (result.status !== 'window') throw new ConnectionError(`unexpected reader reply ${result.status}`)
     return { events: decodeEvents(this.#codec, parsePage(result.events)), last: result.last }
@@ -556,14 +657,14 @@ function checkEventList(events: unknown): void {
  * objects do when read (holes in the array, getters that throw) ends as InvalidArgumentError
  * of this append alone.
  */
-function prepareEvents(events: EventData[], codec: Codec): PreparedEvent[] {
+function prepareEvents(events: EventData[], codec: Codec, traceparent: string | undefined): PreparedEvent[] {
   const prepared: PreparedEvent[] = []
   let units = 0
   for (let i = 0; i < events.length; i += 1) {
     const at = `events[${i}]`
     let event: PreparedEvent
     try {
-      event = prepareEvent(events[i], at, codec)
+      event = prepareEvent(events[i], at, codec, traceparent)
     } catch (error) {
       if (error instanceof EventStoreError) throw error
       throw new InvalidArgumentError(`${at} could not be read: ${(error as Error)?.message ?? String(error)}`, { argument: at })
@@ -581,11 +682,13 @@ function prepareEvents(events: EventData[], codec: Codec): PreparedEvent[] {
   return prepared
 }
 
-function prepareEvent(event: EventData | undefined, at: string, codec: Codec): PreparedEvent {
+function prepareEvent(event: EventData | undefined, at: string, codec: Codec, traceparent: string | undefined): PreparedEvent {
   checkPlainObject(event, at)
   const { data, eventType: type, eventId, causationId, correlationId, metadata: given } = event as EventData
   if (data === undefined) throw new InvalidArgumentError(`${at}.data is missing`, { argument: `${at}.data` })
-  const metadata = given === undefined || given === null ? {} : checkPlainObject(given, `${at}.metadata`)
+  const checked = given === undefined || given === null ? {} : checkPlainObject(given, `${at}.metadata`)
+  // A traceparent the caller put there stays: it names the span the event came from.
+  const metadata = traceparent && !(TRACEPARENT_KEY in checked) ? { ...checked, [TRACEPARENT_KEY]: traceparent } : checked
   const idGiven = eventId !== undefined && eventId !== null
   const eventType = checkText(type, `${at}.eventType`)
   return {

@@ -2,6 +2,7 @@
 // PostgreSQL releases them when the session ends, which is how a standby elsewhere takes
 // over from a holder that died. If this connection drops, the locks are gone too: a
 // heartbeat notices and tells each holder, which goes back to standby.
+import { lockSessionRole } from '../lib/observability/holder.js'
 import { withTimeout } from '../lib/actors/timeout.js'
 import type { ConnectionSettings } from '../lib/config.js'
 import type { Report } from '../lib/reports.js'
@@ -22,7 +23,7 @@ export class LockSession {
   readonly #report: Report
 
   constructor(url: string, schema: string, connection: ConnectionSettings, report: Report) {
-    this.#open = () => openDatabase({ url, schema, max: 1, role: 'pg-eventstore locks', connection })
+    this.#open = () => openDatabase({ url, schema, max: 1, role: lockSessionRole(), connection })
     this.#report = report
   }
 

@@ -8,7 +8,7 @@ import type { MessagePort } from 'node:worker_threads'
 import { toWire } from '../lib/errors.js'
 import type { ModuleHost, ModuleOutcome } from '../lib/subscriptions/module_subscriber.js'
 import { type EndpointOptions, SubscriberEndpoint, type SubscriptionEvent } from '../lib/subscriptions/subscriber_endpoint.js'
-import { threadCodec } from './context.js'
+import { schema, threadCodec } from './context.js'
 
 /** What an actor module's second argument offers. */
 export interface ModuleSubscription {
@@ -35,6 +35,7 @@ export default async function host({ port, status, moduleUrl, streamId, name }: 
     selector: module.selector,
     mapper: module.mapper,
     codec: await threadCodec(),
+    label: { schema, streamId, name },
   })
   status.postMessage('loaded')
   status.close()

@@ -35,6 +35,8 @@ export const statementNames = [
   'outcome_event_written',
   'outcome_link_written',
   'outcome_stream_deleted',
+  'subscription_status',
+  'first_event_after',
 ] as const
 
 export type StatementName = (typeof statementNames)[number]

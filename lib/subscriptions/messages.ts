@@ -56,11 +56,25 @@ export type SubscriberReply =
   /** Sent after the subscriber's last ack on the same port, so unsubscribing loses no ack. */
   | { type: 'leave' }
 
+/** What an actor tells of itself, for store.status(). */
+export interface ActorStatus {
+  /** The FSM's status: standby (waiting for the lock), loading, running or stopped. */
+  status: 'standby' | 'loading' | 'running' | 'stopped'
+  /** The last read came back short: the actor follows new events as they come. */
+  caughtUp: boolean
+  /** Every event up to here is acknowledged. */
+  acknowledged: number
+  /** The checkpoint last stored, and when (ms since the epoch; null: not since this actor started). */
+  storedCheckpoint: number
+  storedAt: number | null
+}
+
 /** What the main thread calls on an actor, over comlink. */
 export interface SubscriptionControl {
   connect(subscriberId: string, port: MessagePort, bufferSize: number): void
   notify(lastPosition: number | null): void
   unsubscribe(): Promise<void>
+  status(): ActorStatus
 }
 
 /** What an actor calls on the main thread, where the options' functions live. */

@@ -22,6 +22,8 @@ import type { RecordedEvent } from '../types.js'
 import { type HandOff, handOffFor, sharedCopy } from './hand_off.js'
 import { Subscription } from './handle.js'
 import type { SubscriptionControl, SubscriptionOutcome, SubscriptionSpec } from './messages.js'
+import type { StoreMetrics } from '../observability/metrics.js'
+import type { LocalSubscription } from '../observability/status.js'
 import type { ResolvedOptions } from './options.js'
 import { SubscriberEndpoint, type SubscriptionEvent } from './subscriber_endpoint.js'
 
@@ -62,7 +64,10 @@ export class Subscriptions {
   /** This store's writer signs its notifications with it (lib/notifications/notification.ts). */
   readonly #origin: string
 
-  constructor(pool: Piscina, sql: Sql, schema: string, codec: Codec, origin: string, context: WorkerContextData, report: Report) {
+  readonly #metrics: StoreMetrics
+
+  constructor(pool: Piscina, sql: Sql, schema: string, codec: Codec, origin: string, context: WorkerContextData, report: Report, metrics: StoreMetrics) {
+    this.#metrics = metrics
     this.#context = context
     this.#report = report
     this.#codec = codec
@@ -166,6 +171,18 @@ export class Subscriptions {
     }
   }
 
+  /** What each actor of this store tells of itself; one that does not answer within `ms` shows as null. */
+  async localStatus(ms: number): Promise<LocalSubscription[]> {
+    return Promise.all(
+      [...this.#actors.values()].map(async (actor) => ({
+        streamId: actor.spec.streamId,
+        name: actor.spec.name,
+        subscribers: actor.subscribers.size,
+        actor: await withTimeout(Promise.race([actor.control.status(), actor.exited.then(() => null)]), ms, () => new Error('no answer')).catch(() => null),
+      })),
+    )
+  }
+
   /** After a write whose outcome is unknown: every actor reads, in case it committed. */
   wakeAll(): void {
     this.#notify(wakeEveryone)
@@ -253,6 +270,8 @@ export class Subscriptions {
         mapper: options.mapper,
         codec: this.#codec,
         autoAck,
+        label: { schema: this.#schema, streamId, name },
+        onDelivered: (events) => this.#metrics.delivered(events),
       })
       subscription = new Subscription(streamId, name, endpoint, unsubscribe)
       void endpoint.ended.then((end) => {

@@ -9,6 +9,7 @@ import { fromWire, InvalidArgumentError, toWire } from '../errors.js'
 import { type Codec, decodeEvents } from '../serializer.js'
 import type { RecordedEvent } from '../types.js'
 import type { SubscriberMessage, SubscriberReply } from './messages.js'
+import { channels, traced } from '../observability/channels.js'
 
 /** What a subscriber receives (shared/API.md §Subscriptions). */
 export type SubscriptionEvent<S> =
@@ -24,6 +25,10 @@ export interface EndpointOptions {
   mapper?: ((event: RecordedEvent) => unknown) | undefined
   /** Ack each batch once the handler returns (transient subscriptions). */
   autoAck?: boolean
+  /** Which subscription this is, for the delivery channel (lib/observability/channels.ts). */
+  label?: { schema: string; streamId: string; name: string }
+  /** Counts each batch handed to the subscriber. */
+  onDelivered?: (events: number) => void
 }
 
 export interface EndpointEnd {
@@ -128,7 +133,15 @@ export class SubscriberEndpoint<S> {
           return value
         })
       : selected
-    await handler({ type: 'events', events: delivered, subscription: subscription() })
+    const { label, onDelivered } = this.#options
+    const deliver = () => Promise.resolve(handler({ type: 'events', events: delivered, subscription: subscription() }))
+    if (label) {
+      const message = () => ({ schema: label.schema, streamId: label.streamId, subscription: label.name, events: selected })
+      await traced(channels.delivery, message, deliver)
+    } else {
+      await deliver()
+    }
+    onDelivered?.(selected.length)
     if (autoAck) this.#acknowledge(selected.map((event) => event.eventNumber))
     if (this.#numberOf.size > 0) for (const [value, number] of this.#numberOf) if (!this.#inFlight.has(number)) this.#numberOf.delete(value)
   }

@@ -33,6 +33,7 @@ import { isConnectionLoss, isNeverSent, isRolledBack, toEventStoreError } from '
 import { deleteStream } from '../storage/streams.js'
 import type { CommittedEvents, WritePlan } from '../storage/write_plan.js'
 import type { WriteOptions } from '../types.js'
+import type { StoreMetrics } from '../observability/metrics.js'
 import { assumeExpectedStates, batchLookups, isExactExpectation, planBatch } from './group_commit.js'
 import { type PendingAppend, requestSize, requestTextUnits, type WriteRequest, type WriterMessage } from './messages.js'
 
@@ -100,6 +101,8 @@ export interface WriterOptions {
   onCommitted?: (committed: CommittedEvents) => void
   /** A batch failed in a way that leaves it unknown whether it committed (a lost connection). */
   onOutcomeUnknown?: () => void
+  /** Counts committed batches, their size and latency (lib/observability/metrics.ts). */
+  metrics?: StoreMetrics
 }
 
 export class Writer {
@@ -113,6 +116,7 @@ export class Writer {
   readonly #report: Report
   readonly #onCommitted: (committed: CommittedEvents) => void
   readonly #onOutcomeUnknown: () => void
+  readonly #metrics: StoreMetrics | null
   /** Queued envelopes, settled ones included until they reach the head. */
   readonly #mailbox = new Deque<Envelope>()
   /** Queued envelopes not yet settled. */
@@ -141,6 +145,7 @@ export class Writer {
     this.#notify = { channel: eventsChannel(schema), origin: options.origin ?? newOrigin() }
     this.#onCommitted = options.onCommitted ?? (() => {})
     this.#onOutcomeUnknown = options.onOutcomeUnknown ?? (() => {})
+    this.#metrics = options.metrics ?? null
   }
 
   /** Queues a request; settles when it is committed or refused. */
@@ -367,6 +372,7 @@ export class Writer {
     this.#batches += 1
     this.#requests += batch.length
     const attempt: Attempt = { witness: null, outcomes: [] }
+    const sent = performance.now()
     let result: BatchResult
     try {
       result = await this.#bounded(this.#execute(batch, attempt))
@@ -386,6 +392,7 @@ export class Writer {
       }
       return
     }
+    this.#metrics?.committed(batch.length, performance.now() - sent)
     if (result.committed) this.#onCommitted(result.committed)
     settleAll(batch, result.outcomes)
   }

@@ -22,7 +22,7 @@ import type {
 import { withTimeout } from '../../lib/actors/timeout.js'
 import { column, locks, report, schema, sql } from '../context.js'
 import { type Effect, start, transition } from './fsm.js'
-import { initialState } from './state.js'
+import { ackedPosition, initialState } from './state.js'
 
 const prepared = { prepare: true } as const
 /** A checkpoint write not answered by then counts as failed (the next one carries it). */
@@ -44,6 +44,7 @@ export async function runSubscription(
     finished = resolve
   })
 
+  let current = start(initialState(spec))
   const api: SubscriptionControl = {
     connect(subscriberId, port, bufferSize) {
       ports.set(subscriberId, port)
@@ -60,6 +61,16 @@ export async function runSubscription(
     async unsubscribe() {
       mailbox.post({ type: 'unsubscribe' })
       await done
+    },
+    status() {
+      const { state } = current
+      return {
+        status: state.status,
+        caughtUp: state.caughtUp,
+        acknowledged: ackedPosition(state),
+        storedCheckpoint: checkpoints.stored ?? state.checkpoint,
+        storedAt: checkpoints.storedAt,
+      }
     },
   }
   Comlink.expose(api, control as unknown as Comlink.Endpoint)
@@ -161,7 +172,6 @@ export async function runSubscription(
     }
   }
 
-  let current = start(initialState(spec))
   for (const effect of current.effects) await perform(effect)
   while (current.state.status !== 'stopped') {
     const message = await mailbox.receive()
@@ -184,6 +194,9 @@ class CheckpointWriter {
   readonly #onFailure: (position: number, error: unknown) => void
   #latest: number | null = null
   #running: Promise<void> | null = null
+  /** The position last written, and when. */
+  stored: number | null = null
+  storedAt: number | null = null
 
   constructor(write: (position: number) => Promise<void>, onFailure: (position: number, error: unknown) => void) {
     this.#write = write
@@ -204,7 +217,13 @@ class CheckpointWriter {
     while (this.#latest !== null) {
       const position = this.#latest
       this.#latest = null
-      await this.#write(position).catch((error: unknown) => this.#onFailure(position, error))
+      await this.#write(position).then(
+        () => {
+          this.stored = position
+          this.storedAt = Date.now()
+        },
+        (error: unknown) => this.#onFailure(position, error),
+      )
     }
     this.#running = null
   }
