@@ -84,7 +84,7 @@ t.test('a stream subscription measures lag against its stream, links included', 
   await store.appendToStream('mine', 0, makeEvents(1))
   await store.linkToStream('mine', 1, await store.readStreamForward('other', 0, 2))
   const inbox = new Inbox()
-  await store.subscribeToStream('mine', 'mine-reader', inbox.subscriber)
+  await store.subscribeToStream('mine', 'mine-reader', inbox.subscriber, { bufferSize: 10 })
   await inbox.receive('subscribed')
   await inbox.receiveEvents(3)
   const status = await eventually(() => subscriptionNamed(store, 'mine-reader'), (s) => s.head === 3)
