@@ -42,3 +42,4 @@ export type { SubscriptionStatus, SubscriptionState } from './observability/stat
 export type { Holder } from './observability/holder.js'
 export type { MetricsSnapshot, HistogramSnapshot, Counters } from './observability/metrics.js'
 export type { AppendMessage, LinkMessage, ReadMessage, DeleteMessage, DeliveryMessage } from './observability/channels.js'
+export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin/server.js'

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pg-eventstore create | init | migrate | grant | drop | reset | info | demo
+// pg-eventstore create | init | migrate | grant | drop | reset | info | demo | status | events | ui | bench
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -9,6 +9,8 @@ import { EventStore, withDatabase } from '../event_store.js'
 import { EventStoreError, InvalidArgumentError } from '../errors.js'
 import { createDatabase, drop, info, init, latestVersion, migrate } from '../storage/schema.js'
 import { runDemo } from './demo.js'
+import { eventsCommand, interrupted, statusCommand } from './observe.js'
+import { startAdminServer } from '../admin/server.js'
 
 const usage = `Usage: pg-eventstore <command> [--url postgres://…] [--schema name] [--column-data-type jsonb|bytea]
 
@@ -22,6 +24,11 @@ Commands:
   info     show the schema's version and size
   demo     a short tour: concurrent writers, a conflict, reads
   bench    the benchmark suite [--json] [--only NAME] [--quick]
+  status   the subscriptions: state, checkpoint, lag, holder [--watch]
+  events   print a stream's events: events <stream|$all> [--from N] [--follow]
+           (a table on a terminal, JSON lines otherwise)
+  ui       the admin web page [--host 127.0.0.1] [--port 4000] [--token T]
+           (a host other than 127.0.0.1 needs --token or PG_EVENTSTORE_UI_TOKEN)
 
 Without --url, DATABASE_URL is used; without either, the embedded server in .pg-eventstore/.`
 
@@ -94,6 +101,12 @@ async function main(argv: string[]): Promise<number> {
       'column-data-type': { type: 'string' },
       role: { type: 'string' },
       'hard-deletes': { type: 'boolean' },
+      watch: { type: 'boolean' },
+      from: { type: 'string' },
+      follow: { type: 'boolean' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      token: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -103,7 +116,8 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2
   }
   const command = commands[name]
-  if (!command || rest.length > 0) {
+  const looking = name === 'status' || name === 'events' || name === 'ui'
+  if ((!command && !looking) || rest.length > (name === 'events' ? 1 : 0) || (name === 'events' && rest.length === 0)) {
     console.error(`pg-eventstore: unknown command "${[name, ...rest].join(' ')}"\n\n${usage}`)
     return 2
   }
@@ -116,8 +130,35 @@ async function main(argv: string[]): Promise<number> {
   }
   if (name === 'demo' && !values.schema) config.schema = 'eventstore_demo'
   resolveConfig(config) // reject a bad --url or --schema before connecting
-  console.log(await command(config, { role: values.role, hardDeletes: values['hard-deletes'] }))
+  const out = { write: (text: string) => process.stdout.write(text), isTTY: process.stdout.isTTY === true }
+  if (name === 'status') await statusCommand(config, values.watch === true, out)
+  else if (name === 'events') {
+    const errors = { write: (text: string) => process.stderr.write(text), isTTY: process.stderr.isTTY === true }
+    await eventsCommand(config, rest[0] as string, { from: cliInteger(values.from, 'from', 0), follow: values.follow === true }, out, errors)
+  } else if (name === 'ui') await runAdminPage(config, values)
+  else if (command) console.log(await command(config, { role: values.role, hardDeletes: values['hard-deletes'] }))
   return 0
+}
+
+function cliInteger(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined) return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) throw new InvalidArgumentError(`--${name} must be a whole number; got ${JSON.stringify(raw)}`)
+  return value
+}
+
+/** `pg-eventstore ui`: the admin page until Ctrl-C. */
+async function runAdminPage(config: EventStoreConfig, values: { host?: string; port?: string; token?: string }): Promise<void> {
+  const token = values.token ?? process.env.PG_EVENTSTORE_UI_TOKEN
+  const store = await EventStore.start({ ...config, workers: 1, poolSize: 4, openTelemetry: false })
+  try {
+    const admin = await startAdminServer(store, { host: values.host, port: cliInteger(values.port, 'port', 4000), token })
+    console.log(`admin page: ${admin.url}${token ? '?token=…' : ''} (read-only; Ctrl-C stops it)`)
+    await interrupted()
+    await admin.close()
+  } finally {
+    await store.stop()
+  }
 }
 
 main(process.argv.slice(2)).then(
