@@ -1,0 +1,143 @@
+// The admin page in a real browser: headless Chromium from Debian (/usr/bin/chromium, which
+// .ci/run installs when missing) driven by playwright-core. ADMIN_SCREENSHOT=file.png saves
+// a picture of the page at the end (how the README's was made).
+import { existsSync } from 'node:fs'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import t from 'tap'
+import { startAdminServer } from '../../lib/admin/server.js'
+import type { RecordedEvent } from '../../lib/types.js'
+import { startStore } from '../helpers/database.js'
+import { makeEvents } from '../helpers/events.js'
+import { Inbox } from '../helpers/inbox.js'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const TOKEN = 'test-token-7f3a'
+const HOSTILE = { note: '<script>window.__pwned = 1</script>', picture: '<img src=x onerror="window.__pwned = 2">' }
+
+async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (bash .ci/run does)`)
+  // Playwright gives it a fresh profile; the flags keep it off this machine's closed network.
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+}
+
+async function lagShown(page: Page, name: string): Promise<number> {
+  return Number(await page.locator(`tr[data-name="${name}"] .lag-events`).textContent({ timeout: 10_000 }))
+}
+
+async function until(page: Page, check: () => Promise<boolean>, what: string, within = 15_000): Promise<void> {
+  const deadline = Date.now() + within
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await page.waitForTimeout(100)
+  }
+}
+
+t.test('the admin page in Chromium', async (t) => {
+  const store = await startStore(t, { workers: 2 })
+  for (let i = 0; i < 30; i += 1) await store.appendToStream(`order-${i}`, 0, makeEvents(2))
+  await store.appendToStream('customer-hostile', 0, [{ eventType: 'ProfileChanged', data: HOSTILE, metadata: { source: '<b>bold?</b>' } }])
+  const admin = await startAdminServer(store, { port: 0, token: TOKEN })
+  t.teardown(() => admin.close())
+
+  await t.test('a request without the token, or with a wrong one, is refused', async (t) => {
+    t.equal((await fetch(admin.url)).status, 401)
+    t.equal((await fetch(`${admin.url}api/streams`)).status, 401)
+    t.equal((await fetch(`${admin.url}api/streams`, { headers: { authorization: 'Bearer wrong' } })).status, 401)
+    t.equal((await fetch(`${admin.url}?token=wrong`)).status, 401)
+    t.equal((await fetch(`${admin.url}api/streams`, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200)
+    t.equal((await fetch(`${admin.url}api/streams`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })).status, 405, 'read-only')
+  })
+
+  const browser = await launch()
+  t.teardown(() => browser.close())
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+  const pageErrors: string[] = []
+  page.on('pageerror', (error) => pageErrors.push(error.message))
+  page.on('dialog', (dialog) => {
+    pageErrors.push(`dialog: ${dialog.message()}`)
+    void dialog.dismiss()
+  })
+  await page.goto(`${admin.url}?token=${TOKEN}`)
+
+  await t.test('the page loads, goes live, and lists streams newest first', async (t) => {
+    await page.locator('#connection', { hasText: 'live' }).waitFor({ timeout: 10_000 })
+    t.equal(new URL(page.url()).search, '', 'the token left the address bar')
+    await page.locator('.stream-link[data-stream="customer-hostile"]').waitFor()
+    t.match(await page.locator('#streams-page').textContent(), /^1 \/ 2 \(31\)$/, '31 streams, 25 a page')
+  })
+
+  await t.test('a stream is found by search and its events are shown', async (t) => {
+    await page.fill('#search', 'order-1')
+    await until(page, async () => (await page.locator('#streams li').count()) === 11, 'order-1 and order-10…19 are listed')
+    await page.click('.stream-link[data-stream="order-17"]')
+    await page.locator('#events-title', { hasText: 'order-17' }).waitFor()
+    await until(page, async () => (await page.locator('#events li').count()) === 2, 'its two events show')
+    t.same(await page.locator('#events li').evaluateAll((items) => items.map((item) => (item as unknown as { dataset: Record<string, string> }).dataset.eventNumber)), ['2', '1'], 'newest first')
+  })
+
+  await t.test('$all pages both ways', async (t) => {
+    await page.click('#all-stream')
+    await until(page, async () => (await page.locator('#events li').first().getAttribute('data-event-number')) === '61', 'the newest of $all shows')
+    await page.click('#events-older')
+    await until(page, async () => (await page.locator('#events li').first().getAttribute('data-event-number')) === '41', 'the next older page')
+    await page.click('#events-oldest')
+    await until(page, async () => (await page.locator('#events li').last().getAttribute('data-event-number')) === '1', 'the first page')
+    await page.click('#events-newer')
+    await until(page, async () => (await page.locator('#events li').last().getAttribute('data-event-number')) === '21', 'one page newer')
+    t.pass('older, oldest and newer each moved by one page')
+  })
+
+  await t.test('event data is shown as text, never run as HTML', async (t) => {
+    await page.fill('#search', 'hostile')
+    await page.click('.stream-link[data-stream="customer-hostile"]')
+    const data = page.locator('#events li pre.event-data').first()
+    await data.waitFor()
+    t.match(await data.textContent(), /<script>window.__pwned = 1<\/script>/)
+    t.match(await data.textContent(), /<img src=x onerror=/)
+    t.match(await page.locator('#events li pre.event-metadata').first().textContent(), /<b>bold\?<\/b>/)
+    t.equal(await page.locator('#events img, #events script, #events b').count(), 0, 'no element made from event data')
+    t.equal(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned), undefined, 'no script ran')
+  })
+
+  await t.test('a live append appears without reload', async (t) => {
+    await store.appendToStream('customer-hostile', 1, [{ eventType: 'AppendedWhileWatching', data: { live: true } }])
+    await page.locator('#events li .event-type', { hasText: 'AppendedWhileWatching' }).waitFor({ timeout: 10_000 })
+    t.pass('the new event is on the page')
+  })
+
+  await t.test("a slow subscription's lag rises, then falls when it catches up", async (t) => {
+    const inbox = new Inbox()
+    await store.subscribeToAllStreams('slow-projector', inbox.subscriber, { bufferSize: 100 })
+    await inbox.receive('subscribed')
+    const held = await inbox.receiveEvents(62)
+    await until(page, async () => (await lagShown(page, 'slow-projector')) >= 62, 'the page shows the lag of the unacked events')
+    t.ok((await lagShown(page, 'slow-projector')) >= 62, 'lag rose')
+    inbox.messages.at(-1)?.subscription.ack(held as RecordedEvent[])
+    await until(page, async () => (await lagShown(page, 'slow-projector')) === 0, 'the lag falls to 0 once acked')
+    t.pass('lag fell')
+  })
+
+  await t.test('the throughput chart draws', async (t) => {
+    const appending = (async () => {
+      for (let i = 0; i < 20; i += 1) {
+        await store.appendToStream('burst', 'any_version', makeEvents(5))
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    })()
+    await appending
+    await until(page, async () => Number(await page.locator('#events-rate').textContent()) > 0 || (await page.locator('#events-line').getAttribute('points'))!.split(' ').length > 2, 'a rate was charted')
+    const points = (await page.locator('#events-line').getAttribute('points'))?.split(' ') ?? []
+    t.ok(points.length >= 2, `${points.length} points on the events line`)
+    const heights = points.map((point) => Number(point.split(',')[1]))
+    t.ok(new Set(heights).size > 1, 'the line is not flat: a burst shows')
+    t.ok(((await page.locator('#lag-line').getAttribute('points')) ?? '').split(' ').length >= 2, 'the lag line is drawn')
+    const box = await page.locator('#throughput').boundingBox()
+    t.ok(box && box.width > 100 && box.height > 50, 'the chart has room on the page')
+  })
+
+  if (process.env.ADMIN_SCREENSHOT) await page.screenshot({ path: process.env.ADMIN_SCREENSHOT, fullPage: true })
+  t.same(pageErrors, [], 'no script error and no dialog on the page')
+})
