@@ -11,9 +11,9 @@ export interface Child {
 }
 
 /** Runs a TypeScript file under test/ in a new Node process (with tsx), killed when the test ends. */
-export function spawnScript(t: Test, relativePath: string, env: Record<string, string>): Child {
+export function spawnScript(t: Test, relativePath: string, env: Record<string, string>, args: string[] = []): Child {
   const file = fileURLToPath(new URL(`../${relativePath}`, import.meta.url))
-  const child = spawn(process.execPath, ['--import', 'tsx', file], {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
   })
