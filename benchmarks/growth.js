@@ -3,9 +3,8 @@
 // with peak memory) — shared/BENCHMARKS.md. They share one seeded store in its own schema.
 import postgres from 'postgres'
 import { EventStore } from '../dist/lib/index.js'
-import { benchEvents, compare, median, progress, timed } from './harness.js'
-
-const payload = 'x'.repeat(150)
+import { benchEvents, compare, median, timed } from './harness.js'
+import { seedEvents } from './seed.js'
 
 export function growthWorkloads({ url, quick, runs }) {
   const SEEDED = quick ? 200_000 : 5_000_000
@@ -29,41 +28,6 @@ export function growthWorkloads({ url, quick, runs }) {
     return { append: median(appends), read: median(reads) }
   }
 
-  async function seed(sql) {
-    const started = performance.now()
-    const [{ last }] = await sql`SELECT stream_version AS last FROM streams WHERE stream_id = 0`
-    let position = Number(last)
-    const chunk = 250_000
-    for (let done = 0; done < SEEDED; done += chunk) {
-      const size = Math.min(chunk, SEEDED - done)
-      // Set-based SQL writing the rows the writer writes (streams of 100 events, $all moved to match).
-      await sql.begin(async (tx) => {
-        await tx`SELECT 1 FROM streams WHERE stream_id = 0 FOR UPDATE`
-        const [{ stream_id: first }] = await tx`
-          INSERT INTO streams (stream_uuid, stream_version)
-          SELECT 'seed-' || ${position} || '-' || s, 100 FROM generate_series(1, ${size / 100}) AS s
-          RETURNING stream_id`
-        await tx`
-          INSERT INTO events (global_position, event_id, stream_id, stream_version, event_type, causation_id, correlation_id, data, metadata, created_at)
-          SELECT ${position} + g, gen_random_uuid(), ${Number(first)} + (g - 1) / 100, (g - 1) % 100 + 1,
-                 'Elixir.EventStore.Bench.SomethingHappened', gen_random_uuid(), gen_random_uuid(),
-                 jsonb_build_object('event', g, 'payload', ${payload}::text), '{"user":"user@example.com"}'::jsonb, now()
-          FROM generate_series(1, ${size}) AS g`
-        await tx`UPDATE streams SET stream_version = ${position + size} WHERE stream_id = 0`
-      })
-      position += size
-      progress(`growth: seeded ${(done + size).toLocaleString('en')} of ${SEEDED.toLocaleString('en')} events (${Math.round((done + size) / ((performance.now() - started) / 1000))}/s)`)
-    }
-    progress('growth: VACUUM ANALYZE')
-    await sql`VACUUM ANALYZE events`
-    await sql`VACUUM ANALYZE streams`
-    // Write the seed's dirty pages out now: otherwise the checkpointer flushes gigabytes of
-    // them while the "after" latencies are taken, and that measures the bulk load, not growth.
-    progress('growth: CHECKPOINT')
-    await sql`CHECKPOINT`
-    progress('')
-  }
-
   let seeded = null
   /** Seeds once; returns the latencies before and after, and leaves the store to read $all from. */
   const prepare = () => {
@@ -74,7 +38,7 @@ export function growthWorkloads({ url, quick, runs }) {
       let store = await EventStore.start(config)
       await latencies(store)
       const before = await latencies(store)
-      await seed(sql)
+      await seedEvents(sql, SEEDED, 'growth')
       await store.stop()
       store = await EventStore.start(config)
       await latencies(store)
