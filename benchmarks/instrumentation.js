@@ -23,8 +23,8 @@ const load = async (root) => (await import(pathToFileURL(join(resolve(root), 'di
 const Current = await load('.')
 const Before = values.before ? await load(values.before) : Current
 
-async function freshStore(EventStore, schema) {
-  const config = { url: database.url, schema, workers: 2, poolSize: 10 }
+async function freshStore(EventStore, schema, options = {}) {
+  const config = { url: database.url, schema, workers: 2, poolSize: 10, ...options }
   await EventStore.drop(config)
   await EventStore.init(config)
   const store = await EventStore.start(config)
@@ -33,20 +33,22 @@ async function freshStore(EventStore, schema) {
 }
 
 let next = 0
+const direct = (call) => call()
+/** Each workload takes the store and how to make each call (directly, or inside a caller's span). */
 const workloads = {
-  'append, 10 writers × 100 events': (store) =>
+  'append, 10 writers × 100 events': (store, call = direct) =>
     repeatFor(seconds, async () => {
-      await Promise.all(Array.from({ length: 10 }, () => store.appendToStream(`a-${(next += 1)}`, 0, benchEvents(100))))
+      await Promise.all(Array.from({ length: 10 }, () => call(() => store.appendToStream(`a-${(next += 1)}`, 0, benchEvents(100)))))
       return { events: 1000 }
     }),
-  'single-event appends, 100 writers': (store) =>
+  'single-event appends, 100 writers': (store, call = direct) =>
     repeatFor(seconds, async () => {
-      await Promise.all(Array.from({ length: 100 }, () => store.appendToStream(`s-${(next += 1)}`, 0, benchEvents(1))))
+      await Promise.all(Array.from({ length: 100 }, () => call(() => store.appendToStream(`s-${(next += 1)}`, 0, benchEvents(1)))))
       return { events: 100 }
     }),
-  'read a 100-event stream, 10 readers': (store) =>
+  'read a 100-event stream, 10 readers': (store, call = direct) =>
     repeatFor(seconds, async () => {
-      await Promise.all(Array.from({ length: 10 }, () => store.readStreamForward('read-bench')))
+      await Promise.all(Array.from({ length: 10 }, () => call(() => store.readStreamForward('read-bench'))))
       return { events: 1000 }
     }),
 }
@@ -61,9 +63,11 @@ const listening = (on) => {
 async function alternate(title, workload, variants) {
   const rates = Object.fromEntries(Object.keys(variants).map((name) => [name, []]))
   for (const run of Object.values(variants)) await run() // warm-up
+  const entries = Object.entries(variants)
   for (let i = 0; i < pairs; i += 1) {
     progress(`${title} · ${workload}: ${i + 1}/${pairs}`)
-    for (const [name, run] of Object.entries(variants)) {
+    // Each pair starts with another variant, so none always runs first.
+    for (const [name, run] of [...entries.slice(i % entries.length), ...entries.slice(0, i % entries.length)]) {
       const started = performance.now()
       const { events } = await run()
       rates[name].push(events / ((performance.now() - started) / 1000))
@@ -96,6 +100,8 @@ for (const [name, workload] of Object.entries(workloads)) {
 // Phase 2: an SDK registered before a store starts makes it report; the channel handlers are
 // per process, so the unobserved build's runs are over by now.
 const api = await import('@opentelemetry/api')
+const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks')
+api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
 const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base')
 const { MeterProvider, PeriodicExportingMetricReader, AggregationTemporality } = await import('@opentelemetry/sdk-metrics')
 let spansExported = 0
@@ -106,10 +112,17 @@ api.trace.setGlobalTracerProvider(tracerProvider)
 const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 1000 })] })
 api.metrics.setGlobalMeterProvider(meterProvider)
 const traced = await freshStore(Current, 'bench_instr_otel')
+const tracer = api.trace.getTracer('benchmark')
+/** As a service calls the store: inside the span of the request it serves. */
+const inRequestSpan = (call) => tracer.startActiveSpan('request', (span) => call().finally(() => span.end()))
 for (const row of rows) {
-  const result = await alternate('phase 2', row.name, { before: () => workloads[row.name](before), otel: () => workloads[row.name](traced) })
-  row.rates.otel = result.rates.otel
-  row.ratios.otel = result.ratios.otel
+  const result = await alternate('phase 2', row.name, {
+    before: () => workloads[row.name](before),
+    otel: () => workloads[row.name](traced),
+    inTrace: () => workloads[row.name](traced, inRequestSpan),
+  })
+  Object.assign(row.rates, result.rates)
+  Object.assign(row.ratios, result.ratios)
 }
 progress('')
 await Promise.all([before.stop(), current.stop(), traced.stop()])
@@ -121,8 +134,9 @@ const pct = (ratio) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)
 const base = values.before ? `the build in ${values.before}` : 'this build, unobserved'
 console.log(`Instrumentation cost: ${pairs} alternating pairs of ${seconds} s runs per variant; each figure is the median of the per-pair rate ratios against ${base}.`)
 console.log(`${spansExported.toLocaleString('en')} spans recorded and exported in the OpenTelemetry phase.\n`)
-console.log('| workload | base (events/s) | now, nobody listening | every channel subscribed | OpenTelemetry SDK recording |')
-console.log('|---|---|---|---|---|')
+console.log('| workload | base (events/s) | now, nobody listening | every channel subscribed | OpenTelemetry SDK recording | the same, each call inside a caller span (appends stamp $traceparent) |')
+console.log('|---|---|---|---|---|---|')
 for (const row of rows) {
-  console.log(`| ${row.name} | ${Math.round(row.rates.before).toLocaleString('en')} | ${pct(row.ratios.now)} | ${pct(row.ratios.channels)} | ${pct(row.ratios.otel)} |`)
+  const cells = [row.ratios.now, row.ratios.channels, row.ratios.otel, row.ratios.inTrace].map(pct)
+  console.log(`| ${row.name} | ${Math.round(row.rates.before).toLocaleString('en')} | ${cells.join(' | ')} |`)
 }

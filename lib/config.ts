@@ -49,7 +49,7 @@ export interface EventStoreConfig {
   logger?: Logger
   /** Report spans and metrics through @opentelemetry/api when it is installed; default true. */
   openTelemetry?: boolean
-  /** Record the W3C traceparent of an append's span in its events' metadata ($traceparent); default true. */
+  /** Inside a trace, record the W3C traceparent of an append's span in its events' metadata ($traceparent); default true. */
   recordTraceContext?: boolean
 }
 

@@ -83,10 +83,12 @@ function subscribeSpans(api: Api): () => void {
   const { SpanKind, SpanStatusCode } = api
   const handlers = (name: string, kind: OpenTelemetry.SpanKind, attributes: (message: never) => Attributes, links?: (message: never) => Link[]) => ({
     start(message: Message) {
-      const span = tracer.startSpan(`${SCOPE} ${name}`, { kind, attributes: { ...databaseAttributes(name, message.schema), ...attributes(message as never) }, links: links?.(message as never) }, api.context.active())
+      const parent = api.context.active()
+      const span = tracer.startSpan(`${SCOPE} ${name}`, { kind, attributes: { ...databaseAttributes(name, message.schema), ...attributes(message as never) }, links: links?.(message as never) }, parent)
       spans.set(message, span)
       const context = span.spanContext()
-      if (api.trace.isSpanContextValid(context)) message.traceparent = `00-${context.traceId}-${context.spanId}-0${context.traceFlags & 1}`
+      // Only a call made inside a trace stamps its events: the bytes go to every event stored.
+      if (api.trace.getSpan(parent) && api.trace.isSpanContextValid(context)) message.traceparent = `00-${context.traceId}-${context.spanId}-0${context.traceFlags & 1}`
       message.run = (work) => api.context.with(api.trace.setSpan(api.context.active(), span), work)
     },
     error(message: Message) {

@@ -67,6 +67,13 @@ t.test("an append inside a span is its child, and its events carry the append sp
   t.match(read?.attributes, { 'pg_eventstore.stream_id': 'order-1', 'db.response.returned_rows': 2 })
 })
 
+t.test('an append outside any trace has its span but leaves metadata alone', async (t) => {
+  const store = await startStore(t)
+  await store.appendToStream('untraced', 0, makeEvents(1))
+  t.equal(spansNamed('append').length, 1, 'a root span')
+  t.equal((await store.readStreamForward('untraced'))[0]?.metadata.$traceparent, undefined)
+})
+
 t.test('a failed append ends its span with an error status and the error code', async (t) => {
   const store = await startStore(t)
   await t.rejects(store.appendToStream('s', 5, makeEvents(1)), { code: 'wrong_expected_version' })
