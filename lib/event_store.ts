@@ -316,24 +316,19 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     const codec = this.#codec
     const options = checkWriteOptions(opts)
     const message = () => ({ schema: this.config.schema, streamId: stream, expectedVersion, eventCount: events.length })
-    await traced(channels.append, message, async (traced) => {
-      const traceparent = this.config.recordTraceContext ? traced?.traceparent : undefined
+    const post = (traceparent: string | undefined) => {
       // The events are checked and serialised when the writer takes them (lib/writer/writer.ts).
       const prepare = () => ({ type: 'append' as const, streamId: stream, expected, events: prepareEvents(events, codec, traceparent) })
-      await this.#counted(this.#writer.post({ type: 'pending append', expected, eventCount: events.length, prepare }, options))
-    })
-    this.#metrics.counters.appends += 1
-    this.#metrics.counters.eventsAppended += events.length
-  }
-
-  /** A write request's promise, counting its failure. */
-  async #counted(write: Promise<void>): Promise<void> {
+      return this.#writer.post({ type: 'pending append', expected, eventCount: events.length, prepare }, options)
+    }
     try {
-      await write
+      await traced(channels.append, message, (traced) => post(this.config.recordTraceContext ? traced?.traceparent : undefined))
     } catch (error) {
       this.#metrics.counters.writeErrors += 1
       throw error
     }
+    this.#metrics.counters.appends += 1
+    this.#metrics.counters.eventsAppended += events.length
   }
 
   /**
@@ -360,7 +355,12 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     )
     const options = checkWriteOptions(opts)
     const message = () => ({ schema: this.config.schema, streamId: stream, expectedVersion, eventCount: eventIds.length })
-    await traced(channels.link, message, () => this.#counted(this.#writer.post({ type: 'link', streamId: stream, expected, eventIds }, options)))
+    try {
+      await traced(channels.link, message, () => this.#writer.post({ type: 'link', streamId: stream, expected, eventIds }, options))
+    } catch (error) {
+      this.#metrics.counters.writeErrors += 1
+      throw error
+    }
     this.#metrics.counters.links += 1
   }
 
@@ -513,7 +513,12 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     }
     const options = checkWriteOptions(opts)
     const message = () => ({ schema: this.config.schema, streamId: stream, expectedVersion, mode })
-    await traced(channels.delete, message, () => this.#counted(this.#writer.post({ type: 'delete', streamId: stream, expected, mode }, options)))
+    try {
+      await traced(channels.delete, message, () => this.#writer.post({ type: 'delete', streamId: stream, expected, mode }, options))
+    } catch (error) {
+      this.#metrics.counters.writeErrors += 1
+      throw error
+    }
     this.#metrics.counters.deletes += 1
   }
 
@@ -590,36 +595,35 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
 
   #readPage(streamId: string, start: number, count: number, direction: Direction): Promise<RecordedEvent[]> {
     const message = () => ({ schema: this.config.schema, streamId, direction, start, count })
-    return traced(channels.read, message, () => this.#timedRead(() => this.#readPageUntraced(streamId, start, count, direction)))
+    return traced(channels.read, message, () => this.#fetchPage(streamId, start, count, direction))
   }
 
-  /** Runs a read, recording its latency and size in the metrics. */
-  async #timedRead<T extends { length: number } | { events: RecordedEvent[] }>(read: () => Promise<T>): Promise<T> {
+  /** A page from a reader worker, decoded; its latency and size go to the metrics. */
+  async #fetchPage(streamId: string, start: number, count: number, direction: Direction): Promise<RecordedEvent[]> {
     const began = performance.now()
-    const result = await read()
-    this.#metrics.read('events' in result ? result.events.length : result.length, performance.now() - began)
-    return result
-  }
-
-  async #readPageUntraced(streamId: string, start: number, count: number, direction: Direction): Promise<RecordedEvent[]> {
     const task: ReadTask =
       streamId === ALL_STREAM ? { op: 'read_all', start, count, direction } : { op: 'read_stream', streamId, start, count, direction }
     const result = await this.#readers.run(task)
     if (result.status === 'not_found') throw new StreamNotFoundError(`stream "${streamId}" does not exist`, { streamId })
     if (result.status === 'deleted') throw new StreamDeletedError(`stream "${streamId}" has been deleted`, { streamId })
     if (result.status !== 'found') throw new ConnectionError(`unexpected reader reply ${result.status}`)
-    return decodeEvents(this.#codec, parsePage(result.events))
+    const events = decodeEvents(this.#codec, parsePage(result.events))
+    this.#metrics.read(events.length, performance.now() - began)
+    return events
   }
 
   #readWindow(start: number, end: number, count: number): Promise<Window> {
     const message = () => ({ schema: this.config.schema, streamId: ALL_STREAM, direction: 'forward' as const, start, count })
-    return traced(channels.read, message, () => this.#timedRead(() => this.#readWindowUntraced(start, end, count)))
+    return traced(channels.read, message, () => this.#fetchWindow(start, end, count))
   }
 
-  async #readWindowUntraced(start: number, end: number, count: number): Promise<Window> {
+  async #fetchWindow(start: number, end: number, count: number): Promise<Window> {
+    const began = performance.now()
     const result = await this.#readers.run({ op: 'read_all_window', start, end, count })
     if (result.status !== 'window') throw new ConnectionError(`unexpected reader reply ${result.status}`)
-    return { events: decodeEvents(this.#codec, parsePage(result.events)), last: result.last }
+    const events = decodeEvents(this.#codec, parsePage(result.events))
+    this.#metrics.read(events.length, performance.now() - began)
+    return { events, last: result.last }
   }
 
   async *#iterate(streamId: string, start: number, options: StreamReadOptions, direction: Direction): AsyncGenerator<RecordedEvent> {
