@@ -51,7 +51,7 @@ import type { PreparedEvent } from './writer/messages.js'
 import { Writer } from './writer/writer.js'
 import { newOrigin } from './notifications/notification.js'
 import { channels, traced } from './observability/channels.js'
-import { type MetricsSnapshot, StoreMetrics } from './observability/metrics.js'
+import { type MetricsSnapshot, type RecentReport, StoreMetrics } from './observability/metrics.js'
 import { attachOpenTelemetry, loadOpenTelemetry, TRACEPARENT_KEY } from './observability/otel.js'
 import { type SubscriptionStatus, subscriptionStatus } from './observability/status.js'
 
@@ -60,6 +60,8 @@ export interface StoreStatus {
   /** The store's worker pool: reader and subscription actors. */
   workers: { threads: number; utilization: number; queuedTasks: number }
   subscriptions: SubscriptionStatus[]
+  /** The store's latest warnings and errors (at most 20, oldest first), as its listeners heard them. */
+  recentReports: RecentReport[]
 }
 
 /** How long status() waits for a subscription actor to describe itself. */
@@ -156,6 +158,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    * to is not emitted: EventEmitter would throw it, and the store must not take its host down.
    */
   #relay(report: StoreReport): void {
+    this.#metrics.reported(report)
     const logger = this.config.logger
     for (const tell of [
       () => this.listenerCount(report.level) > 0 && this.emit(report.level, report),
@@ -281,6 +284,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
       writer: { queued: this.#writer.queued, batches: this.#writer.stats.batches, lastCommitAt: this.#metrics.lastCommitAt },
       workers: { threads: this.#pool.threads.length, utilization: this.#pool.utilization, queuedTasks: this.#pool.queueSize },
       subscriptions,
+      recentReports: [...this.#metrics.recentReports],
     }
   }
 

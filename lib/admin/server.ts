@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { EventStoreError, InvalidArgumentError, StreamNotFoundError } from '../errors.js'
-import type { EventStore } from '../event_store.js'
+import type { EventStore, StoreStatus } from '../event_store.js'
 import { describe } from '../expected_version.js'
 import { packageRoot } from '../package_files.js'
 import { ALL_STREAM } from '../types.js'
@@ -191,7 +191,9 @@ export interface LiveFigures {
   appends: number
   eventsAppended: number
   writerQueued: number
-  subscriptions: Awaited<ReturnType<EventStore['status']>>['subscriptions']
+  subscriptions: StoreStatus['subscriptions']
+  /** The store's latest warnings and errors. */
+  reports: StoreStatus['recentReports']
 }
 
 /** One timer for all open pages; it runs only while a page listens. */
@@ -230,6 +232,7 @@ class LiveFeed {
         eventsAppended: metrics.counters.eventsAppended,
         writerQueued: status.writer.queued,
         subscriptions: status.subscriptions,
+        reports: status.recentReports,
       }
       const frame = `data: ${JSON.stringify(figures)}\n\n`
       for (const client of this.#clients) client.write(frame)

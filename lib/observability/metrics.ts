@@ -1,6 +1,7 @@
 // The store's own counters and histograms: what store.metrics() returns, and what the
 // OpenTelemetry bridge (otel.ts) reports. Counting is a few additions per call, so it is
 // always on; nothing here allocates per event.
+import type { StoreReport } from '../reports.js'
 
 /** Upper bounds of the latency buckets, in milliseconds. */
 const LATENCY_BOUNDS_MS = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000]
@@ -77,7 +78,16 @@ export interface Counters {
   eventsRead: number
   deliveries: number
   eventsDelivered: number
+  /** Reports of the store's 'warning' and 'error' channel (lib/reports.ts). */
+  warnings: number
+  errors: number
 }
+
+/** A report of the store, as status() keeps the latest ones. */
+export type RecentReport = StoreReport & { at: Date }
+
+/** Reports kept for status() and the admin page. */
+const RECENT_REPORTS = 20
 
 export interface MetricsSnapshot {
   /** When the snapshot was taken (ms since the epoch). */
@@ -111,7 +121,11 @@ export class StoreMetrics {
     eventsRead: 0,
     deliveries: 0,
     eventsDelivered: 0,
+    warnings: 0,
+    errors: 0,
   }
+  /** The latest reports, oldest first. */
+  readonly recentReports: RecentReport[] = []
   readonly batchSize = new Histogram(BATCH_BOUNDS)
   readonly commitLatency = new Histogram(LATENCY_BOUNDS_MS)
   readonly readLatency = new Histogram(LATENCY_BOUNDS_MS)
@@ -131,6 +145,13 @@ export class StoreMetrics {
     this.counters.eventsRead += events
     this.readLatency.record(ms)
     this.sink?.read(ms)
+  }
+
+  reported(report: StoreReport): void {
+    if (report.level === 'error') this.counters.errors += 1
+    else this.counters.warnings += 1
+    this.recentReports.push({ ...report, at: new Date() })
+    if (this.recentReports.length > RECENT_REPORTS) this.recentReports.shift()
   }
 
   delivered(events: number): void {

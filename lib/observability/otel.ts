@@ -160,6 +160,8 @@ const COUNTERS: [keyof Counters, string, string, string][] = [
   ['eventsRead', 'pg_eventstore.events.read', '{event}', 'Events read'],
   ['deliveries', 'pg_eventstore.deliveries', '{batch}', 'Batches handed to subscriber functions'],
   ['eventsDelivered', 'pg_eventstore.events.delivered', '{event}', 'Events handed to subscriber functions'],
+  ['warnings', 'pg_eventstore.warnings', '{report}', "Warnings the store reported (see store.on('warning'))"],
+  ['errors', 'pg_eventstore.errors', '{report}', "Errors the store reported (see store.on('error'))"],
 ]
 
 function reportMetrics(api: Api, source: TelemetrySource): () => void {

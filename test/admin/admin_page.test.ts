@@ -53,7 +53,7 @@ t.test('the admin page in Chromium', async (t) => {
 
   const browser = await launch()
   t.teardown(() => browser.close())
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } })
   const pageErrors: string[] = []
   page.on('pageerror', (error) => pageErrors.push(error.message))
   page.on('dialog', (dialog) => {
@@ -136,6 +136,18 @@ t.test('the admin page in Chromium', async (t) => {
     t.ok(((await page.locator('#lag-line').getAttribute('points')) ?? '').split(' ').length >= 2, 'the lag line is drawn')
     const box = await page.locator('#throughput').boundingBox()
     t.ok(box && box.width > 100 && box.height > 50, 'the chart has room on the page')
+  })
+
+  await t.test("the store's warnings and errors show, as text", async (t) => {
+    const failing = await store.subscribeToAllStreams('breaks', async (message) => {
+      if (message.type === 'events') throw new Error('<img src=x onerror="window.__pwned = 3">')
+    })
+    await failing.closed
+    const report = page.locator('#reports li.report-error', { hasText: 'a subscriber of "breaks" failed' })
+    await report.waitFor({ timeout: 10_000 })
+    t.match(await report.textContent(), /subscription.*a subscriber of "breaks" failed.*<img src=x onerror=/)
+    t.equal(await page.locator('#reports img').count(), 0, 'the message is text')
+    t.equal(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned), undefined)
   })
 
   if (process.env.ADMIN_SCREENSHOT) await page.screenshot({ path: process.env.ADMIN_SCREENSHOT, fullPage: true })

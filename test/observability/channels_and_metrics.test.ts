@@ -90,3 +90,18 @@ t.test('metrics() counts appends, events, reads, batches and latencies', async (
   t.equal(after.commitLatency.buckets.reduce((sum, b) => sum + b.count, 0), after.commitLatency.count, 'buckets add up')
   t.ok(after.workerUtilization >= 0 && after.workerUtilization <= 1)
 })
+
+t.test("the store's warnings and errors are counted and the latest kept for status()", async (t) => {
+  const store = await startStore(t)
+  await store.appendToStream('s', 0, makeEvents(1))
+  const failing = await store.subscribeToAllStreams('breaks', async (message) => {
+    if (message.type === 'events') throw new Error('projection broke')
+  })
+  await failing.closed
+  for (let i = 0; i < 100 && store.metrics().counters.errors === 0; i += 1) await new Promise((r) => setTimeout(r, 20))
+  const { recentReports } = await store.status()
+  const failed = recentReports.find((report) => /a subscriber of "breaks" failed/.test(report.message))
+  t.match(failed, { level: 'error', source: 'subscription', message: /projection broke/ })
+  t.ok(failed?.at instanceof Date)
+  t.equal(store.metrics().counters.errors, recentReports.filter((report) => report.level === 'error').length, 'each error counted once')
+})

@@ -6,6 +6,7 @@
 const PAGE_SIZE = 25
 const EVENTS_PER_PAGE = 20
 const CHART_POINTS = 300
+const CHART_MIN_POINTS = 60
 
 const $ = (id) => document.getElementById(id)
 const view = { stream: '$all', search: '', streamsPage: 1, totalPages: 1, newest: true, first: null, last: null, head: 0 }
@@ -106,10 +107,11 @@ function push(list, value) {
   if (list.length > CHART_POINTS) list.shift()
 }
 
-function draw(id, values, width, height) {
-  const max = Math.max(1, ...values)
-  const step = width / (CHART_POINTS - 1)
-  const offset = CHART_POINTS - values.length
+function draw(id, values, width, height, max = Math.max(1, ...values)) {
+  // The window grows from one minute to five as figures come in; the newest is at the right.
+  const slots = Math.max(CHART_MIN_POINTS, values.length)
+  const step = width / (slots - 1)
+  const offset = slots - values.length
   const points = values.map((v, i) => `${((offset + i) * step).toFixed(1)},${(height - (v / max) * (height - 8) - 4).toFixed(1)}`)
   $(id).setAttribute('points', points.join(' '))
 }
@@ -123,14 +125,17 @@ function onFigures(figures) {
     push(series.appends, appendsRate)
     $('events-rate').textContent = eventsRate.toFixed(0)
     $('appends-rate').textContent = appendsRate.toFixed(0)
-    draw('events-line', series.events, 600, 160)
-    draw('appends-line', series.appends, 600, 160)
+    // One scale for both lines, so that they compare.
+    const top = Math.max(1, ...series.events, ...series.appends)
+    draw('events-line', series.events, 600, 160, top)
+    draw('appends-line', series.appends, 600, 160, top)
   }
   const lag = figures.subscriptions.reduce((max, s) => Math.max(max, s.lag.events), 0)
   push(series.lag, lag)
   $('lag-now').textContent = String(lag)
   draw('lag-line', series.lag, 600, 120)
   renderSubscriptions(figures.subscriptions)
+  renderReports(figures.reports)
   $('totals').textContent = `${figures.allVersion} events · writer queue ${figures.writerQueued}`
   const grew = previous && figures.allVersion !== previous.allVersion
   previous = figures
@@ -161,6 +166,21 @@ function renderSubscriptions(subscriptions) {
     row.append(cell)
     body.append(row)
   }
+}
+
+function renderReports(reports) {
+  const list = $('reports')
+  list.replaceChildren(
+    ...reports
+      .slice()
+      .reverse()
+      .map((report) => {
+        const item = element('li', undefined, `report-${report.level}`)
+        item.append(element('span', new Date(report.at).toLocaleTimeString(), 'report-time'), element('span', `${report.level} · ${report.source}`, 'report-source'), element('span', report.message, 'report-message'))
+        return item
+      }),
+  )
+  if (reports.length === 0) list.append(element('li', 'none since the store started'))
 }
 
 function connectLive() {
