@@ -7,11 +7,13 @@ const PAGE_SIZE = 25
 const EVENTS_PER_PAGE = 20
 const CHART_POINTS = 300
 const CHART_MIN_POINTS = 60
+const STREAMS_REFRESH_MS = 5000
 
 const $ = (id) => document.getElementById(id)
 const view = { stream: '$all', search: '', streamsPage: 1, totalPages: 1, newest: true, first: null, last: null, head: 0 }
 const series = { events: [], appends: [], lag: [] }
 let previous = null
+let streamsLoadedAt = 0
 
 function element(tag, text, className) {
   const node = document.createElement(tag)
@@ -30,6 +32,7 @@ async function api(path) {
 // ---- Streams ------------------------------------------------------------------------------
 
 async function loadStreams() {
+  streamsLoadedAt = Date.now()
   const params = new URLSearchParams({ search: view.search, page: String(view.streamsPage), pageSize: String(PAGE_SIZE) })
   const page = await api(`/api/streams?${params}`)
   view.totalPages = Math.max(1, page.totalPages)
@@ -141,7 +144,8 @@ function onFigures(figures) {
   previous = figures
   if (grew) {
     if (view.newest) void loadEvents('backward', -1)
-    if (view.streamsPage === 1) void loadStreams()
+    // The stream list counts every stream: refreshed at most every few seconds.
+    if (view.streamsPage === 1 && Date.now() - streamsLoadedAt >= STREAMS_REFRESH_MS) void loadStreams()
   }
 }
 
