@@ -10,6 +10,7 @@ import { EventStore } from '../../lib/event_store.js'
 import { freshStoreConfig, startStore } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
 import { Inbox } from '../helpers/inbox.js'
+import { spawnScript } from '../helpers/processes.js'
 
 /** A reader the test collects from when it wants. */
 class TestReader extends MetricReader {
@@ -130,6 +131,23 @@ t.test('a delivery span links to the appends of its events, written by another s
   t.equal(deliveries[0]?.kind, api.SpanKind.CONSUMER)
   t.match(deliveries[0]?.attributes, { 'pg_eventstore.subscription': 'projector', 'pg_eventstore.stream_id': '$all' })
   t.same(seenInside, deliveries.map((span) => span.spanContext().spanId), 'the subscriber runs inside its delivery span')
+})
+
+t.test('a trace crosses processes: the delivery here links to the append span of another process', async (t) => {
+  const config = await freshStoreConfig(t)
+  const store = await EventStore.start(config)
+  t.teardown(() => store.stop())
+  const inbox = new Inbox({ autoAck: true })
+  await store.subscribeToAllStreams('elsewhere-projector', inbox.subscriber)
+  await inbox.receive('subscribed')
+  const child = spawnScript(t, 'fixtures/traced_appender.ts', { URL: config.url, SCHEMA: config.schema })
+  const printed = JSON.parse(await child.waitFor((line) => line.startsWith('{'))) as { traceId: string; spanId: string }
+  t.match(printed, { traceId: /^[0-9a-f]{32}$/, spanId: /^[0-9a-f]{16}$/ })
+  const [event] = await inbox.receiveEvents(1)
+  t.equal(event?.metadata.$traceparent, `00-${printed.traceId}-${printed.spanId}-01`, 'the event carries the other process span')
+  for (let i = 0; i < 100 && spansNamed('deliver').length === 0; i += 1) await new Promise((r) => setTimeout(r, 10))
+  const links = spansNamed('deliver').flatMap((span) => span.links.map((link) => link.context))
+  t.match(links, [{ traceId: printed.traceId, spanId: printed.spanId, isRemote: true }])
 })
 
 t.test('metrics: counters, histograms and gauges, with the store schema as attribute', async (t) => {
