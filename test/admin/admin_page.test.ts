@@ -51,6 +51,20 @@ t.test('the admin page in Chromium', async (t) => {
     t.equal((await fetch(`${admin.url}api/streams`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } })).status, 405, 'read-only')
   })
 
+  await t.test('hostile or wrong parameters get a 4xx with the error code, never a 5xx', async (t) => {
+    const get = async (path: string) => {
+      const response = await fetch(`${admin.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      return { status: response.status, body: (await response.json()) as { error?: { code: string } } }
+    }
+    t.match(await get('api/events?stream=nope'), { status: 404, body: { error: { code: 'stream_not_found' } } })
+    t.match(await get('api/events?stream=order-1&count=abc'), { status: 400, body: { error: { code: 'invalid_argument' } } })
+    t.match(await get('api/events?stream=order-1&count=100000'), { status: 400, body: { error: { code: 'invalid_argument' } } })
+    t.match(await get(`api/events?stream=${'x'.repeat(5000)}`), { status: 400, body: { error: { code: 'invalid_argument' } } })
+    t.match(await get('api/streams?page=-1'), { status: 400 })
+    t.match(await get(`api/streams?search=${encodeURIComponent("%' OR 1=1 --")}`), { status: 200, body: { totalEntries: 0 } })
+    t.match(await get('api/nothing'), { status: 404 })
+  })
+
   const browser = await launch()
   t.teardown(() => browser.close())
   const page = await browser.newPage({ viewport: { width: 1500, height: 950 } })
