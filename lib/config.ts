@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os'
 import { pathToFileURL } from 'node:url'
 import type { ColumnDataType } from './serializer.js'
+import { type Upcaster, upcastersModuleUrl } from './upcasting.js'
 import { describe } from './expected_version.js'
 import { InvalidArgumentError } from './errors.js'
 import type { Logger } from './reports.js'
@@ -47,6 +48,12 @@ export interface EventStoreConfig {
   outcomeTimeout?: number
   /** A pino-style logger for the store's warnings and errors (see store.on('warning')). */
   logger?: Logger
+  /**
+   * Transforms of stored events to their current schema, applied as events are decoded: an
+   * array of { eventType, fromVersion, upcast }, or the URL or path of a module exporting one
+   * (only a module reaches actor-module subscribers, which run on threads of their own).
+   */
+  upcasters?: Upcaster[] | string | URL
   /** Report spans and metrics through @opentelemetry/api when it is installed; default true. */
   openTelemetry?: boolean
   /** Inside a trace, record the W3C traceparent of an append's span in its events' metadata ($traceparent); default true. */
@@ -76,6 +83,8 @@ export interface ResolvedConfig {
   logger: Logger | null
   openTelemetry: boolean
   recordTraceContext: boolean
+  /** As given (an array), or the module's URL; null: none. */
+  upcasters: Upcaster[] | string | null
 }
 
 /** Identifiers we interpolate into DDL; anything else is refused rather than quoted. */
@@ -151,6 +160,7 @@ export function resolveConfig(config: EventStoreConfig = {}, env: NodeJS.Process
     logger: logger ?? null,
     openTelemetry: flag(config.openTelemetry, true, 'openTelemetry'),
     recordTraceContext: flag(config.recordTraceContext, true, 'recordTraceContext'),
+    upcasters: config.upcasters === undefined || Array.isArray(config.upcasters) ? (config.upcasters ?? null) : upcastersModuleUrl(config.upcasters),
   }
 }
 

@@ -50,6 +50,7 @@ import {
 import type { PreparedEvent } from './writer/messages.js'
 import { Writer } from './writer/writer.js'
 import { newOrigin } from './notifications/notification.js'
+import { loadUpcasters, SCHEMA_VERSION_KEY } from './upcasting.js'
 import { channels, traced } from './observability/channels.js'
 import { type MetricsSnapshot, type RecentReport, StoreMetrics } from './observability/metrics.js'
 import { attachOpenTelemetry, loadOpenTelemetry, TRACEPARENT_KEY } from './observability/otel.js'
@@ -191,7 +192,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     try {
       await schemaLife.checkSchema(sql, resolved.schema)
       const column = await schemaLife.columnDataType(sql, resolved.schema, resolved.columnDataType)
-      codec = { column, serializer: await loadSerializer(resolved.serializer ?? undefined) }
+      codec = { column, serializer: await loadSerializer(resolved.serializer ?? undefined), upcasters: await loadUpcasters(resolved.upcasters) }
     } catch (error) {
       await closeDatabase(sql)
       await embedded?.release()
@@ -203,6 +204,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
       connectionsPerWorker: Math.max(MIN_CONNECTIONS_PER_WORKER, Math.ceil(resolved.poolSize / resolved.workers)),
       column: codec.column,
       serializer: resolved.serializer,
+      upcasters: typeof resolved.upcasters === 'string' ? resolved.upcasters : null,
       connection: resolved.connection,
       storeId: randomUUID(),
     }
@@ -495,6 +497,9 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     if (typeof subscriber !== 'function' && (resolved.selector || resolved.mapper)) {
       throw new InvalidArgumentError('an actor-module subscriber runs in a worker: export selector and mapper from the module instead of passing them')
     }
+    if (typeof subscriber !== 'function' && Array.isArray(this.config.upcasters)) {
+      throw new InvalidArgumentError('an actor-module subscriber runs on a thread of its own, which functions cannot reach: give upcasters as the URL or path of a module to use both')
+    }
     return this.#subscriptions.subscribe(streamId, subscriptionName, subscriber, resolved)
   }
 
@@ -695,10 +700,13 @@ function prepareEvent(event: EventData | undefined, at: string, codec: Codec, tr
   const { data, eventType: type, eventId, causationId, correlationId, metadata: given } = event as EventData
   if (data === undefined) throw new InvalidArgumentError(`${at}.data is missing`, { argument: `${at}.data` })
   const checked = given === undefined || given === null ? {} : checkPlainObject(given, `${at}.metadata`)
-  // A traceparent the caller put there stays: it names the span the event came from.
-  const metadata = traceparent && !(TRACEPARENT_KEY in checked) ? { ...checked, [TRACEPARENT_KEY]: traceparent } : checked
-  const idGiven = eventId !== undefined && eventId !== null
   const eventType = checkText(type, `${at}.eventType`)
+  // A traceparent the caller put there stays: it names the span the event came from.
+  const traced = traceparent && !(TRACEPARENT_KEY in checked) ? { ...checked, [TRACEPARENT_KEY]: traceparent } : checked
+  // A new event is written in its type's current form: upcasters pass it by.
+  const version = codec.upcasters?.currentVersion(eventType) ?? null
+  const metadata = version !== null && !(SCHEMA_VERSION_KEY in traced) ? { ...traced, [SCHEMA_VERSION_KEY]: version } : traced
+  const idGiven = eventId !== undefined && eventId !== null
   return {
     eventId: idGiven ? checkUuid(eventId, `${at}.eventId`) : uuidV7(),
     eventType,

@@ -6,6 +6,7 @@ import { describe } from './expected_version.js'
 import { InvalidArgumentError } from './errors.js'
 import { stringifyStrict } from './json.js'
 import type { RecordedEvent } from './types.js'
+import type { Upcasters } from './upcasting.js'
 
 export interface Serializer {
   /** For jsonb columns: JSON text. For bytea columns: text (stored as UTF-8) or bytes. */
@@ -23,6 +24,8 @@ export type ColumnDataType = 'jsonb' | 'bytea'
 export interface Codec {
   column: ColumnDataType
   serializer: Serializer | null
+  /** Brings decoded events to their current schema (lib/upcasting.ts). */
+  upcasters?: Upcasters | null
 }
 
 export const defaultCodec: Codec = { column: 'jsonb', serializer: null }
@@ -105,10 +108,13 @@ export function decodeStored(codec: Codec, stored: unknown, eventType: string | 
  * them: a deserialized class instance would lose its prototype crossing threads.
  */
 export function decodeEvents(codec: Codec, events: RecordedEvent[]): RecordedEvent[] {
-  if (isPassThrough(codec)) return events
-  return events.map((event) => ({
-    ...event,
-    data: decodeStored(codec, event.data, event.eventType),
-    metadata: decodeStored(codec, event.metadata, null) as Record<string, unknown>,
-  }))
+  const decoded = isPassThrough(codec)
+    ? events
+    : events.map((event) => ({
+        ...event,
+        data: decodeStored(codec, event.data, event.eventType),
+        metadata: decodeStored(codec, event.metadata, null) as Record<string, unknown>,
+      }))
+  const upcasters = codec.upcasters
+  return upcasters ? decoded.flatMap((event) => upcasters.apply(event)) : decoded
 }

@@ -5,6 +5,7 @@ import type { WorkerContextData } from '../lib/actors/pool.js'
 import { openDatabase, type Sql } from '../lib/storage/database.js'
 import { type Codec, loadSerializer } from '../lib/serializer.js'
 import { workerReporter } from '../lib/reports.js'
+import { loadUpcasters } from '../lib/upcasting.js'
 import { LockSession } from './lock_session.js'
 
 const data = workerData as WorkerContextData
@@ -22,6 +23,10 @@ let codec: Promise<Codec> | null = null
 
 /** The store's codec, for actor-module subscribers that decode events in this thread. */
 export function threadCodec(): Promise<Codec> {
-  codec ??= loadSerializer(data.serializer ?? undefined).then((serializer) => ({ column: data.column, serializer }))
+  codec ??= Promise.all([loadSerializer(data.serializer ?? undefined), loadUpcasters(data.upcasters ?? undefined)]).then(([serializer, upcasters]) => ({
+    column: data.column,
+    serializer,
+    upcasters,
+  }))
   return codec
 }

@@ -13,6 +13,8 @@ export interface WorkerContextData {
   column: ColumnDataType
   /** URL of the serializer module, or null for JSON. */
   serializer: string | null
+  /** URL of the upcasters module, or null (none, or given as an array: it stays on the main thread). */
+  upcasters: string | null
   connection: ConnectionSettings
   /** Names the channel on which the thread reports to its store (lib/reports.ts). */
   storeId: string

@@ -213,9 +213,11 @@ export class Subscriptions {
     const callbacks = options.partitionBy ? new MessageChannel() : null
     if (callbacks && options.partitionBy) {
       const partitionBy = options.partitionBy
+      // One key per stored event: an event split by an upcaster is keyed by its first part.
       const partitionKeys = (events: RecordedEvent[]) =>
-        decodeEvents(this.#codec, events).map((event) => {
-          const key = partitionBy(event)
+        events.map((stored) => {
+          const [event] = decodeEvents(this.#codec, [stored])
+          const key = event === undefined ? null : partitionBy(event)
           return key === undefined || key === null ? null : String(key)
         })
       Comlink.expose({ partitionKeys }, callbacks.port1 as unknown as Comlink.Endpoint)
