@@ -5,7 +5,8 @@ import { progress } from './harness.js'
 
 const payload = 'x'.repeat(150)
 
-export async function seedEvents(sql, count, label) {
+/** `matchEvery`: every Nth event (by position) is of type 'Matched' instead, for filters. */
+export async function seedEvents(sql, count, label, { matchEvery = 0 } = {}) {
   const started = performance.now()
   const [{ last }] = await sql`SELECT stream_version AS last FROM streams WHERE stream_id = 0`
   let position = Number(last)
@@ -22,7 +23,8 @@ export async function seedEvents(sql, count, label) {
       await tx`
         INSERT INTO events (global_position, event_id, stream_id, stream_version, event_type, causation_id, correlation_id, data, metadata, created_at)
         SELECT ${position} + g, gen_random_uuid(), ${Number(first)} + (g - 1) / 100, (g - 1) % 100 + 1,
-               'Elixir.EventStore.Bench.SomethingHappened', gen_random_uuid(), gen_random_uuid(),
+               CASE WHEN ${matchEvery} > 0 AND (${position} + g) % ${matchEvery} = 0 THEN 'Matched' ELSE 'Elixir.EventStore.Bench.SomethingHappened' END,
+               gen_random_uuid(), gen_random_uuid(),
                jsonb_build_object('event', g, 'payload', ${payload}::text), '{"user":"user@example.com"}'::jsonb, now()
         FROM generate_series(1, ${size}) AS g`
       await tx`UPDATE streams SET stream_version = ${position + size} WHERE stream_id = 0`

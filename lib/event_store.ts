@@ -51,6 +51,7 @@ import type { PreparedEvent } from './writer/messages.js'
 import { Writer } from './writer/writer.js'
 import { newOrigin } from './notifications/notification.js'
 import { loadUpcasters, SCHEMA_VERSION_KEY } from './upcasting.js'
+import { checkFilter, type EventFilter, type ResolvedFilter } from './filter.js'
 import { channels, traced } from './observability/channels.js'
 import { type MetricsSnapshot, type RecentReport, StoreMetrics } from './observability/metrics.js'
 import { attachOpenTelemetry, loadOpenTelemetry, TRACEPARENT_KEY } from './observability/otel.js'
@@ -72,6 +73,13 @@ export interface StreamReadOptions {
   /** Events fetched per page; default 1000. */
   readBatchSize?: number
 }
+
+export interface ReadAllOptions {
+  /** Only events of these types, or of streams with this prefix, evaluated by PostgreSQL. */
+  filter?: EventFilter
+}
+
+export type StreamAllOptions = StreamReadOptions & ReadAllOptions
 
 /** Connections a worker thread opens at least; the pool size is divided among the threads. */
 const MIN_CONNECTIONS_PER_WORKER = 2
@@ -381,13 +389,15 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   }
 
   /** Reads up to `count` events of `$all` from global position `startPosition` on. */
-  async readAllStreamsForward(startPosition = 0, count = 1000): Promise<RecordedEvent[]> {
-    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position'), checkCount(count, 'count'), 'forward')
+  async readAllStreamsForward(startPosition = 0, count = 1000, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const { filter } = checkPlainObject(options, 'options') as ReadAllOptions
+    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position'), checkCount(count, 'count'), 'forward', checkFilter(filter, 'options.filter'))
   }
 
   /** Reads up to `count` events of `$all` from `startPosition` down (-1: from the last). */
-  async readAllStreamsBackward(startPosition = -1, count = 1000): Promise<RecordedEvent[]> {
-    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position', true), checkCount(count, 'count'), 'backward')
+  async readAllStreamsBackward(startPosition = -1, count = 1000, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const { filter } = checkPlainObject(options, 'options') as ReadAllOptions
+    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position', true), checkCount(count, 'count'), 'backward', checkFilter(filter, 'options.filter'))
   }
 
   /** Iterates a stream lazily, one page in memory at a time. */
@@ -399,14 +409,17 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     return this.#iterate(checkStreamId(streamId), checkPosition(startVersion, 'start version', true), options, 'backward')
   }
 
-  streamAllForward(startPosition = 0, options: StreamReadOptions = {}): AsyncIterable<RecordedEvent> {
+  streamAllForward(startPosition = 0, options: StreamAllOptions = {}): AsyncIterable<RecordedEvent> {
     const start = checkPosition(startPosition, 'start position')
     const pageSize = checkCount(options?.readBatchSize ?? 1000, 'readBatchSize')
+    const filter = checkFilter(options?.filter, 'options.filter')
+    // Filtered pages are read one after the other: where the next one starts is known only once the last is back.
+    if (filter) return this.#iterate(ALL_STREAM, Math.max(start, 1), options, 'forward', filter)
     return iterateAllForward((from, to, count) => this.#readWindow(from, to, count), start, pageSize)
   }
 
-  streamAllBackward(startPosition = -1, options: StreamReadOptions = {}): AsyncIterable<RecordedEvent> {
-    return this.#iterate(ALL_STREAM, checkPosition(startPosition, 'start position', true), options, 'backward')
+  streamAllBackward(startPosition = -1, options: StreamAllOptions = {}): AsyncIterable<RecordedEvent> {
+    return this.#iterate(ALL_STREAM, checkPosition(startPosition, 'start position', true), options, 'backward', checkFilter(options?.filter, 'options.filter'))
   }
 
   /** The stream's version and status; `$all`'s version is the last global position. */
@@ -434,6 +447,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   /** Subscribes to one stream; a stream that does not exist yet is waited for. */
   async subscribeToStream(streamId: string, name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
     if (streamId === ALL_STREAM) throw new InvalidArgumentError('to subscribe to $all, use subscribeToAllStreams')
+    if (options?.filter !== undefined) throw new InvalidArgumentError('filters apply to $all: use subscribeToAllStreams with filter (for example streamPrefix)')
     return this.#subscribe(checkWritableStreamId(streamId), name, subscriber, options)
   }
 
@@ -461,12 +475,13 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   async subscribe(
     streamId: string,
     handler: (event: RecordedEvent | unknown) => void | Promise<void>,
-    options: Pick<SubscriptionOptions, 'selector' | 'mapper'> = {},
+    options: Pick<SubscriptionOptions, 'selector' | 'mapper' | 'filter'> = {},
   ): Promise<() => Promise<void>> {
     const stream = checkStreamId(streamId)
     if (typeof handler !== 'function') throw new InvalidArgumentError(`handler must be a function; got ${describe(handler)}`)
-    const { selector, mapper } = checkPlainObject(options, 'options') as Pick<SubscriptionOptions, 'selector' | 'mapper'>
-    const resolved = { ...resolveOptions({ selector, mapper, startFrom: 'current', transient: true, bufferSize: 1000 }) }
+    const { selector, mapper, filter } = checkPlainObject(options, 'options') as Pick<SubscriptionOptions, 'selector' | 'mapper' | 'filter'>
+    if (filter !== undefined && stream !== ALL_STREAM) throw new InvalidArgumentError('filters apply to $all: subscribe to $all with filter (for example streamPrefix)')
+    const resolved = { ...resolveOptions({ selector, mapper, filter, startFrom: 'current', transient: true, bufferSize: 1000 }) }
     const name = `${TRANSIENT_PREFIX}${randomUUID()}`
     let live: () => void = () => {}
     const subscribed = new Promise<void>((resolve) => {
@@ -602,20 +617,20 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     }
   }
 
-  #readPage(streamId: string, start: number, count: number, direction: Direction): Promise<RecordedEvent[]> {
+  #readPage(streamId: string, start: number, count: number, direction: Direction, filter: ResolvedFilter | null = null): Promise<RecordedEvent[]> {
     const message = () => ({ schema: this.config.schema, streamId, direction, start, count })
-    return traced(channels.read, message, () => this.#fetchPage(streamId, start, count, direction))
+    return traced(channels.read, message, () => this.#fetchPage(streamId, start, count, direction, filter))
   }
 
   /** A page from a reader worker, decoded; its latency and size go to the metrics. */
-  async #fetchPage(streamId: string, start: number, count: number, direction: Direction): Promise<RecordedEvent[]> {
+  async #fetchPage(streamId: string, start: number, count: number, direction: Direction, filter: ResolvedFilter | null): Promise<RecordedEvent[]> {
     const began = performance.now()
     const task: ReadTask =
-      streamId === ALL_STREAM ? { op: 'read_all', start, count, direction } : { op: 'read_stream', streamId, start, count, direction }
+      streamId === ALL_STREAM ? { op: 'read_all', start, count, direction, filter } : { op: 'read_stream', streamId, start, count, direction }
     const result = await this.#readers.run(task)
     if (result.status === 'not_found') throw new StreamNotFoundError(`stream "${streamId}" does not exist`, { streamId })
     if (result.status === 'deleted') throw new StreamDeletedError(`stream "${streamId}" has been deleted`, { streamId })
-    if (result.status !== 'found') throw new ConnectionError(`unexpected reader reply ${result.status}`)
+    if (result.status !== 'found' && result.status !== 'filtered') throw new ConnectionError(`unexpected reader reply ${result.status}`)
     const events = decodeEvents(this.#codec, parsePage(result.events))
     this.#metrics.read(events.length, performance.now() - began)
     return events
@@ -635,11 +650,12 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     return { events, last: result.last }
   }
 
-  async *#iterate(streamId: string, start: number, options: StreamReadOptions, direction: Direction): AsyncGenerator<RecordedEvent> {
+  async *#iterate(streamId: string, start: number, options: StreamReadOptions, direction: Direction, filter: ResolvedFilter | null = null): AsyncGenerator<RecordedEvent> {
     const pageSize = checkCount(options?.readBatchSize ?? 1000, 'readBatchSize')
     let next = start
     for (;;) {
-      const page = await this.#readPage(streamId, next, pageSize, direction)
+      // A filtered page is short only when nothing further matches.
+      const page = await this.#readPage(streamId, next, pageSize, direction, filter)
       yield* page
       const last = page.at(-1)
       if (page.length < pageSize || !last) return

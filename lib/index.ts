@@ -1,5 +1,5 @@
 // Public exports of pg-eventstore.
-export { EventStore, type StreamReadOptions } from './event_store.js'
+export { EventStore, type StreamReadOptions, type ReadAllOptions, type StreamAllOptions } from './event_store.js'
 export type { EventStoreConfig, EmbeddedConfig } from './config.js'
 export { Subscription, type ClosedReason } from './subscriptions/handle.js'
 export type { SubscriptionOptions } from './subscriptions/options.js'
@@ -44,3 +44,4 @@ export type { MetricsSnapshot, HistogramSnapshot, Counters } from './observabili
 export type { AppendMessage, LinkMessage, ReadMessage, DeleteMessage, DeliveryMessage } from './observability/channels.js'
 export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin/server.js'
 export type { Upcaster } from './upcasting.js'
+export type { EventFilter } from './filter.js'

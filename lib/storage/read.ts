@@ -5,12 +5,14 @@ import type { ColumnDataType } from '../serializer.js'
 import type { RecordedEvent } from '../types.js'
 import type { Sql } from './database.js'
 import { statements } from './statements.js'
+import { textArray } from './arrays.js'
+import { prefixPattern, type ResolvedFilter } from '../filter.js'
 
 export type Direction = 'forward' | 'backward'
 
 export type ReadTask =
   | { op: 'read_stream'; streamId: string; start: number; count: number; direction: Direction }
-  | { op: 'read_all'; start: number; count: number; direction: Direction }
+  | { op: 'read_all'; start: number; count: number; direction: Direction; filter?: ResolvedFilter | null }
   | { op: 'read_all_window'; start: number; end: number; count: number }
   | { op: 'stream_info'; streamId: string }
   | { op: 'paginate'; pageSize: number; offset: number; sortBy: SortBy; sortDir: 'asc' | 'desc'; pattern: string }
@@ -20,6 +22,8 @@ export type SortBy = 'streamId' | 'streamVersion' | 'createdAt' | 'deletedAt'
 export type ReadResult =
   /** The page as JSON text (see pageText), data and metadata as stored. */
   | { status: 'found'; events: string }
+  /** A filtered page of $all, and the last position as of the read: a short page looked at everything up to it. */
+  | { status: 'filtered'; events: string; head: number }
   /** A window of $all (lib/readers/all_forward.ts), with the last position committed. */
   | { status: 'window'; events: string; last: number }
   | { status: 'not_found' | 'deleted' }
@@ -67,6 +71,7 @@ export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType =
       return { status: 'found', events: pageText(first[1] ? rows : [], column) }
     }
     case 'read_all': {
+      if (task.filter) return readFiltered(sql, task, task.filter, column)
       const text = task.direction === 'forward' ? statements.read_all_forward : statements.read_all_backward
       const start = task.start === -1 ? END : task.start
       const rows = await values<EventRow>(sql.unsafe(text, [start, task.count], prepared))
@@ -90,6 +95,16 @@ export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType =
       return { status: 'info', info: row ?? null }
     }
   }
+}
+
+async function readFiltered(sql: Sql, task: { start: number; count: number; direction: Direction }, filter: ResolvedFilter, column: ColumnDataType): Promise<ReadResult> {
+  const text = task.direction === 'forward' ? statements.read_all_filtered_forward : statements.read_all_filtered_backward
+  const start = task.start === -1 ? END : task.start
+  const types = filter.eventTypes ? textArray(filter.eventTypes) : null
+  const pattern = filter.streamPrefix === null ? null : prefixPattern(filter.streamPrefix)
+  const rows = inReadOrder(await values<[...EventRow, number]>(sql.unsafe(text, [start, task.count, types, pattern], prepared)), task.direction)
+  const first = rows[0] as [...EventRow, number] // one row at least: $all always exists
+  return { status: 'filtered', events: pageText(first[0] === null ? [] : rows, column), head: first[LAST] }
 }
 
 /**

@@ -37,6 +37,8 @@ export const statementNames = [
   'outcome_stream_deleted',
   'subscription_status',
   'first_event_after',
+  'read_all_filtered_forward',
+  'read_all_filtered_backward',
 ] as const
 
 export type StatementName = (typeof statementNames)[number]

@@ -3,6 +3,7 @@
 import type { WireError } from '../errors.js'
 import type { MessagePort } from 'node:worker_threads'
 import type { RecordedEvent } from '../types.js'
+import type { ResolvedFilter } from '../filter.js'
 
 /** What the actor needs to know of a subscription; plain data, it crosses threads. */
 export interface SubscriptionSpec {
@@ -17,6 +18,8 @@ export interface SubscriptionSpec {
   transient: boolean
   /** Whether events carry partition keys, computed by the subscriber side's partitionBy. */
   partitioned: boolean
+  /** Of $all, only these events (read with the filter in SQL); null: all. */
+  filter: ResolvedFilter | null
 }
 
 /** An event as the actor tracks it: its key when the subscription is partitioned. */
@@ -36,7 +39,8 @@ export type SubscriptionMessage =
   | { type: 'lock_result'; acquired: boolean }
   | { type: 'lock_lost' }
   | { type: 'checkpoint_loaded'; checkpoint: number }
-  | { type: 'read_done'; events: QueuedEvent[]; requested: number }
+  /** `scanned`: of a filtered read, every position up to it was looked at (events beyond the page's last did not match). */
+  | { type: 'read_done'; events: QueuedEvent[]; requested: number; scanned?: number }
   | { type: 'read_failed'; error: WireError }
   | { type: 'retry_lock' }
   | { type: 'checkpoint_timer' }

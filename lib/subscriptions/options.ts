@@ -4,6 +4,7 @@ import { describe } from '../expected_version.js'
 import { InvalidArgumentError } from '../errors.js'
 import type { RecordedEvent } from '../types.js'
 import { checkCount, checkPlainObject } from '../validation.js'
+import { checkFilter, type EventFilter, type ResolvedFilter } from '../filter.js'
 
 export interface SubscriptionOptions {
   /** `'origin'` (default), `'current'`, or N: deliver from N + 1. Ignored once the subscription exists. */
@@ -23,6 +24,8 @@ export interface SubscriptionOptions {
   checkpointAfter?: number
   /** Keep no checkpoint in the database; default false. */
   transient?: boolean
+  /** $all only: deliver only events of these types or streams, chosen by PostgreSQL; the checkpoint moves past the others. */
+  filter?: EventFilter
 }
 
 export interface ResolvedOptions {
@@ -36,9 +39,10 @@ export interface ResolvedOptions {
   selector: ((event: RecordedEvent) => boolean) | undefined
   mapper: ((event: RecordedEvent) => unknown) | undefined
   partitionBy: ((event: RecordedEvent) => unknown) | undefined
+  filter: ResolvedFilter | null
 }
 
-const known = new Set(['startFrom', 'selector', 'mapper', 'concurrencyLimit', 'partitionBy', 'bufferSize', 'maxSize', 'checkpointThreshold', 'checkpointAfter', 'transient'])
+const known = new Set(['startFrom', 'selector', 'mapper', 'concurrencyLimit', 'partitionBy', 'bufferSize', 'maxSize', 'checkpointThreshold', 'checkpointAfter', 'transient', 'filter'])
 
 function optionalFunction<F>(value: unknown, name: string): F | undefined {
   if (value === undefined) return undefined
@@ -71,5 +75,6 @@ export function resolveOptions(options: SubscriptionOptions | undefined): Resolv
     selector: optionalFunction(o.selector, 'selector'),
     mapper: optionalFunction(o.mapper, 'mapper'),
     partitionBy: optionalFunction(o.partitionBy, 'partitionBy'),
+    filter: checkFilter(o.filter, 'options.filter'),
   }
 }

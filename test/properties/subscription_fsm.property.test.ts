@@ -195,7 +195,7 @@ t.test('every schedule keeps the subscription invariants and delivers everything
       fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
       fc.array(fc.nat(), { maxLength: 300 }),
       (options, initial, subscribers, choices) => {
-        const spec: SubscriptionSpec = { streamId: '$all', name: 'p', startFrom: 0, transient: false, partitioned: false, ...options }
+        const spec: SubscriptionSpec = { streamId: '$all', name: 'p', startFrom: 0, transient: false, partitioned: false, filter: null, ...options }
         simulate(spec, initial, subscribers, choices)
       },
     ),

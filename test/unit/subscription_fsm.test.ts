@@ -13,6 +13,7 @@ const spec = (overrides: Partial<SubscriptionSpec> = {}): SubscriptionSpec => ({
   checkpointAfter: 0,
   transient: false,
   partitioned: false,
+  filter: null,
   ...overrides,
 })
 const event = (n: number, streamId = 's', correlationId: string | null = null): RecordedEvent => ({
@@ -232,4 +233,20 @@ t.test('$all takes a hand-off at the next position; a subscription not running i
   t.same(reads(run(caughtUp, [committed([4], 4)]).effects), [[2, 10]], 'position 2-3 missing: read')
   const standby = run(initialState(spec()), [{ type: 'connect', subscriberId: 'a', bufferSize: 1 }]).state
   t.same(run(standby, [committed([1], 1)]).effects, [])
+})
+
+t.test('a filtered read: positions passed over count as acknowledged, so the checkpoint moves past them', async (t) => {
+  const filter = { eventTypes: ['Wanted'], streamPrefix: null }
+  const { state } = running(spec({ filter }), [['a', 5]])
+  // Events 3 and 7 matched; the read looked at everything up to 50.
+  const afterRead = run(state, [{ type: 'read_done', events: queued([3, 7]), requested: 10, scanned: 50 }])
+  t.equal(afterRead.state.readPosition, 50)
+  t.same(sent(afterRead.effects), [['a', [3, 7]]])
+  t.same(saved(afterRead.effects), [2], 'only up to the first unacknowledged match')
+  const acked = run(afterRead.state, [{ type: 'ack', subscriberId: 'a', eventNumbers: [3, 7] }])
+  t.same(saved(acked.effects), [50], 'once both are acked, past everything looked at')
+  const empty = run(acked.state, [{ type: 'notify', lastPosition: 80 }, { type: 'read_done', events: [], requested: 10, scanned: 80 }])
+  t.same(reads(empty.effects), [[51, 10]])
+  t.same(saved(empty.effects), [80], 'a read that matched nothing still moves the checkpoint')
+  t.equal(run(empty.state, [{ type: 'notify', lastPosition: 70 }]).effects.length, 0, 'a notification of what was looked at already reads nothing')
 })

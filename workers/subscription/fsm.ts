@@ -92,11 +92,16 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
       if (state.status !== 'running') return { state: { ...state, reading: false, handedOffDuringRead: null }, effects: [] }
       const fresh = message.events.filter((e) => e.event.eventNumber > state.readPosition)
       const last = fresh.at(-1)
+      const readTo = Math.max(last ? last.event.eventNumber : state.readPosition, message.scanned ?? 0)
+      // Positions a filter passed over count as acknowledged (as selector-rejected events do),
+      // so the checkpoint moves past them.
+      const passedOver = message.scanned === undefined ? 0 : Math.max(0, readTo - state.readPosition - fresh.length)
       const next: SubscriptionState = {
         ...state,
         reading: false,
         queue: [...state.queue, ...fresh],
-        readPosition: last ? last.event.eventNumber : state.readPosition,
+        readPosition: readTo,
+        ackedSinceCheckpoint: state.ackedSinceCheckpoint + passedOver,
         // A short page means caught up, unless a notification came in meanwhile: the read's
         // snapshot may predate what it announced, so read once more.
         caughtUp: message.events.length < message.requested && !state.notifiedDuringRead,

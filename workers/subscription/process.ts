@@ -90,15 +90,17 @@ export async function runSubscription(
   const readPage = async (from: number, count: number): Promise<SubscriptionMessage> => {
     const task =
       spec.streamId === '$all'
-        ? ({ op: 'read_all', start: from, count, direction: 'forward' } as const)
+        ? ({ op: 'read_all', start: from, count, direction: 'forward', filter: spec.filter } as const)
         : ({ op: 'read_stream', streamId: spec.streamId, start: from, count, direction: 'forward' } as const)
     const result = await runRead(sql, task, column)
     // A stream that does not exist yet reads as empty: the subscription waits for it.
     // Events stay as stored: the subscriber's thread decodes them (lib/serializer.ts decodeEvents).
-    const events = result.status === 'found' ? parsePage(result.events) : []
+    const events = result.status === 'found' || result.status === 'filtered' ? parsePage(result.events) : []
     const keys = callbacks && events.length > 0 ? await callbacks.partitionKeys(events) : null
     const queued: QueuedEvent[] = events.map((event, i) => ({ event, partitionKey: keys?.[i] ?? null }))
-    return { type: 'read_done', events: queued, requested: count }
+    // A short filtered page looked at everything up to the head it read: nothing there matched.
+    const scanned = result.status === 'filtered' && events.length < count ? result.head : undefined
+    return { type: 'read_done', events: queued, requested: count, scanned }
   }
 
   const loadCheckpoint = async (): Promise<SubscriptionMessage> => {
