@@ -7,7 +7,7 @@ import { checkRoleName, type EventStoreConfig, redactUrl, type ResolvedConfig, r
 import { makeReport, publish, type Report, reportChannelName, type StoreReport } from './reports.js'
 import { acquireEmbeddedServer, type EmbeddedServer } from './embedded/server.js'
 import { describe, parseExpectedVersion } from './expected_version.js'
-import { ConnectionError, EventStoreError, InvalidArgumentError, SnapshotNotFoundError, StreamDeletedError, StreamNotFoundError } from './errors.js'
+import { AbortedError, ConnectionError, EventStoreError, InvalidArgumentError, SnapshotNotFoundError, StreamDeletedError, StreamNotFoundError } from './errors.js'
 import { type Codec, decodeEvents, decodeStored, encodeTerm, loadSerializer } from './serializer.js'
 import type { Piscina } from 'piscina'
 import { startPool, type WorkerContextData } from './actors/pool.js'
@@ -28,6 +28,7 @@ import { toEventStoreError } from './storage/pg_errors.js'
 import {
   ALL_STREAM,
   type EventData,
+  type CallOptions,
   type ExpectedVersion,
   type PaginateOptions,
   type RecordedEvent,
@@ -72,9 +73,13 @@ const STATUS_ANSWER_MS = 1000
 export interface StreamReadOptions {
   /** Events fetched per page; default 1000. */
   readBatchSize?: number
+  /** Ends the iteration (cleanly: the loop finishes) and cancels the page being read. */
+  signal?: AbortSignal
+  /** Milliseconds one page may take: beyond, the iteration rejects with TimeoutError. */
+  timeout?: number
 }
 
-export interface ReadAllOptions {
+export interface ReadAllOptions extends CallOptions {
   /** Only events of these types, or of streams with this prefix, evaluated by PostgreSQL. */
   filter?: EventFilter
 }
@@ -379,25 +384,25 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   }
 
   /** Reads up to `count` events of a stream from version `startVersion` on (0 and 1: from the first). */
-  async readStreamForward(streamId: string, startVersion = 0, count = 1000): Promise<RecordedEvent[]> {
-    return this.#readPage(checkStreamId(streamId), checkPosition(startVersion, 'start version'), checkCount(count, 'count'), 'forward')
+  async readStreamForward(streamId: string, startVersion = 0, count = 1000, options?: CallOptions): Promise<RecordedEvent[]> {
+    return this.#readPage(checkStreamId(streamId), checkPosition(startVersion, 'start version'), checkCount(count, 'count'), 'forward', null, checkCallOptions(options))
   }
 
   /** Reads up to `count` events of a stream from `startVersion` down (-1: from the last). */
-  async readStreamBackward(streamId: string, startVersion = -1, count = 1000): Promise<RecordedEvent[]> {
-    return this.#readPage(checkStreamId(streamId), checkPosition(startVersion, 'start version', true), checkCount(count, 'count'), 'backward')
+  async readStreamBackward(streamId: string, startVersion = -1, count = 1000, options?: CallOptions): Promise<RecordedEvent[]> {
+    return this.#readPage(checkStreamId(streamId), checkPosition(startVersion, 'start version', true), checkCount(count, 'count'), 'backward', null, checkCallOptions(options))
   }
 
   /** Reads up to `count` events of `$all` from global position `startPosition` on. */
   async readAllStreamsForward(startPosition = 0, count = 1000, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const { filter } = checkPlainObject(options, 'options') as ReadAllOptions
-    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position'), checkCount(count, 'count'), 'forward', checkFilter(filter, 'options.filter'))
+    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position'), checkCount(count, 'count'), 'forward', checkFilter(filter, 'options.filter'), checkCallOptions(options))
   }
 
   /** Reads up to `count` events of `$all` from `startPosition` down (-1: from the last). */
   async readAllStreamsBackward(startPosition = -1, count = 1000, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const { filter } = checkPlainObject(options, 'options') as ReadAllOptions
-    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position', true), checkCount(count, 'count'), 'backward', checkFilter(filter, 'options.filter'))
+    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position', true), checkCount(count, 'count'), 'backward', checkFilter(filter, 'options.filter'), checkCallOptions(options))
   }
 
   /** Iterates a stream lazily, one page in memory at a time. */
@@ -413,8 +418,9 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     const start = checkPosition(startPosition, 'start position')
     const pageSize = checkCount(options?.readBatchSize ?? 1000, 'readBatchSize')
     const filter = checkFilter(options?.filter, 'options.filter')
-    // Filtered pages are read one after the other: where the next one starts is known only once the last is back.
-    if (filter) return this.#iterate(ALL_STREAM, Math.max(start, 1), options, 'forward', filter)
+    // Filtered pages are read one after the other: where the next one starts is known only
+    // once the last is back. So are cancellable ones, which then end at a page boundary.
+    if (filter || options?.signal !== undefined || options?.timeout !== undefined) return this.#iterate(ALL_STREAM, Math.max(start, 1), options, 'forward', filter)
     return iterateAllForward((from, to, count) => this.#readWindow(from, to, count), start, pageSize)
   }
 
@@ -423,9 +429,9 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   }
 
   /** The stream's version and status; `$all`'s version is the last global position. */
-  async streamInfo(streamId: string): Promise<StreamInfo> {
+  async streamInfo(streamId: string, options?: CallOptions): Promise<StreamInfo> {
     const stream = checkStreamId(streamId)
-    const result = await this.#readers.run({ op: 'stream_info', streamId: stream })
+    const result = await this.#readers.run({ op: 'stream_info', streamId: stream }, checkCallOptions(options))
     const info = result.status === 'info' ? result.info : null
     if (!info) throw new StreamNotFoundError(`stream "${stream}" does not exist`, { streamId: stream })
     return toStreamInfo(info)
@@ -562,7 +568,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     if (sortDir !== 'asc' && sortDir !== 'desc') throw new InvalidArgumentError(`sortDir must be 'asc' or 'desc'; got ${describe(sortDir)}`)
     const search = o.search === undefined || o.search === '' ? '' : checkText(o.search, 'search')
     const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-    const result = await this.#readers.run({ op: 'paginate', pageSize, offset: (page - 1) * pageSize, sortBy, sortDir, pattern })
+    const result = await this.#readers.run({ op: 'paginate', pageSize, offset: (page - 1) * pageSize, sortBy, sortDir, pattern }, checkCallOptions({ signal: o.signal, timeout: o.timeout }))
     const rows = result.status === 'page' ? result.rows : []
     const totalEntries = rows[0]?.total ?? 0
     return { entries: rows.filter((row) => row.stream_uuid !== null).map(toStreamInfo), pageNumber: page, pageSize, totalEntries, totalPages: Math.ceil(totalEntries / pageSize) }
@@ -617,17 +623,17 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     }
   }
 
-  #readPage(streamId: string, start: number, count: number, direction: Direction, filter: ResolvedFilter | null = null): Promise<RecordedEvent[]> {
+  #readPage(streamId: string, start: number, count: number, direction: Direction, filter: ResolvedFilter | null = null, call: CallOptions = {}): Promise<RecordedEvent[]> {
     const message = () => ({ schema: this.config.schema, streamId, direction, start, count })
-    return traced(channels.read, message, () => this.#fetchPage(streamId, start, count, direction, filter))
+    return traced(channels.read, message, () => this.#fetchPage(streamId, start, count, direction, filter, call))
   }
 
   /** A page from a reader worker, decoded; its latency and size go to the metrics. */
-  async #fetchPage(streamId: string, start: number, count: number, direction: Direction, filter: ResolvedFilter | null): Promise<RecordedEvent[]> {
+  async #fetchPage(streamId: string, start: number, count: number, direction: Direction, filter: ResolvedFilter | null, call: CallOptions): Promise<RecordedEvent[]> {
     const began = performance.now()
     const task: ReadTask =
       streamId === ALL_STREAM ? { op: 'read_all', start, count, direction, filter } : { op: 'read_stream', streamId, start, count, direction }
-    const result = await this.#readers.run(task)
+    const result = await this.#readers.run(task, call)
     if (result.status === 'not_found') throw new StreamNotFoundError(`stream "${streamId}" does not exist`, { streamId })
     if (result.status === 'deleted') throw new StreamDeletedError(`stream "${streamId}" has been deleted`, { streamId })
     if (result.status !== 'found' && result.status !== 'filtered') throw new ConnectionError(`unexpected reader reply ${result.status}`)
@@ -652,10 +658,19 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
 
   async *#iterate(streamId: string, start: number, options: StreamReadOptions, direction: Direction, filter: ResolvedFilter | null = null): AsyncGenerator<RecordedEvent> {
     const pageSize = checkCount(options?.readBatchSize ?? 1000, 'readBatchSize')
+    const call = checkCallOptions({ signal: options?.signal, timeout: options?.timeout })
     let next = start
     for (;;) {
-      // A filtered page is short only when nothing further matches.
-      const page = await this.#readPage(streamId, next, pageSize, direction, filter)
+      // Aborted, the iteration ends: a `for await` over it finishes as if the events had.
+      if (call.signal?.aborted) return
+      let page: RecordedEvent[]
+      try {
+        // A filtered page is short only when nothing further matches.
+        page = await this.#readPage(streamId, next, pageSize, direction, filter, call)
+      } catch (error) {
+        if (error instanceof AbortedError && call.signal?.aborted) return
+        throw error
+      }
       yield* page
       const last = page.at(-1)
       if (page.length < pageSize || !last) return
@@ -665,15 +680,18 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   }
 }
 
-function checkWriteOptions(opts: WriteOptions | undefined): WriteOptions {
+/** `{ signal, timeout }` of a call, checked; other keys of the options object are left to the call. */
+function checkCallOptions(opts: CallOptions | undefined): CallOptions {
   if (opts === undefined) return {}
   checkPlainObject(opts, 'options')
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) {
     throw new InvalidArgumentError(`options.signal must be an AbortSignal; got ${describe(opts.signal)}`)
   }
   if (opts.timeout !== undefined) checkCount(opts.timeout, 'options.timeout')
-  return opts
+  return { signal: opts.signal, timeout: opts.timeout }
 }
+
+const checkWriteOptions: (opts: WriteOptions | undefined) => WriteOptions = checkCallOptions
 
 function checkEventList(events: unknown): void {
   if (!Array.isArray(events) || events.length === 0) {

@@ -10,6 +10,7 @@ export type {
   RecordedEvent,
   ExpectedVersion,
   WriteOptions,
+  CallOptions,
   StreamInfo,
   StreamStatus,
   SnapshotData,

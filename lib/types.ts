@@ -34,6 +34,13 @@ export interface WriteOptions {
   timeout?: number
 }
 
+/** How long a read may take, and what aborts it: either rejects it (AbortedError, TimeoutError) and cancels its statement. */
+export interface CallOptions {
+  signal?: AbortSignal
+  /** Milliseconds. */
+  timeout?: number
+}
+
 export type StreamStatus = 'created' | 'deleted'
 
 export interface StreamInfo {
@@ -57,7 +64,7 @@ export interface RecordedSnapshot<D = unknown, M = Record<string, unknown>> exte
   createdAt: Date
 }
 
-export interface PaginateOptions {
+export interface PaginateOptions extends CallOptions {
   page?: number
   pageSize?: number
   sortBy?: 'streamId' | 'streamVersion' | 'createdAt' | 'deletedAt'

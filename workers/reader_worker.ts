@@ -8,11 +8,19 @@ import { runRead } from '../lib/storage/read.js'
 import { column, schema, sql } from './context.js'
 
 export function readerActor({ port }: { port: MessagePort }): Promise<void> {
-  port.on('message', ({ id, task }: ReadRequest) => {
-    runRead(sql, task, column).then(
-      (result) => port.postMessage({ id, result } satisfies ReadReply),
-      (error: unknown) => port.postMessage({ id, result: { status: 'error', error: toWire(toEventStoreError(error, schema)) } } satisfies ReadReply),
-    )
+  // Reads in flight, so that a cancel can stop the statement and free its connection.
+  const running = new Map<number, AbortController>()
+  port.on('message', (request: ReadRequest) => {
+    if ('cancel' in request) return running.get(request.id)?.abort()
+    const { id, task } = request
+    const controller = new AbortController()
+    running.set(id, controller)
+    runRead(sql, task, column, controller.signal)
+      .then(
+        (result) => port.postMessage({ id, result } satisfies ReadReply),
+        (error: unknown) => port.postMessage({ id, result: { status: 'error', error: toWire(toEventStoreError(error, schema)) } } satisfies ReadReply),
+      )
+      .finally(() => running.delete(id))
   })
   // The store closed its end: it has stopped.
   return new Promise((resolve) => port.once('close', () => resolve()))

@@ -58,12 +58,17 @@ async function values<T>(query: { values(): PromiseLike<unknown> }): Promise<T[]
   return (await query.values()) as T[]
 }
 
-export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType = 'jsonb'): Promise<ReadResult> {
+/**
+ * Runs a read. `signal` cancels its statement in PostgreSQL (which frees the connection),
+ * and the read rejects.
+ */
+export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType = 'jsonb', signal?: AbortSignal): Promise<ReadResult> {
+  const query: Query = (text, params) => cancelledBy(sql.unsafe(text, params as never[], prepared), signal) as never
   switch (task.op) {
     case 'read_stream': {
       const text = task.direction === 'forward' ? statements.read_stream_forward : statements.read_stream_backward
       const start = task.start === -1 ? END : task.start
-      const rows = inReadOrder(await values<[...EventRow, boolean]>(sql.unsafe(text, [task.streamId, start, task.count], prepared)), task.direction)
+      const rows = inReadOrder(await values<[...EventRow, boolean]>(query(text, [task.streamId, start, task.count])), task.direction)
       const first = rows[0]
       if (!first) return { status: 'not_found' }
       if (first[DELETED]) return { status: 'deleted' }
@@ -71,38 +76,43 @@ export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType =
       return { status: 'found', events: pageText(first[1] ? rows : [], column) }
     }
     case 'read_all': {
-      if (task.filter) return readFiltered(sql, task, task.filter, column)
+      if (task.filter) return readFiltered(query, task, task.filter, column)
       const text = task.direction === 'forward' ? statements.read_all_forward : statements.read_all_backward
       const start = task.start === -1 ? END : task.start
-      const rows = await values<EventRow>(sql.unsafe(text, [start, task.count], prepared))
+      const rows = await values<EventRow>(query(text, [start, task.count]))
       return { status: 'found', events: pageText(rows, column) }
     }
     case 'read_all_window': {
-      const rows = inReadOrder(await values<[...EventRow, number]>(sql.unsafe(statements.read_all_window, [task.start, task.end, task.count], prepared)), 'forward')
+      const rows = inReadOrder(await values<[...EventRow, number]>(query(statements.read_all_window, [task.start, task.end, task.count])), 'forward')
       const first = rows[0] as [...EventRow, number] // $all always exists
       return { status: 'window', events: pageText(first[0] === null ? [] : rows, column), last: first[LAST] }
     }
     case 'paginate': {
-      const rows = await sql.unsafe<(InfoRow & { total: number })[]>(
-        statements.paginate_streams,
-        [task.pageSize, task.offset, task.sortBy, task.sortDir, task.pattern],
-        prepared,
-      )
+      const rows = await query<(InfoRow & { total: number })[]>(statements.paginate_streams, [task.pageSize, task.offset, task.sortBy, task.sortDir, task.pattern])
       return { status: 'page', rows: [...rows] }
     }
     case 'stream_info': {
-      const [row] = await sql.unsafe<InfoRow[]>(statements.stream_info, [task.streamId], prepared)
+      const [row] = await query<InfoRow[]>(statements.stream_info, [task.streamId])
       return { status: 'info', info: row ?? null }
     }
   }
 }
 
-async function readFiltered(sql: Sql, task: { start: number; count: number; direction: Direction }, filter: ResolvedFilter, column: ColumnDataType): Promise<ReadResult> {
+/** A statement of the read, `T` its rows. */
+type Query = <T extends readonly unknown[] = Record<string, unknown>[]>(text: string, params: unknown[]) => { values(): PromiseLike<unknown> } & PromiseLike<T>
+
+/** A statement that `signal` cancels in PostgreSQL. */
+function cancelledBy<Q extends { cancel(): void }>(statement: Q, signal: AbortSignal | undefined): Q {
+  signal?.addEventListener('abort', () => statement.cancel(), { once: true })
+  return statement
+}
+
+async function readFiltered(query: Query, task: { start: number; count: number; direction: Direction }, filter: ResolvedFilter, column: ColumnDataType): Promise<ReadResult> {
   const text = task.direction === 'forward' ? statements.read_all_filtered_forward : statements.read_all_filtered_backward
   const start = task.start === -1 ? END : task.start
   const types = filter.eventTypes ? textArray(filter.eventTypes) : null
   const pattern = filter.streamPrefix === null ? null : prefixPattern(filter.streamPrefix)
-  const rows = inReadOrder(await values<[...EventRow, number]>(sql.unsafe(text, [start, task.count, types, pattern], prepared)), task.direction)
+  const rows = inReadOrder(await values<[...EventRow, number]>(query(text, [start, task.count, types, pattern])), task.direction)
   const first = rows[0] as [...EventRow, number] // one row at least: $all always exists
   return { status: 'filtered', events: pageText(first[0] === null ? [] : rows, column), head: first[LAST] }
 }

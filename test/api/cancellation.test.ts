@@ -1,0 +1,112 @@
+// { signal, timeout } on reads: an aborted or timed-out read rejects at once, its statement is
+// cancelled in PostgreSQL (the worker's connection is free again), and an iterator's
+// `for await` just ends. Reads are held up by a lock another session keeps on the events table.
+import postgres from 'postgres'
+import t, { type Test } from 'tap'
+import { EventStore } from '../../lib/event_store.js'
+import type { RecordedEvent } from '../../lib/types.js'
+import { freshStoreConfig } from '../helpers/database.js'
+import { makeEvents } from '../helpers/events.js'
+
+async function setUp(t: Test) {
+  const config = await freshStoreConfig(t, { workers: 1, poolSize: 4 })
+  const store = await EventStore.start(config)
+  t.teardown(() => store.stop())
+  await store.appendToStream('s', 0, makeEvents(10))
+  const admin = postgres(config.url, { max: 2, onnotice: () => {} })
+  t.teardown(() => admin.end())
+  /** Holds an exclusive lock on the events table until the returned function is called. */
+  const lockEvents = async () => {
+    let release: () => void = () => {}
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let locked: () => void = () => {}
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve
+    })
+    const holding = admin.begin(async (tx) => {
+      await tx.unsafe(`LOCK TABLE "${config.schema}".events IN ACCESS EXCLUSIVE MODE`)
+      locked()
+      await released
+    })
+    await isLocked
+    return async () => {
+      release()
+      await holding
+    }
+  }
+  /** Statements of this store's worker waiting for a lock. */
+  const waitingReads = async () =>
+    Number(
+      (await admin`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = ${`pg-eventstore worker:${config.schema}`} AND wait_event_type = 'Lock'`)[0]?.n,
+    )
+  return { store, lockEvents, waitingReads }
+}
+
+async function eventually(check: () => Promise<boolean>, within = 5000): Promise<boolean> {
+  for (const deadline = Date.now() + within; Date.now() < deadline; await new Promise((r) => setTimeout(r, 25))) if (await check()) return true
+  return false
+}
+
+t.test('a read past its timeout rejects with timeout and its statement is cancelled', async (t) => {
+  const { store, lockEvents, waitingReads } = await setUp(t)
+  const unlock = await lockEvents()
+  t.teardown(unlock)
+  const started = Date.now()
+  await t.rejects(store.readStreamForward('s', 0, 10, { timeout: 200 }), { code: 'timeout' })
+  t.ok(Date.now() - started < 2000, `rejected after ${Date.now() - started} ms`)
+  t.ok(await eventually(async () => (await waitingReads()) === 0), 'no statement of the store waits on the lock any more')
+  await unlock()
+  t.equal((await store.readStreamForward('s', 0, 10, { timeout: 5000 })).length, 10, 'reads go on')
+})
+
+t.test('aborting reads frees their worker connections: more aborted reads than connections, then a read', async (t) => {
+  const { store, lockEvents, waitingReads } = await setUp(t)
+  const unlock = await lockEvents()
+  t.teardown(unlock)
+  const controller = new AbortController()
+  const reads = Array.from({ length: 6 }, () => store.readAllStreamsForward(0, 10, { signal: controller.signal }))
+  t.ok(await eventually(async () => (await waitingReads()) >= 1), 'reads are waiting on the lock')
+  controller.abort(new Error('user left'))
+  for (const read of reads) await t.rejects(read, { code: 'aborted' })
+  t.ok(await eventually(async () => (await waitingReads()) === 0), 'their statements were cancelled')
+  await unlock()
+  t.equal((await store.readAllStreamsForward(0, 100, { timeout: 5000 })).length, 10, 'the next read gets a connection at once')
+})
+
+t.test('an already aborted signal reads nothing; a bad signal or timeout is refused', async (t) => {
+  const { store } = await setUp(t)
+  await t.rejects(store.readStreamForward('s', 0, 10, { signal: AbortSignal.abort() }), { code: 'aborted' })
+  await t.rejects(store.streamInfo('s', { signal: AbortSignal.abort() }), { code: 'aborted' })
+  await t.rejects(store.readStreamForward('s', 0, 10, { signal: 'stop' as never }), { code: 'invalid_argument' })
+  await t.rejects(store.readAllStreamsForward(0, 10, { timeout: -1 }), { code: 'invalid_argument' })
+  await t.rejects(store.paginateStreams({ timeout: 0 }), { code: 'invalid_argument' })
+})
+
+t.test('an aborted iterator ends its for-await loop cleanly', async (t) => {
+  const { store } = await setUp(t)
+  for (const iterate of [
+    (signal: AbortSignal) => store.streamForward('s', 0, { readBatchSize: 2, signal }),
+    (signal: AbortSignal) => store.streamAllForward(0, { readBatchSize: 2, signal }),
+    (signal: AbortSignal) => store.streamBackward('s', -1, { readBatchSize: 2, signal }),
+  ]) {
+    const controller = new AbortController()
+    const seen: RecordedEvent[] = []
+    for await (const event of iterate(controller.signal)) {
+      seen.push(event)
+      if (seen.length === 3) controller.abort()
+    }
+    t.equal(seen.length, 4, 'the page in hand is finished, then the loop ends')
+  }
+})
+
+t.test('an iterator whose page is held up past its timeout rejects with timeout', async (t) => {
+  const { store, lockEvents } = await setUp(t)
+  const unlock = await lockEvents()
+  t.teardown(unlock)
+  const iterate = async () => {
+    for await (const _ of store.streamForward('s', 0, { timeout: 200 })) void _
+  }
+  await t.rejects(iterate(), { code: 'timeout' })
+})
