@@ -50,6 +50,7 @@ import {
 } from './validation.js'
 import type { PreparedEvent } from './writer/messages.js'
 import { Writer } from './writer/writer.js'
+import { cancellable } from './actors/cancellable.js'
 import { newOrigin } from './notifications/notification.js'
 import { loadUpcasters, SCHEMA_VERSION_KEY } from './upcasting.js'
 import { checkFilter, type EventFilter, type ResolvedFilter } from './filter.js'
@@ -294,7 +295,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    */
   async status(): Promise<StoreStatus> {
     const local = await this.#subscriptions.localStatus(STATUS_ANSWER_MS)
-    const subscriptions = await this.#query(() => subscriptionStatus(this.#sql, this.config.schema, local))
+    const subscriptions = await this.#query({}, 'reading the status', () => subscriptionStatus(this.#sql, this.config.schema, local))
     return {
       writer: { queued: this.#writer.queued, batches: this.#writer.stats.batches, lastCommitAt: this.#metrics.lastCommitAt },
       workers: { threads: this.#pool.threads.length, utilization: this.#pool.utilization, queuedTasks: this.#pool.queueSize },
@@ -575,7 +576,8 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   }
 
   /** Stores a snapshot of a source, replacing any older one. */
-  async recordSnapshot(snapshot: SnapshotData): Promise<void> {
+  async recordSnapshot(snapshot: SnapshotData, options?: CallOptions): Promise<void> {
+    const call = checkCallOptions(options)
     const s = checkPlainObject(snapshot, 'snapshot') as unknown as SnapshotData
     if (s.data === undefined) throw new InvalidArgumentError('snapshot.data is missing')
     const sourceType = checkText(s.sourceType, 'snapshot.sourceType')
@@ -587,16 +589,17 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
       data: storedValue(this.#codec, encodeTerm(this.#codec, s.data, 'snapshot.data', sourceType)),
       metadata: storedValue(this.#codec, encodeTerm(this.#codec, metadata, 'snapshot.metadata', sourceType)),
     }
-    await this.#query(() => snapshots.recordSnapshot(this.#sql, row))
+    // Aborted once sent, the snapshot may or may not be stored: recording it again is harmless.
+    await this.#query(call, 'recording the snapshot', (signal) => snapshots.recordSnapshot(this.#sql, row, signal))
   }
 
   /**
    * The snapshot of a source.
    * @throws {SnapshotNotFoundError} code 'snapshot_not_found'
    */
-  async readSnapshot(sourceUuid: string): Promise<RecordedSnapshot> {
+  async readSnapshot(sourceUuid: string, options?: CallOptions): Promise<RecordedSnapshot> {
     const source = checkText(sourceUuid, 'sourceUuid')
-    const row = await this.#query(() => snapshots.readSnapshot(this.#sql, source))
+    const row = await this.#query(checkCallOptions(options), 'reading the snapshot', (signal) => snapshots.readSnapshot(this.#sql, source, signal))
     if (!row) throw new SnapshotNotFoundError(`no snapshot of "${source}"`, { sourceUuid: source })
     return {
       sourceUuid: row.source_uuid,
@@ -609,15 +612,16 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   }
 
   /** Removes the snapshot of a source; nothing happens when there is none. */
-  async deleteSnapshot(sourceUuid: string): Promise<void> {
+  async deleteSnapshot(sourceUuid: string, options?: CallOptions): Promise<void> {
     const source = checkText(sourceUuid, 'sourceUuid')
-    await this.#query(() => snapshots.deleteSnapshot(this.#sql, source))
+    await this.#query(checkCallOptions(options), 'deleting the snapshot', (signal) => snapshots.deleteSnapshot(this.#sql, source, signal))
   }
 
-  async #query<T>(work: () => Promise<T>): Promise<T> {
+  /** A query on the main thread's pool, under the caller's { signal, timeout }. */
+  async #query<T>(call: CallOptions, what: string, work: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
     if (this.#stopping) throw new ConnectionError('the event store has been stopped')
     try {
-      return await work()
+      return await cancellable(call, what, work)
     } catch (error) {
       throw toEventStoreError(error, this.config.schema)
     }

@@ -4,7 +4,8 @@
 // cost ~40 µs a read (benchmarks/README.md). Errors come back with their codes.
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { Piscina } from 'piscina'
-import { AbortedError, ConnectionError, type EventStoreError, fromWire, TimeoutError } from '../errors.js'
+import { cancellable } from '../actors/cancellable.js'
+import { ConnectionError, type EventStoreError, fromWire } from '../errors.js'
 import type { CallOptions } from '../types.js'
 import type { ReadResult, ReadTask } from '../storage/read.js'
 import { READER_ACTOR, type ReadReply, type ReadRequest } from './messages.js'
@@ -49,37 +50,26 @@ export class ReaderPool {
    * Runs a read on the actor with the fewest reads in flight. Aborted by `signal` or past
    * `timeout` ms, it rejects at once, and the actor cancels its statement in PostgreSQL.
    */
-  run(task: ReadTask, { signal, timeout }: CallOptions = {}): Promise<ReadResult> {
+  run(task: ReadTask, call: CallOptions = {}): Promise<ReadResult> {
+    return cancellable(call, 'the read', (signal) => this.#post(task, signal))
+  }
+
+  #post(task: ReadTask, signal: AbortSignal | undefined): Promise<ReadResult> {
     if (this.#closed) return Promise.reject(new ConnectionError(STOPPED))
-    if (signal?.aborted) return Promise.reject(new AbortedError('the read was aborted before it started', { reason: String(signal.reason) }))
     let actor = this.#actors[0]
     if (!actor) return Promise.reject(new ConnectionError('no reader worker is running; a new one is starting'))
     for (const other of this.#actors) if (other.pending.size < actor.pending.size) actor = other
     const { port, pending } = actor
     const id = this.#nextId++
+    signal?.addEventListener(
+      'abort',
+      () => {
+        if (pending.delete(id)) port.postMessage({ id, cancel: true } satisfies ReadRequest)
+      },
+      { once: true },
+    )
     return new Promise((resolve, reject) => {
-      if (!signal && timeout === undefined) {
-        pending.set(id, { resolve, reject })
-        port.postMessage({ id, task } satisfies ReadRequest)
-        return
-      }
-      const withdraw = (error: Error) => {
-        if (!pending.delete(id)) return
-        port.postMessage({ id, cancel: true } satisfies ReadRequest)
-        settled()
-        reject(error)
-      }
-      const onAbort = () => withdraw(new AbortedError('the read was aborted', { reason: String(signal?.reason) }))
-      const timer = timeout === undefined ? null : setTimeout(() => withdraw(new TimeoutError(`the read took more than ${timeout} ms; it was cancelled`)), timeout)
-      const settled = () => {
-        signal?.removeEventListener('abort', onAbort)
-        if (timer) clearTimeout(timer)
-      }
-      signal?.addEventListener('abort', onAbort, { once: true })
-      pending.set(id, {
-        resolve: (result) => (settled(), resolve(result)),
-        reject: (error) => (settled(), reject(error)),
-      })
+      pending.set(id, { resolve, reject })
       port.postMessage({ id, task } satisfies ReadRequest)
     })
   }

@@ -65,3 +65,9 @@ export function openDatabase({ url, schema, max, role = 'pg-eventstore', customP
 export async function closeDatabase(sql: Sql): Promise<void> {
   await sql.end({ timeout: 5 })
 }
+
+/** A statement that `signal` cancels in PostgreSQL (its connection is then free again). */
+export function cancelledBy<Q extends { cancel(): void }>(statement: Q, signal: AbortSignal | undefined): Q {
+  signal?.addEventListener('abort', () => statement.cancel(), { once: true })
+  return statement
+}

@@ -3,7 +3,7 @@
 import { quote, quoteOnceEach, uuidOrNull } from '../json.js'
 import type { ColumnDataType } from '../serializer.js'
 import type { RecordedEvent } from '../types.js'
-import type { Sql } from './database.js'
+import { cancelledBy, type Sql } from './database.js'
 import { statements } from './statements.js'
 import { textArray } from './arrays.js'
 import { prefixPattern, type ResolvedFilter } from '../filter.js'
@@ -100,12 +100,6 @@ export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType =
 
 /** A statement of the read, `T` its rows. */
 type Query = <T extends readonly unknown[] = Record<string, unknown>[]>(text: string, params: unknown[]) => { values(): PromiseLike<unknown> } & PromiseLike<T>
-
-/** A statement that `signal` cancels in PostgreSQL. */
-function cancelledBy<Q extends { cancel(): void }>(statement: Q, signal: AbortSignal | undefined): Q {
-  signal?.addEventListener('abort', () => statement.cancel(), { once: true })
-  return statement
-}
 
 async function readFiltered(query: Query, task: { start: number; count: number; direction: Direction }, filter: ResolvedFilter, column: ColumnDataType): Promise<ReadResult> {
   const text = task.direction === 'forward' ? statements.read_all_filtered_forward : statements.read_all_filtered_backward

@@ -15,8 +15,8 @@ async function setUp(t: Test) {
   await store.appendToStream('s', 0, makeEvents(10))
   const admin = postgres(config.url, { max: 2, onnotice: () => {} })
   t.teardown(() => admin.end())
-  /** Holds an exclusive lock on the events table until the returned function is called. */
-  const lockEvents = async () => {
+  /** Holds an exclusive lock on a table (events by default) until the returned function is called. */
+  const lockEvents = async (table = 'events') => {
     let release: () => void = () => {}
     const released = new Promise<void>((resolve) => {
       release = resolve
@@ -26,7 +26,7 @@ async function setUp(t: Test) {
       locked = resolve
     })
     const holding = admin.begin(async (tx) => {
-      await tx.unsafe(`LOCK TABLE "${config.schema}".events IN ACCESS EXCLUSIVE MODE`)
+      await tx.unsafe(`LOCK TABLE "${config.schema}".${table} IN ACCESS EXCLUSIVE MODE`)
       locked()
       await released
     })
@@ -36,11 +36,9 @@ async function setUp(t: Test) {
       await holding
     }
   }
-  /** Statements of this store's worker waiting for a lock. */
-  const waitingReads = async () =>
-    Number(
-      (await admin`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = ${`pg-eventstore worker:${config.schema}`} AND wait_event_type = 'Lock'`)[0]?.n,
-    )
+  /** Statements of this store's worker (or main pool) waiting for a lock. */
+  const waitingReads = async (role = 'pg-eventstore worker') =>
+    Number((await admin`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = ${`${role}:${config.schema}`} AND wait_event_type = 'Lock'`)[0]?.n)
   return { store, lockEvents, waitingReads }
 }
 
@@ -109,4 +107,19 @@ t.test('an iterator whose page is held up past its timeout rejects with timeout'
     for await (const _ of store.streamForward('s', 0, { timeout: 200 })) void _
   }
   await t.rejects(iterate(), { code: 'timeout' })
+})
+
+t.test('snapshot calls take { signal, timeout } too, and cancel their statement', async (t) => {
+  const { store, lockEvents, waitingReads } = await setUp(t)
+  await store.recordSnapshot({ sourceUuid: 'a', sourceVersion: 1, sourceType: 'T', data: { n: 1 } }, { timeout: 5000 })
+  const unlock = await lockEvents('snapshots')
+  t.teardown(unlock)
+  await t.rejects(store.readSnapshot('a', { timeout: 200 }), { code: 'timeout' })
+  const controller = new AbortController()
+  const deleting = store.deleteSnapshot('a', { signal: controller.signal })
+  setTimeout(() => controller.abort(), 100)
+  await t.rejects(deleting, { code: 'aborted' })
+  t.ok(await eventually(async () => (await waitingReads('pg-eventstore')) === 0), 'no statement of the main pool waits on the lock')
+  await unlock()
+  t.match(await store.readSnapshot('a'), { sourceVersion: 1, data: { n: 1 } }, 'the cancelled delete did not happen')
 })
