@@ -482,12 +482,15 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   async subscribe(
     streamId: string,
     handler: (event: RecordedEvent | unknown) => void | Promise<void>,
-    options: Pick<SubscriptionOptions, 'selector' | 'mapper' | 'filter'> = {},
+    options: Pick<SubscriptionOptions, 'selector' | 'mapper' | 'filter'> & CallOptions = {},
   ): Promise<() => Promise<void>> {
     const stream = checkStreamId(streamId)
     if (typeof handler !== 'function') throw new InvalidArgumentError(`handler must be a function; got ${describe(handler)}`)
-    const { selector, mapper, filter } = checkPlainObject(options, 'options') as Pick<SubscriptionOptions, 'selector' | 'mapper' | 'filter'>
+    const { selector, mapper, filter, signal, timeout } = checkPlainObject(options, 'options') as Pick<SubscriptionOptions, 'selector' | 'mapper' | 'filter'> & CallOptions
     if (filter !== undefined && stream !== ALL_STREAM) throw new InvalidArgumentError('filters apply to $all: subscribe to $all with filter (for example streamPrefix)')
+    // `signal` stops it whenever it aborts; `timeout` bounds the wait until it is live.
+    const call = checkCallOptions({ signal, timeout })
+    if (signal?.aborted) throw new AbortedError('the subscription was aborted before it started', { reason: String(signal.reason) })
     const resolved = { ...resolveOptions({ selector, mapper, filter, startFrom: 'current', transient: true, bufferSize: 1000 }) }
     const name = `${TRANSIENT_PREFIX}${randomUUID()}`
     let live: () => void = () => {}
@@ -504,12 +507,18 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
       resolved,
       true,
     )
+    if (signal) stopOnAbort(signal, subscription)
     // Resolve once it is live, so that every event appended after this call is delivered.
-    await Promise.race([subscribed, subscription.closed])
+    try {
+      await cancellable(call, 'subscribing', () => Promise.race([subscribed, subscription.closed]))
+    } catch (error) {
+      await subscription.unsubscribe()
+      throw error
+    }
     return () => subscription.unsubscribe()
   }
 
-  #subscribe(streamId: string, name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
+  async #subscribe(streamId: string, name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
     const subscriptionName = checkText(name, 'subscription name')
     if (subscriptionName.startsWith(TRANSIENT_PREFIX)) throw new InvalidArgumentError(`subscription names starting with ${TRANSIENT_PREFIX} are reserved`)
     if (typeof subscriber !== 'function' && typeof subscriber !== 'string' && !(subscriber instanceof URL)) {
@@ -522,7 +531,11 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     if (typeof subscriber !== 'function' && Array.isArray(this.config.upcasters)) {
       throw new InvalidArgumentError('an actor-module subscriber runs on a thread of its own, which functions cannot reach: give upcasters as the URL or path of a module to use both')
     }
-    return this.#subscriptions.subscribe(streamId, subscriptionName, subscriber, resolved)
+    const { signal } = resolved
+    if (signal?.aborted) throw new AbortedError('the subscription was aborted before it started', { reason: String(signal.reason) })
+    const subscription = await this.#subscriptions.subscribe(streamId, subscriptionName, subscriber, resolved)
+    if (signal) stopOnAbort(signal, subscription)
+    return subscription
   }
 
   /**
@@ -696,6 +709,14 @@ function checkCallOptions(opts: CallOptions | undefined): CallOptions {
 }
 
 const checkWriteOptions: (opts: WriteOptions | undefined) => WriteOptions = checkCallOptions
+
+/** Unsubscribes when `signal` aborts, for as long as the subscription runs. */
+function stopOnAbort(signal: AbortSignal, subscription: Subscription): void {
+  const stop = () => void subscription.unsubscribe().catch(() => {})
+  if (signal.aborted) return stop()
+  signal.addEventListener('abort', stop, { once: true })
+  void subscription.closed.then(() => signal.removeEventListener('abort', stop))
+}
 
 function checkEventList(events: unknown): void {
   if (!Array.isArray(events) || events.length === 0) {

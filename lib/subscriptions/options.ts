@@ -26,6 +26,8 @@ export interface SubscriptionOptions {
   transient?: boolean
   /** $all only: deliver only events of these types or streams, chosen by PostgreSQL; the checkpoint moves past the others. */
   filter?: EventFilter
+  /** Stops the subscription in this store when it aborts (as unsubscribe does; the checkpoint is kept). */
+  signal?: AbortSignal
 }
 
 export interface ResolvedOptions {
@@ -40,9 +42,10 @@ export interface ResolvedOptions {
   mapper: ((event: RecordedEvent) => unknown) | undefined
   partitionBy: ((event: RecordedEvent) => unknown) | undefined
   filter: ResolvedFilter | null
+  signal: AbortSignal | undefined
 }
 
-const known = new Set(['startFrom', 'selector', 'mapper', 'concurrencyLimit', 'partitionBy', 'bufferSize', 'maxSize', 'checkpointThreshold', 'checkpointAfter', 'transient', 'filter'])
+const known = new Set(['startFrom', 'selector', 'mapper', 'concurrencyLimit', 'partitionBy', 'bufferSize', 'maxSize', 'checkpointThreshold', 'checkpointAfter', 'transient', 'filter', 'signal'])
 
 function optionalFunction<F>(value: unknown, name: string): F | undefined {
   if (value === undefined) return undefined
@@ -61,6 +64,7 @@ export function resolveOptions(options: SubscriptionOptions | undefined): Resolv
   if (o.checkpointAfter !== undefined && !(Number.isSafeInteger(o.checkpointAfter) && o.checkpointAfter >= 0)) {
     throw new InvalidArgumentError(`options.checkpointAfter must be a non-negative integer (ms); got ${describe(o.checkpointAfter)}`)
   }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new InvalidArgumentError(`options.signal must be an AbortSignal; got ${describe(o.signal)}`)
   if (o.transient !== undefined && typeof o.transient !== 'boolean') {
     throw new InvalidArgumentError(`options.transient must be a boolean; got ${describe(o.transient)}`)
   }
@@ -76,5 +80,6 @@ export function resolveOptions(options: SubscriptionOptions | undefined): Resolv
     mapper: optionalFunction(o.mapper, 'mapper'),
     partitionBy: optionalFunction(o.partitionBy, 'partitionBy'),
     filter: checkFilter(o.filter, 'options.filter'),
+    signal: o.signal,
   }
 }

@@ -7,6 +7,7 @@ import { EventStore } from '../../lib/event_store.js'
 import type { RecordedEvent } from '../../lib/types.js'
 import { freshStoreConfig } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
+import { Inbox } from '../helpers/inbox.js'
 
 async function setUp(t: Test) {
   const config = await freshStoreConfig(t, { workers: 1, poolSize: 4 })
@@ -122,4 +123,29 @@ t.test('snapshot calls take { signal, timeout } too, and cancel their statement'
   t.ok(await eventually(async () => (await waitingReads('pg-eventstore')) === 0), 'no statement of the main pool waits on the lock')
   await unlock()
   t.match(await store.readSnapshot('a'), { sourceVersion: 1, data: { n: 1 } }, 'the cancelled delete did not happen')
+})
+
+t.test('a subscription stops when its signal aborts; a transient one too; an aborted signal refuses to start', async (t) => {
+  const { store } = await setUp(t)
+  const controller = new AbortController()
+  const inbox = new Inbox({ autoAck: true })
+  const subscription = await store.subscribeToAllStreams('stoppable', inbox.subscriber, { signal: controller.signal, bufferSize: 20 })
+  await inbox.receive('subscribed')
+  await inbox.receiveEvents(10)
+  controller.abort()
+  t.match(await subscription.closed, { reason: 'unsubscribed', error: null }, 'aborting stopped it')
+  await t.rejects(store.subscribeToAllStreams('late', inbox.subscriber, { signal: AbortSignal.abort() }), { code: 'aborted' })
+  await t.rejects(store.subscribeToAllStreams('bad', inbox.subscriber, { signal: {} as never }), { code: 'invalid_argument' })
+
+  const transient = new AbortController()
+  const seen: unknown[] = []
+  await store.subscribe('s', (event) => void seen.push(event), { signal: transient.signal })
+  await store.appendToStream('s', 10, makeEvents(1))
+  for (let i = 0; i < 100 && seen.length === 0; i += 1) await new Promise((r) => setTimeout(r, 20))
+  transient.abort()
+  await new Promise((r) => setTimeout(r, 300))
+  await store.appendToStream('s', 11, makeEvents(1))
+  await new Promise((r) => setTimeout(r, 300))
+  t.equal(seen.length, 1, 'after the abort, nothing more is delivered')
+  await t.rejects(store.subscribe('s', () => {}, { timeout: 0 }), { code: 'invalid_argument' })
 })
