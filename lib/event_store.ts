@@ -7,7 +7,16 @@ import { checkRoleName, type EventStoreConfig, redactUrl, type ResolvedConfig, r
 import { makeReport, publish, type Report, reportChannelName, type StoreReport } from './reports.js'
 import { acquireEmbeddedServer, type EmbeddedServer } from './embedded/server.js'
 import { describe, parseExpectedVersion } from './expected_version.js'
-import { AbortedError, ConnectionError, EventStoreError, InvalidArgumentError, SnapshotNotFoundError, StreamDeletedError, StreamNotFoundError } from './errors.js'
+import {
+  AbortedError,
+  ConnectionError,
+  EventStoreError,
+  InvalidArgumentError,
+  SnapshotNotFoundError,
+  StreamDeletedError,
+  StreamNotFoundError,
+  SubscriptionAlreadyExistsError,
+} from './errors.js'
 import { type Codec, decodeEvents, decodeStored, encodeTerm, loadSerializer } from './serializer.js'
 import type { Piscina } from 'piscina'
 import { startPool, type WorkerContextData } from './actors/pool.js'
@@ -51,6 +60,7 @@ import {
 import type { PreparedEvent } from './writer/messages.js'
 import { Writer } from './writer/writer.js'
 import { cancellable } from './actors/cancellable.js'
+import { Projection, type ProjectionHandler, type ProjectOptions, resolveProjectOptions } from './projections/projection.js'
 import { newOrigin } from './notifications/notification.js'
 import { loadUpcasters, SCHEMA_VERSION_KEY } from './upcasting.js'
 import { checkFilter, type EventFilter, type ResolvedFilter } from './filter.js'
@@ -135,10 +145,15 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   /** Stops the OpenTelemetry bridge, when it runs. */
   #detachTelemetry: (() => void) | null = null
   #stopping: Promise<void> | null = null
+  /** Projections running in this store, stopped at stop(). */
+  readonly #projections = new Set<Projection>()
+  /** The connection string (with its password): projections open sessions of their own. */
+  readonly #url: string
 
   private constructor(config: ResolvedConfig, sql: Sql, context: WorkerContextData, pool: Piscina, embedded: EmbeddedServer | null, codec: Codec) {
     super()
     const { url, storeId } = context
+    this.#url = url
     this.#codec = codec
     this.config = { ...config, url: redactUrl(config.url) }
     this.#sql = sql
@@ -276,6 +291,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#detachTelemetry?.()
+      await Promise.all([...this.#projections].map((projection) => projection.stop()))
       await this.#subscriptions.stopAll(STOP_SUBSCRIPTIONS_MS)
       await this.#writer.stop()
       await this.#readers.close()
@@ -436,6 +452,36 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     const info = result.status === 'info' ? result.info : null
     if (!info) throw new StreamNotFoundError(`stream "${stream}" does not exist`, { streamId: stream })
     return toStreamInfo(info)
+  }
+
+  /**
+   * A transactional projection: `handler(events, tx)` gets a batch of events of $all and the
+   * transaction that also moves the projection's checkpoint, so its writes and the checkpoint
+   * commit together: each event's effect is applied exactly once, across crashes, restarts
+   * and takeovers. A batch that throws rolls back, is tried again with backoff, and after
+   * `retry.attempts` the projection stops with the error.
+   * @example
+   * await store.project('order-totals', async (events, tx) => {
+   *   for (const e of events) await tx`INSERT INTO order_totals VALUES (${e.streamId}, ${e.data.total})`
+   * }, { filter: { eventTypes: ['OrderPlaced'] } })
+   */
+  async project(name: string, handler: ProjectionHandler, options?: ProjectOptions): Promise<Projection> {
+    const projectionName = checkText(name, 'projection name')
+    if (typeof handler !== 'function') throw new InvalidArgumentError(`handler must be a function (events, tx); got ${describe(handler)}`)
+    const resolved = resolveProjectOptions(options)
+    if (this.#stopping) throw new ConnectionError('the event store has been stopped')
+    if ([...this.#projections].some((p) => p.name === projectionName)) throw new SubscriptionAlreadyExistsError(`projection "${projectionName}" already runs in this store`, { name: projectionName })
+    const projection = new Projection(projectionName, handler, resolved, {
+      sql: this.#sql,
+      url: this.#url,
+      schema: this.config.schema,
+      codec: this.#codec,
+      connection: this.config.connection,
+      report: (level, source, text, error, details) => this.#relay(makeReport(level, source, text, error, details)),
+    })
+    this.#projections.add(projection)
+    void projection.closed.then(() => this.#projections.delete(projection))
+    return projection
   }
 
   /**

@@ -46,3 +46,4 @@ export type { AppendMessage, LinkMessage, ReadMessage, DeleteMessage, DeliveryMe
 export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin/server.js'
 export type { Upcaster } from './upcasting.js'
 export type { EventFilter } from './filter.js'
+export { Projection, type ProjectionHandler, type ProjectOptions, type ProjectionEnd } from './projections/projection.js'

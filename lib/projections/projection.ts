@@ -1,0 +1,224 @@
+// Transactional projections (store.project): a persistent subscription to $all whose handler
+// gets a batch of events and the postgres.js transaction that also moves the checkpoint, so
+// the read model and the checkpoint commit together. Each batch locks the checkpoint row
+// (FOR UPDATE) and reads its events after the checkpoint it finds there, inside the same
+// transaction: whichever process runs it, and however many think they hold it, no event's
+// effect is applied twice and none is skipped. An advisory lock on a session of its own keeps
+// one process at work and the others on standby, as for subscriptions.
+import { EventEmitter } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type postgres from 'postgres'
+import { InvalidArgumentError } from '../errors.js'
+import { describe } from '../expected_version.js'
+import { checkFilter, type EventFilter, type ResolvedFilter } from '../filter.js'
+import { Listener } from '../notifications/listener.js'
+import { lockSessionRole } from '../observability/holder.js'
+import type { Report } from '../reports.js'
+import { type Codec, decodeEvents } from '../serializer.js'
+import type { ConnectionSettings } from '../config.js'
+import { openDatabase, type Sql } from '../storage/database.js'
+import { toEventStoreError } from '../storage/pg_errors.js'
+import { parsePage, runRead } from '../storage/read.js'
+import { statements } from '../storage/statements.js'
+import type { RecordedEvent } from '../types.js'
+import { checkCount, checkPlainObject } from '../validation.js'
+
+export type ProjectionHandler = (events: RecordedEvent[], tx: postgres.TransactionSql) => unknown
+
+export interface ProjectOptions {
+  /** Events per transaction; default 100. */
+  batchSize?: number
+  /** Once caught up, how long to wait for more events to fill a batch, in ms; default 0 (go at once). */
+  maxWait?: number
+  /** Where a new projection starts: 'origin' (default), 'current', or after global position N. */
+  startFrom?: 'origin' | 'current' | number
+  /** Only these events (server-side, see filters); the checkpoint still moves past the others. */
+  filter?: EventFilter
+  /** A failing batch is tried `attempts` times in all (default 5), waiting from `delay` ms (default 100), doubling, then the projection stops with the error. */
+  retry?: { attempts?: number; delay?: number }
+  /** Stops the projection when it aborts. */
+  signal?: AbortSignal
+}
+
+interface Resolved {
+  batchSize: number
+  maxWait: number
+  startFrom: number
+  filter: ResolvedFilter | null
+  attempts: number
+  delay: number
+  signal: AbortSignal | undefined
+}
+
+export interface ProjectionEnd {
+  reason: 'stopped' | 'error'
+  error: Error | null
+}
+
+/** Names of projections in the subscriptions table, beside the subscriptions of $all. */
+export const PROJECTION_PREFIX = '$projection-'
+/** How often a standby tries the lock. */
+const STANDBY_RETRY_MS = 500
+/** Caught up and not notified, it looks again this often anyway. */
+const IDLE_POLL_MS = 1000
+
+export function resolveProjectOptions(options: unknown): Resolved {
+  const o = (options === undefined ? {} : checkPlainObject(options, 'options')) as ProjectOptions
+  const retry = (o.retry === undefined ? {} : checkPlainObject(o.retry, 'options.retry')) as NonNullable<ProjectOptions['retry']>
+  let startFrom: number
+  if (o.startFrom === undefined || o.startFrom === 'origin') startFrom = 0
+  else if (o.startFrom === 'current') startFrom = -1
+  else if (typeof o.startFrom === 'number' && Number.isSafeInteger(o.startFrom) && o.startFrom >= 0) startFrom = o.startFrom
+  else throw new InvalidArgumentError(`options.startFrom must be 'origin', 'current' or a non-negative integer; got ${describe(o.startFrom)}`)
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new InvalidArgumentError(`options.signal must be an AbortSignal; got ${describe(o.signal)}`)
+  const maxWait = o.maxWait ?? 0
+  if (!Number.isSafeInteger(maxWait) || maxWait < 0) throw new InvalidArgumentError(`options.maxWait must be a non-negative integer (ms); got ${describe(o.maxWait)}`)
+  return {
+    batchSize: checkCount(o.batchSize ?? 100, 'options.batchSize'),
+    maxWait,
+    startFrom,
+    filter: checkFilter(o.filter, 'options.filter'),
+    attempts: checkCount(retry.attempts ?? 5, 'options.retry.attempts'),
+    delay: checkCount(retry.delay ?? 100, 'options.retry.delay'),
+    signal: o.signal,
+  }
+}
+
+export interface ProjectionContext {
+  sql: Sql
+  url: string
+  schema: string
+  codec: Codec
+  connection: ConnectionSettings
+  report: Report
+}
+
+/** A running projection: `closed` settles when it stops; 'error' is emitted when a batch failed for good. */
+export class Projection extends EventEmitter<{ error: [Error] }> {
+  readonly name: string
+  readonly closed: Promise<ProjectionEnd>
+  #end: (end: ProjectionEnd) => void = () => {}
+  readonly #stopping = new AbortController()
+  readonly #context: ProjectionContext
+  readonly #handler: ProjectionHandler
+  readonly #options: Resolved
+  readonly #row: string
+  #wake: () => void = () => {}
+  /** A notification came since the last batch began: do not wait before the next one. */
+  #notified = false
+
+  constructor(name: string, handler: ProjectionHandler, options: Resolved, context: ProjectionContext) {
+    super()
+    this.name = name
+    this.#row = `${PROJECTION_PREFIX}${name}`
+    this.#handler = handler
+    this.#options = options
+    this.#context = context
+    this.closed = new Promise((resolve) => {
+      this.#end = resolve
+    })
+    options.signal?.addEventListener('abort', () => void this.stop(), { once: true })
+    void this.#run()
+  }
+
+  /** Stops after the batch in flight (committed or rolled back); the checkpoint stays. */
+  async stop(): Promise<void> {
+    this.#stopping.abort()
+    this.#wake()
+    await this.closed
+  }
+
+  async #run(): Promise<void> {
+    const { sql, url, schema, connection, report } = this.#context
+    const lockSession = openDatabase({ url, schema, max: 1, role: lockSessionRole(), connection })
+    const listener = new Listener(
+      sql,
+      schema,
+      () => {
+        this.#notified = true
+        this.#wake()
+      },
+      report,
+    )
+    let end: ProjectionEnd = { reason: 'stopped', error: null }
+    try {
+      await this.#create()
+      await listener.start()
+      while (!this.#stopping.signal.aborted) {
+        if (!(await this.#holdLock(lockSession))) {
+          await this.#pause(STANDBY_RETRY_MS)
+          continue
+        }
+        this.#notified = false
+        const projected = await this.#batchWithRetries()
+        if (projected === 'caught_up') await this.#pause(IDLE_POLL_MS)
+        else if (projected < this.#options.batchSize && this.#options.maxWait > 0) await this.#pause(this.#options.maxWait)
+      }
+    } catch (error) {
+      const failure = toEventStoreError(error, schema)
+      end = { reason: 'error', error: failure }
+      report('error', 'projection', `projection "${this.name}" stopped`, failure, { name: this.name })
+      if (this.listenerCount('error') > 0) this.emit('error', failure)
+    } finally {
+      await listener.stop().catch(() => {})
+      await lockSession.end({ timeout: 1 }).catch(() => {})
+      this.#end(end)
+    }
+  }
+
+  /** Waits `ms`, or less when woken by a notification or stop(). */
+  async #pause(ms: number): Promise<void> {
+    if (this.#notified || this.#stopping.signal.aborted) return
+    await Promise.race([sleep(ms, undefined, { ref: false }), new Promise<void>((resolve) => (this.#wake = resolve))])
+  }
+
+  async #create(): Promise<void> {
+    let start = this.#options.startFrom
+    if (start === -1) {
+      const [row] = await this.#context.sql.unsafe<{ stream_version: number }[]>(statements.last_position, ['$all'])
+      start = row?.stream_version ?? 0
+    }
+    await this.#context.sql.unsafe(statements.subscription_create, ['$all', this.#row, start])
+  }
+
+  /** Takes (or checks it still has) the advisory lock on its own session. */
+  async #holdLock(session: Sql): Promise<boolean> {
+    const [row] = await session.unsafe<{ acquired: boolean }[]>(statements.subscription_try_lock, [`${this.#context.schema}:$all:${this.#row}`])
+    return row?.acquired === true
+  }
+
+  /** One batch, tried again on failure; the number of events projected, or 'caught_up'. */
+  async #batchWithRetries(): Promise<number | 'caught_up'> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.#batch()
+      } catch (error) {
+        if (attempt >= this.#options.attempts || this.#stopping.signal.aborted) throw error
+        this.#context.report('warning', 'projection', `projection "${this.name}": a batch failed (attempt ${attempt} of ${this.#options.attempts}); trying again`, error, { name: this.name })
+        await sleep(Math.min(this.#options.delay * 2 ** (attempt - 1), 30_000))
+      }
+    }
+  }
+
+  async #batch(): Promise<number | 'caught_up'> {
+    const { sql, codec } = this.#context
+    const { batchSize, filter } = this.#options
+    return (await sql.begin(async (tx) => {
+      // The row lock orders every batch of this projection, in any process.
+      const [row] = await tx.unsafe<{ last_seen: number }[]>(
+        'SELECT last_seen FROM subscriptions WHERE stream_uuid = $1 AND subscription_name = $2 FOR UPDATE',
+        ['$all', this.#row],
+      )
+      if (!row) throw new InvalidArgumentError(`projection "${this.name}" was deleted`)
+      const result = await runRead(tx as unknown as Sql, { op: 'read_all', start: row.last_seen + 1, count: batchSize, direction: 'forward', filter }, codec.column)
+      if (result.status !== 'found' && result.status !== 'filtered') throw new Error(`unexpected read ${result.status}`)
+      const stored = parsePage(result.events)
+      const last = stored.at(-1)?.eventNumber ?? row.last_seen
+      // A short filtered page looked at everything up to the head it read.
+      const upTo = result.status === 'filtered' && stored.length < batchSize ? Math.max(last, result.head) : last
+      if (stored.length > 0) await this.#handler(decodeEvents(codec, stored), tx)
+      if (upTo > row.last_seen) await tx.unsafe(statements.subscription_checkpoint, ['$all', this.#row, upTo])
+      return stored.length === 0 ? 'caught_up' : stored.length
+    })) as number | 'caught_up'
+  }
+}
