@@ -16,6 +16,7 @@ import {
   StreamDeletedError,
   StreamNotFoundError,
   SubscriptionAlreadyExistsError,
+  SubscriptionNotFoundError,
 } from './errors.js'
 import { type Codec, decodeEvents, decodeStored, encodeTerm, loadSerializer } from './serializer.js'
 import type { Piscina } from 'piscina'
@@ -60,7 +61,8 @@ import {
 import type { PreparedEvent } from './writer/messages.js'
 import { Writer } from './writer/writer.js'
 import { cancellable } from './actors/cancellable.js'
-import { Projection, type ProjectionHandler, type ProjectOptions, resolveProjectOptions } from './projections/projection.js'
+import { Projection, type ProjectionHandler, type ProjectOptions, resetProjection, resolveProjectOptions } from './projections/projection.js'
+import type postgres from 'postgres'
 import { newOrigin } from './notifications/notification.js'
 import { loadUpcasters, SCHEMA_VERSION_KEY } from './upcasting.js'
 import { checkFilter, type EventFilter, type ResolvedFilter } from './filter.js'
@@ -482,6 +484,22 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     this.#projections.add(projection)
     void projection.closed.then(() => this.#projections.delete(projection))
     return projection
+  }
+
+  /**
+   * Replays a projection from the first event: `reset(tx)` clears its read model in the same
+   * transaction that sends its checkpoint back, after a batch in flight has committed. The
+   * projection, wherever it runs, then rebuilds. To keep showing the old read model until the
+   * new one has caught up, project under a new name into new tables and swap them instead
+   * (see the README).
+   * @throws {SubscriptionNotFoundError} code 'subscription_not_found' when there is no such projection
+   */
+  async rebuildProjection(name: string, options: { reset?: (tx: postgres.TransactionSql) => unknown } = {}): Promise<void> {
+    const projectionName = checkText(name, 'projection name')
+    const { reset } = checkPlainObject(options, 'options') as { reset?: unknown }
+    if (reset !== undefined && typeof reset !== 'function') throw new InvalidArgumentError(`options.reset must be a function (tx); got ${describe(reset)}`)
+    const found = await this.#query({}, 'rebuilding the projection', () => resetProjection(this.#sql, projectionName, reset as ((tx: postgres.TransactionSql) => unknown) | undefined))
+    if (!found) throw new SubscriptionNotFoundError(`no projection "${projectionName}"`, { name: projectionName })
   }
 
   /**

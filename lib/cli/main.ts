@@ -10,6 +10,7 @@ import { EventStoreError, InvalidArgumentError } from '../errors.js'
 import { createDatabase, drop, info, init, latestVersion, migrate } from '../storage/schema.js'
 import { runDemo } from './demo.js'
 import { eventsCommand, interrupted, statusCommand } from './observe.js'
+import { projectionCommand } from './projection.js'
 import { startAdminServer } from '../admin/server.js'
 
 const usage = `Usage: pg-eventstore <command> [--url postgres://…] [--schema name] [--column-data-type jsonb|bytea]
@@ -27,6 +28,9 @@ Commands:
   status   the subscriptions: state, checkpoint, lag, holder [--watch]
   events   print a stream's events: events <stream|$all> [--from N] [--follow]
            (a table on a terminal, JSON lines otherwise)
+  projection status|reset|rebuild NAME [--reset-sql SQL]
+           a transactional projection: its lag and holder; or back to the start, the SQL
+           clearing its read model run in the same transaction (rebuild then follows it)
   ui       the admin web page [--host 127.0.0.1] [--port 4000] [--token T]
            (a host other than 127.0.0.1 needs --token or PG_EVENTSTORE_UI_TOKEN)
 
@@ -107,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       token: { type: 'string' },
+      'reset-sql': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -116,8 +121,9 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2
   }
   const command = commands[name]
-  const looking = name === 'status' || name === 'events' || name === 'ui'
-  if ((!command && !looking) || rest.length > (name === 'events' ? 1 : 0) || (name === 'events' && rest.length === 0)) {
+  const looking = name === 'status' || name === 'events' || name === 'ui' || name === 'projection'
+  const operands = name === 'events' ? 1 : name === 'projection' ? 2 : 0
+  if ((!command && !looking) || rest.length !== operands) {
     console.error(`pg-eventstore: unknown command "${[name, ...rest].join(' ')}"\n\n${usage}`)
     return 2
   }
@@ -135,6 +141,9 @@ async function main(argv: string[]): Promise<number> {
   else if (name === 'events') {
     const errors = { write: (text: string) => process.stderr.write(text), isTTY: process.stderr.isTTY === true }
     await eventsCommand(config, rest[0] as string, { from: cliInteger(values.from, 'from', 0), follow: values.follow === true }, out, errors)
+  } else if (name === 'projection') {
+    const errors = { write: (text: string) => process.stderr.write(text), isTTY: process.stderr.isTTY === true }
+    console.log(await projectionCommand(config, rest[0] as string, rest[1] as string, values['reset-sql'], out, errors))
   } else if (name === 'ui') await runAdminPage(config, values)
   else if (command) console.log(await command(config, { role: values.role, hardDeletes: values['hard-deletes'] }))
   return 0

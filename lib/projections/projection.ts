@@ -205,10 +205,7 @@ export class Projection extends EventEmitter<{ error: [Error] }> {
     const { batchSize, filter } = this.#options
     return (await sql.begin(async (tx) => {
       // The row lock orders every batch of this projection, in any process.
-      const [row] = await tx.unsafe<{ last_seen: number }[]>(
-        'SELECT last_seen FROM subscriptions WHERE stream_uuid = $1 AND subscription_name = $2 FOR UPDATE',
-        ['$all', this.#row],
-      )
+      const [row] = await tx.unsafe<{ last_seen: number }[]>(statements.projection_lock, [this.#row])
       if (!row) throw new InvalidArgumentError(`projection "${this.name}" was deleted`)
       const result = await runRead(tx as unknown as Sql, { op: 'read_all', start: row.last_seen + 1, count: batchSize, direction: 'forward', filter }, codec.column)
       if (result.status !== 'found' && result.status !== 'filtered') throw new Error(`unexpected read ${result.status}`)
@@ -221,4 +218,21 @@ export class Projection extends EventEmitter<{ error: [Error] }> {
       return stored.length === 0 ? 'caught_up' : stored.length
     })) as number | 'caught_up'
   }
+}
+
+/**
+ * Sends projection `name` back to the start, running `reset(tx)` (clearing its read model) in
+ * the same transaction, after its checkpoint row is locked: a batch in flight commits first,
+ * and the next batch, here or in any process, starts from the first event.
+ * @returns false when there is no such projection
+ */
+export async function resetProjection(sql: Sql, name: string, reset: ((tx: postgres.TransactionSql) => unknown) | undefined): Promise<boolean> {
+  const row = `${PROJECTION_PREFIX}${name}`
+  return (await sql.begin(async (tx) => {
+    const [locked] = await tx.unsafe(statements.projection_lock, [row])
+    if (!locked) return false
+    await reset?.(tx)
+    await tx.unsafe(statements.projection_reset, [row])
+    return true
+  })) as boolean
 }

@@ -39,6 +39,8 @@ export const statementNames = [
   'first_event_after',
   'read_all_filtered_forward',
   'read_all_filtered_backward',
+  'projection_lock',
+  'projection_reset',
 ] as const
 
 export type StatementName = (typeof statementNames)[number]
