@@ -61,7 +61,8 @@ import {
 import type { PreparedEvent } from './writer/messages.js'
 import { Writer } from './writer/writer.js'
 import { cancellable } from './actors/cancellable.js'
-import { Projection, type ProjectionHandler, type ProjectOptions, resetProjection, resolveProjectOptions } from './projections/projection.js'
+import { Projection, type ProjectionHandle, type ProjectionHandler, type ProjectOptions, resetProjection, resolveProjectOptions } from './projections/projection.js'
+import { startModuleProjection } from './projections/module_projection.js'
 import type postgres from 'postgres'
 import { newOrigin } from './notifications/notification.js'
 import { loadUpcasters, SCHEMA_VERSION_KEY } from './upcasting.js'
@@ -148,14 +149,18 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   #detachTelemetry: (() => void) | null = null
   #stopping: Promise<void> | null = null
   /** Projections running in this store, stopped at stop(). */
-  readonly #projections = new Set<Projection>()
+  readonly #projections = new Set<ProjectionHandle>()
+  readonly #projectionNames = new Set<string>()
   /** The connection string (with its password): projections open sessions of their own. */
   readonly #url: string
+  /** What threads of this store start with (actor-module projections start one). */
+  readonly #context: WorkerContextData
 
   private constructor(config: ResolvedConfig, sql: Sql, context: WorkerContextData, pool: Piscina, embedded: EmbeddedServer | null, codec: Codec) {
     super()
     const { url, storeId } = context
     this.#url = url
+    this.#context = context
     this.#codec = codec
     this.config = { ...config, url: redactUrl(config.url) }
     this.#sql = sql
@@ -467,22 +472,44 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    *   for (const e of events) await tx`INSERT INTO order_totals VALUES (${e.streamId}, ${e.data.total})`
    * }, { filter: { eventTypes: ['OrderPlaced'] } })
    */
-  async project(name: string, handler: ProjectionHandler, options?: ProjectOptions): Promise<Projection> {
+  async project(name: string, handler: ProjectionHandler | URL | string, options?: ProjectOptions): Promise<ProjectionHandle> {
     const projectionName = checkText(name, 'projection name')
-    if (typeof handler !== 'function') throw new InvalidArgumentError(`handler must be a function (events, tx); got ${describe(handler)}`)
+    if (typeof handler !== 'function' && typeof handler !== 'string' && !(handler instanceof URL)) {
+      throw new InvalidArgumentError(`handler must be a function (events, tx) or the URL or path of an actor module exporting one; got ${describe(handler)}`)
+    }
     const resolved = resolveProjectOptions(options)
     if (this.#stopping) throw new ConnectionError('the event store has been stopped')
-    if ([...this.#projections].some((p) => p.name === projectionName)) throw new SubscriptionAlreadyExistsError(`projection "${projectionName}" already runs in this store`, { name: projectionName })
-    const projection = new Projection(projectionName, handler, resolved, {
-      sql: this.#sql,
-      url: this.#url,
-      schema: this.config.schema,
-      codec: this.#codec,
-      connection: this.config.connection,
-      report: (level, source, text, error, details) => this.#relay(makeReport(level, source, text, error, details)),
-    })
+    // Taken before any await, so that two calls at once cannot both start it.
+    if (this.#projectionNames.has(projectionName)) throw new SubscriptionAlreadyExistsError(`projection "${projectionName}" already runs in this store`, { name: projectionName })
+    this.#projectionNames.add(projectionName)
+    const report: Report = (level, source, text, error, details) => this.#relay(makeReport(level, source, text, error, details))
+    let projection: ProjectionHandle
+    if (typeof handler === 'function') {
+      projection = new Projection(projectionName, handler, resolved, {
+        sql: this.#sql,
+        url: this.#url,
+        schema: this.config.schema,
+        codec: this.#codec,
+        connection: this.config.connection,
+        report,
+      })
+    } else {
+      if (Array.isArray(this.config.upcasters)) {
+        throw new InvalidArgumentError('an actor-module projection runs on a thread of its own, which functions cannot reach: give upcasters as the URL or path of a module to use both')
+      }
+      const moduleUrl = handler instanceof URL ? handler.href : new URL(handler, `file://${process.cwd()}/`).href
+      try {
+        projection = await startModuleProjection(this.#context, projectionName, moduleUrl, resolved, report)
+      } catch (error) {
+        this.#projectionNames.delete(projectionName)
+        throw error
+      }
+    }
     this.#projections.add(projection)
-    void projection.closed.then(() => this.#projections.delete(projection))
+    void projection.closed.then(() => {
+      this.#projections.delete(projection)
+      this.#projectionNames.delete(projectionName)
+    })
     return projection
   }
 

@@ -46,4 +46,4 @@ export type { AppendMessage, LinkMessage, ReadMessage, DeleteMessage, DeliveryMe
 export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin/server.js'
 export type { Upcaster } from './upcasting.js'
 export type { EventFilter } from './filter.js'
-export { Projection, type ProjectionHandler, type ProjectOptions, type ProjectionEnd } from './projections/projection.js'
+export { Projection, type ProjectionHandle, type ProjectionHandler, type ProjectOptions, type ProjectionEnd } from './projections/projection.js'

@@ -40,7 +40,8 @@ export interface ProjectOptions {
   signal?: AbortSignal
 }
 
-interface Resolved {
+/** Options as the projection runs them: plain data but the signal, which stays on the caller's thread. */
+export interface ResolvedProjectOptions {
   batchSize: number
   maxWait: number
   startFrom: number
@@ -62,7 +63,7 @@ const STANDBY_RETRY_MS = 500
 /** Caught up and not notified, it looks again this often anyway. */
 const IDLE_POLL_MS = 1000
 
-export function resolveProjectOptions(options: unknown): Resolved {
+export function resolveProjectOptions(options: unknown): ResolvedProjectOptions {
   const o = (options === undefined ? {} : checkPlainObject(options, 'options')) as ProjectOptions
   const retry = (o.retry === undefined ? {} : checkPlainObject(o.retry, 'options.retry')) as NonNullable<ProjectOptions['retry']>
   let startFrom: number
@@ -93,21 +94,30 @@ export interface ProjectionContext {
   report: Report
 }
 
+/** What store.project resolves to, whether the handler runs here or as an actor module. */
+export interface ProjectionHandle extends EventEmitter<{ error: [Error] }> {
+  readonly name: string
+  /** Settles when the projection stops: stop(), its signal, or a batch that failed for good. */
+  readonly closed: Promise<ProjectionEnd>
+  /** Stops after the batch in flight (committed or rolled back); the checkpoint stays. */
+  stop(): Promise<void>
+}
+
 /** A running projection: `closed` settles when it stops; 'error' is emitted when a batch failed for good. */
-export class Projection extends EventEmitter<{ error: [Error] }> {
+export class Projection extends EventEmitter<{ error: [Error] }> implements ProjectionHandle {
   readonly name: string
   readonly closed: Promise<ProjectionEnd>
   #end: (end: ProjectionEnd) => void = () => {}
   readonly #stopping = new AbortController()
   readonly #context: ProjectionContext
   readonly #handler: ProjectionHandler
-  readonly #options: Resolved
+  readonly #options: ResolvedProjectOptions
   readonly #row: string
   #wake: () => void = () => {}
   /** A notification came since the last batch began: do not wait before the next one. */
   #notified = false
 
-  constructor(name: string, handler: ProjectionHandler, options: Resolved, context: ProjectionContext) {
+  constructor(name: string, handler: ProjectionHandler, options: ResolvedProjectOptions, context: ProjectionContext) {
     super()
     this.name = name
     this.#row = `${PROJECTION_PREFIX}${name}`

@@ -177,3 +177,28 @@ t.test('pg-eventstore projection status | reset | rebuild', async (t) => {
   t.same(await positions(), Array.from({ length: 30 }, (_, i) => i + 1), 'replayed once into the cleared table')
   t.equal(await cli('projection', 'status', 'nope').exited, 1)
 })
+
+t.test('an actor-module projection runs on a thread of its own with the same guarantees', async (t) => {
+  const { store, rows, positions, checkpoint } = await setUp(t)
+  const module = new URL('../fixtures/projection_module.js', import.meta.url)
+  await store.appendToStream('s', 0, makeEvents(25))
+  const projection = await store.project('module', module, { batchSize: 10 })
+  t.ok(await until(async () => (await rows()) === 25), 'projected by the module')
+  t.same(await positions(), Array.from({ length: 25 }, (_, i) => i + 1))
+  t.equal(await checkpoint('module'), 25)
+  await t.rejects(store.project('module', module), { code: 'subscription_already_exists' })
+  await projection.stop()
+  t.match(await projection.closed, { reason: 'stopped', error: null })
+  await t.rejects(store.project('missing', new URL('../fixtures/no_such_module.js', import.meta.url)), { code: 'invalid_argument', message: /cannot load the projection module/ })
+
+  await store.appendToStream('crash', 0, [{ eventType: 'E', data: { crash: true } }])
+  const crashing = await store.project('module', module)
+  const errors: Error[] = []
+  crashing.on('error', (error) => errors.push(error))
+  t.match(await crashing.closed, { reason: 'error', error: { message: /thread of projection "module" died/ } }, 'a crashed thread ends its projection only')
+  t.equal(await checkpoint('module'), 25, 'the crashed batch did not commit')
+  t.equal(await rows(), 25)
+  t.equal(errors.length, 1)
+  await store.appendToStream('after', 0, makeEvents(1))
+  t.equal((await store.readStreamForward('after')).length, 1, 'the store goes on')
+})

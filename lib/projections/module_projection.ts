@@ -1,0 +1,73 @@
+// A projection whose handler is an actor module runs alone on a thread of its own (a piscina
+// pool of one thread, workers/projection_worker.ts) with its own connections, as actor-module
+// subscribers do: a handler that hangs or crashes its thread ends that projection only.
+import { EventEmitter } from 'node:events'
+import { MessageChannel } from 'node:worker_threads'
+import { Piscina } from 'piscina'
+import type { WorkerContextData } from '../actors/pool.js'
+import { fromWire, InvalidArgumentError } from '../errors.js'
+import { workerUrl } from '../package_files.js'
+import type { Report } from '../reports.js'
+import type { ProjectionOutcome } from '../../workers/projection_worker.js'
+import type { ProjectionEnd, ProjectionHandle, ResolvedProjectOptions } from './projection.js'
+
+class ModuleProjection extends EventEmitter<{ error: [Error] }> implements ProjectionHandle {
+  readonly name: string
+  readonly closed: Promise<ProjectionEnd>
+  readonly #stop: () => void
+
+  constructor(name: string, closed: Promise<ProjectionEnd>, stop: () => void) {
+    super()
+    this.name = name
+    this.closed = closed
+    this.#stop = stop
+    void closed.then((end) => {
+      if (end.error && this.listenerCount('error') > 0) this.emit('error', end.error)
+    })
+  }
+
+  async stop(): Promise<void> {
+    this.#stop()
+    await this.closed
+  }
+}
+
+/** Starts the projection's thread; resolves once its module is loaded. */
+export function startModuleProjection(context: WorkerContextData, name: string, moduleUrl: string, options: ResolvedProjectOptions, report: Report): Promise<ProjectionHandle> {
+  const pool = new Piscina({
+    filename: workerUrl('projection_worker').href,
+    minThreads: 1,
+    maxThreads: 1,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    atomics: 'disabled',
+    recordTiming: false,
+    workerData: context,
+  })
+  const control = new MessageChannel()
+  // The signal stays here: it cannot cross threads.
+  const task = pool.run({ name, moduleUrl, options: { ...options, signal: undefined }, control: control.port2 }, { transferList: [control.port2] as never }) as Promise<ProjectionOutcome>
+  const close = () => pool.destroy().catch((error: unknown) => report('warning', 'projection', `closing the thread of projection "${name}" failed`, error))
+  const closed: Promise<ProjectionEnd> = task.then(
+    (outcome) => ({ reason: outcome.type === 'ended' ? outcome.reason : 'error', error: outcome.error ? fromWire(outcome.error) : null }),
+    (error: unknown) => {
+      const failure = new Error(`the thread of projection "${name}" died: ${(error as Error)?.message ?? error}`)
+      report('error', 'projection', `projection "${name}" stopped`, failure, { name })
+      return { reason: 'error', error: failure }
+    },
+  )
+  void closed.finally(() => {
+    control.port1.close()
+    return close()
+  })
+  const handle = new ModuleProjection(name, closed, () => control.port1.postMessage('stop'))
+  options.signal?.addEventListener('abort', () => void handle.stop(), { once: true })
+  return new Promise((resolve, reject) => {
+    control.port1.once('message', () => resolve(handle))
+    void task.then(
+      (outcome) => {
+        if (outcome.type === 'load_failed') reject(new InvalidArgumentError(`cannot load the projection module ${moduleUrl}: ${fromWire(outcome.error).message}`, { module: moduleUrl }))
+      },
+      (error: unknown) => reject(error),
+    )
+  })
+}

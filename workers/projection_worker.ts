@@ -1,0 +1,43 @@
+// The task that runs one actor-module projection, alone on a thread of its own with its own
+// connections (lib/projections/module_projection.ts). The module default-exports
+// (events, tx) => void | Promise<void>, as a projection function does; the guarantees are the
+// same, since they come from the transaction. The task ends when the projection does.
+import { workerData, type MessagePort } from 'node:worker_threads'
+import type { WorkerContextData } from '../lib/actors/pool.js'
+import { toWire, type WireError } from '../lib/errors.js'
+import { Projection, type ProjectionHandler, type ResolvedProjectOptions } from '../lib/projections/projection.js'
+import { openDatabase } from '../lib/storage/database.js'
+import { report, threadCodec } from './context.js'
+
+export interface ProjectionTask {
+  name: string
+  moduleUrl: string
+  options: ResolvedProjectOptions
+  /** 'stop' arrives here; 'started' goes out once the module is loaded. */
+  control: MessagePort
+}
+
+export type ProjectionOutcome = { type: 'load_failed'; error: WireError } | { type: 'ended'; reason: 'stopped' | 'error'; error: WireError | null }
+
+export default async function runProjection({ name, moduleUrl, options, control }: ProjectionTask): Promise<ProjectionOutcome> {
+  let handler: ProjectionHandler
+  try {
+    const module = (await import(moduleUrl)) as { default?: unknown }
+    if (typeof module.default !== 'function') throw new TypeError(`${moduleUrl} does not default-export a projection function (events, tx)`)
+    handler = module.default as ProjectionHandler
+  } catch (error) {
+    control.close()
+    return { type: 'load_failed', error: toWire(error) }
+  }
+  const data = workerData as WorkerContextData
+  const sql = openDatabase({ url: data.url, schema: data.schema, max: 2, role: 'pg-eventstore projection', connection: data.connection })
+  const projection = new Projection(name, handler, options, { sql, url: data.url, schema: data.schema, codec: await threadCodec(), connection: data.connection, report })
+  control.on('message', (message) => {
+    if (message === 'stop') void projection.stop()
+  })
+  control.postMessage('started')
+  const end = await projection.closed
+  control.close()
+  await sql.end({ timeout: 5 })
+  return { type: 'ended', reason: end.reason, error: end.error ? toWire(end.error) : null }
+}
