@@ -17,7 +17,7 @@ import type { Report } from '../reports.js'
 import { type Codec, decodeEvents } from '../serializer.js'
 import type { ConnectionSettings } from '../config.js'
 import { openDatabase, type Sql } from '../storage/database.js'
-import { toEventStoreError } from '../storage/pg_errors.js'
+import { isConnectionLoss, isNeverSent, toEventStoreError } from '../storage/pg_errors.js'
 import { parsePage, runRead } from '../storage/read.js'
 import { statements } from '../storage/statements.js'
 import type { RecordedEvent } from '../types.js'
@@ -62,6 +62,10 @@ export const PROJECTION_PREFIX = '$projection-'
 const STANDBY_RETRY_MS = 500
 /** Caught up and not notified, it looks again this often anyway. */
 const IDLE_POLL_MS = 1000
+/** After a lost connection, the next try comes this much later. */
+const RECONNECT_MS = 250
+
+const lostServer = (error: unknown): boolean => isConnectionLoss(error) || isNeverSent(error)
 
 export function resolveProjectOptions(options: unknown): ResolvedProjectOptions {
   const o = (options === undefined ? {} : checkPlainObject(options, 'options')) as ProjectOptions
@@ -151,18 +155,30 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Proj
       report,
     )
     let end: ProjectionEnd = { reason: 'stopped', error: null }
+    let ready = false
     try {
-      await this.#create()
-      await listener.start()
       while (!this.#stopping.signal.aborted) {
-        if (!(await this.#holdLock(lockSession))) {
-          await this.#pause(STANDBY_RETRY_MS)
-          continue
+        try {
+          if (!ready) {
+            await this.#create()
+            await listener.start()
+            ready = true
+          }
+          if (!(await this.#holdLock(lockSession))) {
+            await this.#pause(STANDBY_RETRY_MS)
+            continue
+          }
+          this.#notified = false
+          const projected = await this.#batchWithRetries()
+          if (projected === 'caught_up') await this.#pause(IDLE_POLL_MS)
+          else if (projected < this.#options.batchSize && this.#options.maxWait > 0) await this.#pause(this.#options.maxWait)
+        } catch (error) {
+          // A lost server is waited out, whatever it takes: the next batch finds the checkpoint
+          // as the last one left it (committed or not), so nothing is applied twice.
+          if (!lostServer(error)) throw error
+          report('warning', 'projection', `projection "${this.name}": PostgreSQL could not be reached; trying again`, error, { name: this.name })
+          await this.#pause(RECONNECT_MS)
         }
-        this.#notified = false
-        const projected = await this.#batchWithRetries()
-        if (projected === 'caught_up') await this.#pause(IDLE_POLL_MS)
-        else if (projected < this.#options.batchSize && this.#options.maxWait > 0) await this.#pause(this.#options.maxWait)
       }
     } catch (error) {
       const failure = toEventStoreError(error, schema)
@@ -203,7 +219,8 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Proj
       try {
         return await this.#batch()
       } catch (error) {
-        if (attempt >= this.#options.attempts || this.#stopping.signal.aborted) throw error
+        // Only the handler's own failures count against its attempts.
+        if (lostServer(error) || attempt >= this.#options.attempts || this.#stopping.signal.aborted) throw error
         this.#context.report('warning', 'projection', `projection "${this.name}": a batch failed (attempt ${attempt} of ${this.#options.attempts}); trying again`, error, { name: this.name })
         await sleep(Math.min(this.#options.delay * 2 ** (attempt - 1), 30_000))
       }

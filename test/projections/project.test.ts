@@ -202,3 +202,25 @@ t.test('an actor-module projection runs on a thread of its own with the same gua
   await store.appendToStream('after', 0, makeEvents(1))
   t.equal((await store.readStreamForward('after')).length, 1, 'the store goes on')
 })
+
+t.test("backends terminated under it: the projection waits out each lost connection and applies every event once", async (t) => {
+  const { config, admin, store, rows, positions } = await setUp(t)
+  const warnings: string[] = []
+  store.on('warning', (report) => warnings.push(report.message))
+  for (let i = 0; i < 4; i += 1) await store.appendToStream(`t-${i}`, 0, makeEvents(30))
+  const projection = await store.project('survivor', async (events, tx) => {
+    await insertAll(events, tx)
+    await new Promise((r) => setTimeout(r, 20))
+  }, { batchSize: 5, retry: { attempts: 1 } })
+  let stopped = false
+  void projection.closed.then(() => (stopped = true))
+  for (let i = 0; i < 6 && (await rows()) < 120; i += 1) {
+    await new Promise((r) => setTimeout(r, 150))
+    await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE ${`%:${config.schema}`} AND pid <> pg_backend_pid()`
+  }
+  t.ok(await until(async () => (await rows()) === 120, 30_000), 'all 120 rows in the end')
+  t.same(await positions(), Array.from({ length: 120 }, (_, i) => i + 1), 'none twice, none lost')
+  t.equal(stopped, false, 'lost connections did not use up its one attempt: it still runs')
+  t.ok(warnings.some((w) => w.includes('projection "survivor": PostgreSQL could not be reached')), 'each was reported as a warning')
+  await projection.stop()
+})
