@@ -44,3 +44,16 @@ export function startPool({ filename, threads, workerData, concurrentTasksPerWor
     workerData,
   })
 }
+
+/** A pool of one thread for one piece of user code (an actor-module subscriber or projection): its crash ends only that thread. */
+export function oneThreadPool(filename: URL, workerData: WorkerContextData): Piscina {
+  return new Piscina({
+    filename: filename.href,
+    minThreads: 1,
+    maxThreads: 1,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    atomics: 'disabled',
+    recordTiming: false,
+    workerData,
+  })
+}

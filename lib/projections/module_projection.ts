@@ -3,8 +3,7 @@
 // subscribers do: a handler that hangs or crashes its thread ends that projection only.
 import { EventEmitter } from 'node:events'
 import { MessageChannel } from 'node:worker_threads'
-import { Piscina } from 'piscina'
-import type { WorkerContextData } from '../actors/pool.js'
+import { oneThreadPool, type WorkerContextData } from '../actors/pool.js'
 import { fromWire, InvalidArgumentError } from '../errors.js'
 import { workerUrl } from '../package_files.js'
 import type { Report } from '../reports.js'
@@ -34,15 +33,7 @@ class ModuleProjection extends EventEmitter<{ error: [Error] }> implements Proje
 
 /** Starts the projection's thread; resolves once its module is loaded. */
 export function startModuleProjection(context: WorkerContextData, name: string, moduleUrl: string, options: ResolvedProjectOptions, report: Report): Promise<ProjectionHandle> {
-  const pool = new Piscina({
-    filename: workerUrl('projection_worker').href,
-    minThreads: 1,
-    maxThreads: 1,
-    idleTimeout: Number.POSITIVE_INFINITY,
-    atomics: 'disabled',
-    recordTiming: false,
-    workerData: context,
-  })
+  const pool = oneThreadPool(workerUrl('projection_worker'), context)
   const control = new MessageChannel()
   // The signal stays here: it cannot cross threads.
   const task = pool.run({ name, moduleUrl, options: { ...options, signal: undefined }, control: control.port2 }, { transferList: [control.port2] as never }) as Promise<ProjectionOutcome>

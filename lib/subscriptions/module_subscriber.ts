@@ -3,8 +3,7 @@
 // throws, hangs, calls process.exit or crashes its thread ends its own subscription only
 // (with reason 'error'), never the store's actors or other subscribers.
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
-import { Piscina } from 'piscina'
-import type { WorkerContextData } from '../actors/pool.js'
+import { oneThreadPool, type WorkerContextData } from '../actors/pool.js'
 import { fromWire, InvalidArgumentError, type WireError } from '../errors.js'
 import { workerUrl } from '../package_files.js'
 import type { Report } from '../reports.js'
@@ -29,15 +28,7 @@ export interface ModuleSubscriber {
 
 /** Starts the subscriber's thread on `port` (its end of the channel to the actor); resolves once its module is loaded. */
 export function startModuleSubscriber(context: WorkerContextData, host: ModuleHost, port: MessagePort, report: Report): Promise<ModuleSubscriber> {
-  const pool = new Piscina({
-    filename: workerUrl('subscriber_worker').href,
-    minThreads: 1,
-    maxThreads: 1,
-    idleTimeout: Number.POSITIVE_INFINITY,
-    atomics: 'disabled',
-    recordTiming: false,
-    workerData: context,
-  })
+  const pool = oneThreadPool(workerUrl('subscriber_worker'), context)
   const status = new MessageChannel()
   const task = pool.run({ ...host, port, status: status.port2 }, { transferList: [port, status.port2] as never }) as Promise<ModuleOutcome>
   const close = () => pool.destroy().catch((error: unknown) => report('warning', 'subscription', `closing the thread of subscriber ${host.moduleUrl} failed`, error))
