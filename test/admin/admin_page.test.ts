@@ -107,11 +107,13 @@ t.test('the admin page in Chromium', async (t) => {
   await t.test('event data is shown as text, never run as HTML', async (t) => {
     await page.fill('#search', 'hostile')
     await page.click('.stream-link[data-stream="customer-hostile"]')
-    const data = page.locator('#events li pre.event-data').first()
-    await data.waitFor()
+    // The list shows the stream once its event is there (the page before may still be showing).
+    const event = page.locator('#events li', { hasText: 'ProfileChanged' })
+    await event.waitFor()
+    const data = event.locator('pre.event-data')
     t.match(await data.textContent(), /<script>window.__pwned = 1<\/script>/)
     t.match(await data.textContent(), /<img src=x onerror=/)
-    t.match(await page.locator('#events li pre.event-metadata').first().textContent(), /<b>bold\?<\/b>/)
+    t.match(await event.locator('pre.event-metadata').textContent(), /<b>bold\?<\/b>/)
     t.equal(await page.locator('#events img, #events script, #events b').count(), 0, 'no element made from event data')
     t.equal(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned), undefined, 'no script ran')
   })
