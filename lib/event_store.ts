@@ -148,6 +148,8 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   /** Stops the OpenTelemetry bridge, when it runs. */
   #detachTelemetry: (() => void) | null = null
   #stopping: Promise<void> | null = null
+  /** Reports on the store's warning/error channel (#relay). */
+  readonly #reportFn: Report = (level, source, text, error, details) => this.#relay(makeReport(level, source, text, error, details))
   /** Projections running in this store, stopped at stop(). */
   readonly #projections = new Set<ProjectionHandle>()
   readonly #projectionNames = new Set<string>()
@@ -482,7 +484,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     // Taken before any await, so that two calls at once cannot both start it.
     if (this.#projectionNames.has(projectionName)) throw new SubscriptionAlreadyExistsError(`projection "${projectionName}" already runs in this store`, { name: projectionName })
     this.#projectionNames.add(projectionName)
-    const report: Report = (level, source, text, error, details) => this.#relay(makeReport(level, source, text, error, details))
+    const report = this.#reportFn
     let projection: ProjectionHandle
     if (typeof handler === 'function') {
       projection = new Projection(projectionName, handler, resolved, {
@@ -598,7 +600,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
       resolved,
       true,
     )
-    if (signal) stopOnAbort(signal, subscription)
+    if (signal) stopOnAbort(signal, subscription, this.#reportFn)
     // Resolve once it is live, so that every event appended after this call is delivered.
     try {
       await cancellable(call, 'subscribing', () => Promise.race([subscribed, subscription.closed]))
@@ -625,7 +627,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     const { signal } = resolved
     if (signal?.aborted) throw new AbortedError('the subscription was aborted before it started', { reason: String(signal.reason) })
     const subscription = await this.#subscriptions.subscribe(streamId, subscriptionName, subscriber, resolved)
-    if (signal) stopOnAbort(signal, subscription)
+    if (signal) stopOnAbort(signal, subscription, this.#reportFn)
     return subscription
   }
 
@@ -802,8 +804,11 @@ function checkCallOptions(opts: CallOptions | undefined): CallOptions {
 const checkWriteOptions: (opts: WriteOptions | undefined) => WriteOptions = checkCallOptions
 
 /** Unsubscribes when `signal` aborts, for as long as the subscription runs. */
-function stopOnAbort(signal: AbortSignal, subscription: Subscription): void {
-  const stop = () => void subscription.unsubscribe().catch(() => {})
+function stopOnAbort(signal: AbortSignal, subscription: Subscription, report: Report): void {
+  const stop = () =>
+    void subscription.unsubscribe().catch((error: unknown) =>
+      report('warning', 'subscription', `subscription "${subscription.name}": stopping it when its signal aborted failed`, error, { name: subscription.name }),
+    )
   if (signal.aborted) return stop()
   signal.addEventListener('abort', stop, { once: true })
   void subscription.closed.then(() => signal.removeEventListener('abort', stop))

@@ -186,8 +186,9 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Proj
       report('error', 'projection', `projection "${this.name}" stopped`, failure, { name: this.name })
       if (this.listenerCount('error') > 0) this.emit('error', failure)
     } finally {
-      await listener.stop().catch(() => {})
-      await lockSession.end({ timeout: 1 }).catch(() => {})
+      // Listener.stop reports its own failures.
+      await listener.stop()
+      await lockSession.end({ timeout: 1 }).catch((error: unknown) => report('warning', 'projection', `projection "${this.name}": closing its lock session failed`, error, { name: this.name }))
       this.#end(end)
     }
   }
