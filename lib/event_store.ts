@@ -60,8 +60,9 @@ import {
 } from './validation.js'
 import type { PreparedEvent } from './writer/messages.js'
 import { Writer } from './writer/writer.js'
-import { cancellable } from './actors/cancellable.js'
-import { Projection, type ProjectionHandle, type ProjectionHandler, type ProjectOptions, resetProjection, resolveProjectOptions } from './projections/projection.js'
+import { cancellable, cutShort } from './actors/cancellable.js'
+import { untilAborted } from './actors/timeout.js'
+import { Projection, type ProjectionHandle, type ProjectionHandler, type RunningProjection, type ProjectOptions, resetProjection, resolveProjectOptions } from './projections/projection.js'
 import { startModuleProjection } from './projections/module_projection.js'
 import type postgres from 'postgres'
 import { newOrigin } from './notifications/notification.js'
@@ -151,7 +152,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   /** Reports on the store's warning/error channel (#relay). */
   readonly #reportFn: Report = (level, source, text, error, details) => this.#relay(makeReport(level, source, text, error, details))
   /** Projections running in this store, stopped at stop(). */
-  readonly #projections = new Set<ProjectionHandle>()
+  readonly #projections = new Set<RunningProjection>()
   readonly #projectionNames = new Set<string>()
   /** The connection string (with its password): projections open sessions of their own. */
   readonly #url: string
@@ -293,23 +294,47 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   }
 
   /**
-   * Stops subscriptions (storing their checkpoints), drains the writer, stops the workers,
-   * closes the pools and releases the embedded server. Resolves within about
+   * Stops projections and subscriptions (storing their checkpoints), drains the writer, stops
+   * the workers, closes the pools and releases the embedded server. Resolves within about
    * outcomeTimeout + 20 s even while PostgreSQL is down: every step has a bound.
+   * `signal` or `timeout` cut the waiting short: appends still queued are refused (nothing
+   * of them was sent), writes in flight end with details.outcome 'unknown' unless already
+   * settled, batches of projections roll back, connections close at once; stop() then
+   * resolves and a 'warning' report says it was cut short.
+   * @example
+   * await store.stop({ timeout: 2000 })  // at most ~2 s of draining, then close regardless
    */
-  stop(): Promise<void> {
-    this.#stopping ??= (async () => {
-      this.#detachTelemetry?.()
-      await Promise.all([...this.#projections].map((projection) => projection.stop()))
-      await this.#subscriptions.stopAll(STOP_SUBSCRIPTIONS_MS)
-      await this.#writer.stop()
-      await this.#readers.close()
-      await this.#pool.close({ force: true })
-      await closeDatabase(this.#sql)
-      this.#workerReports.close()
-      await this.#embedded?.release()
-    })()
+  stop(options?: CallOptions): Promise<void> {
+    let cutBy: CallOptions
+    try {
+      cutBy = checkCallOptions(options)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const release = cutShort(cutBy, this.#stopNow)
+    this.#stopping ??= this.#stop()
+    void this.#stopping.finally(release)
     return this.#stopping
+  }
+
+  readonly #stopNow = new AbortController()
+
+  async #stop(): Promise<void> {
+    const cut = this.#stopNow.signal
+    const cutError = () => new Error('stop() was cut short by its signal or timeout')
+    this.#detachTelemetry?.()
+    const projections = [...this.#projections]
+    await untilAborted(Promise.all(projections.map((projection) => projection.stop())), cut, cutError).catch(() => {
+      for (const projection of projections) projection.halt()
+    })
+    await this.#subscriptions.stopAll(STOP_SUBSCRIPTIONS_MS, cut)
+    await untilAborted(this.#writer.stop(), cut, cutError).catch(() => this.#writer.abandon())
+    await this.#readers.close(cut)
+    await this.#pool.close({ force: true })
+    if (cut.aborted) this.#reportFn('warning', 'store', 'stop() was cut short by its signal or timeout: what still ran was ended without waiting')
+    await closeDatabase(this.#sql, cut.aborted ? 0 : undefined)
+    this.#workerReports.close()
+    await this.#embedded?.release()
   }
 
   /**
@@ -485,7 +510,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     if (this.#projectionNames.has(projectionName)) throw new SubscriptionAlreadyExistsError(`projection "${projectionName}" already runs in this store`, { name: projectionName })
     this.#projectionNames.add(projectionName)
     const report = this.#reportFn
-    let projection: ProjectionHandle
+    let projection: RunningProjection
     if (typeof handler === 'function') {
       projection = new Projection(projectionName, handler, resolved, {
         sql: this.#sql,

@@ -27,3 +27,15 @@ export function cancellable<T>({ signal, timeout }: CallOptions, what: string, w
     )
   })
 }
+
+/** Aborts `controller` when the caller's signal aborts or its timeout passes; returns what detaches both. */
+export function cutShort({ signal, timeout }: CallOptions, controller: AbortController): () => void {
+  const cut = () => controller.abort()
+  if (signal?.aborted) cut()
+  signal?.addEventListener('abort', cut, { once: true })
+  const timer = timeout === undefined ? null : setTimeout(cut, timeout)
+  return () => {
+    signal?.removeEventListener('abort', cut)
+    if (timer) clearTimeout(timer)
+  }
+}

@@ -7,3 +7,14 @@ export function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Er
   })
   return Promise.race([work, expired]).finally(() => clearTimeout(timer))
 }
+
+/** `work`, or `onAbort()`'s error as soon as `signal` aborts (work goes on, unwatched). */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal, onAbort: () => Error): Promise<T> {
+  if (signal.aborted) return Promise.reject(onAbort())
+  let stop = () => {}
+  const aborted = new Promise<never>((_, reject) => {
+    stop = () => reject(onAbort())
+    signal.addEventListener('abort', stop, { once: true })
+  })
+  return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', stop))
+}

@@ -8,18 +8,20 @@ import { fromWire, InvalidArgumentError } from '../errors.js'
 import { workerUrl } from '../package_files.js'
 import type { Report } from '../reports.js'
 import type { ProjectionOutcome } from '../../workers/projection_worker.js'
-import type { ProjectionEnd, ProjectionHandle, ResolvedProjectOptions } from './projection.js'
+import type { ProjectionEnd, ResolvedProjectOptions, RunningProjection } from './projection.js'
 
-class ModuleProjection extends EventEmitter<{ error: [Error] }> implements ProjectionHandle {
+class ModuleProjection extends EventEmitter<{ error: [Error] }> implements RunningProjection {
   readonly name: string
   readonly closed: Promise<ProjectionEnd>
   readonly #stop: () => void
+  readonly halt: () => void
 
-  constructor(name: string, closed: Promise<ProjectionEnd>, stop: () => void) {
+  constructor(name: string, closed: Promise<ProjectionEnd>, stop: () => void, halt: () => void) {
     super()
     this.name = name
     this.closed = closed
     this.#stop = stop
+    this.halt = halt
     void closed.then((end) => {
       if (end.error && this.listenerCount('error') > 0) this.emit('error', end.error)
     })
@@ -32,15 +34,17 @@ class ModuleProjection extends EventEmitter<{ error: [Error] }> implements Proje
 }
 
 /** Starts the projection's thread; resolves once its module is loaded. */
-export function startModuleProjection(context: WorkerContextData, name: string, moduleUrl: string, options: ResolvedProjectOptions, report: Report): Promise<ProjectionHandle> {
+export function startModuleProjection(context: WorkerContextData, name: string, moduleUrl: string, options: ResolvedProjectOptions, report: Report): Promise<RunningProjection> {
   const pool = oneThreadPool(workerUrl('projection_worker'), context)
   const control = new MessageChannel()
   // The signal stays here: it cannot cross threads.
   const task = pool.run({ name, moduleUrl, options: { ...options, signal: undefined }, control: control.port2 }, { transferList: [control.port2] as never }) as Promise<ProjectionOutcome>
+  let halted = false
   const close = () => pool.destroy().catch((error: unknown) => report('warning', 'projection', `closing the thread of projection "${name}" failed`, error))
   const closed: Promise<ProjectionEnd> = task.then(
     (outcome) => ({ reason: outcome.type === 'ended' ? outcome.reason : 'error', error: outcome.error ? fromWire(outcome.error) : null }),
     (error: unknown) => {
+      if (halted) return { reason: 'stopped', error: null }
       const failure = new Error(`the thread of projection "${name}" died: ${(error as Error)?.message ?? error}`)
       report('error', 'projection', `projection "${name}" stopped`, failure, { name })
       return { reason: 'error', error: failure }
@@ -50,7 +54,11 @@ export function startModuleProjection(context: WorkerContextData, name: string, 
     control.port1.close()
     return close()
   })
-  const handle = new ModuleProjection(name, closed, () => control.port1.postMessage('stop'))
+  const halt = () => {
+    halted = true
+    void close()
+  }
+  const handle = new ModuleProjection(name, closed, () => control.port1.postMessage('stop'), halt)
   options.signal?.addEventListener('abort', () => void handle.stop(), { once: true })
   return new Promise((resolve, reject) => {
     control.port1.once('message', () => resolve(handle))

@@ -19,6 +19,7 @@ import type { ConnectionSettings } from '../config.js'
 import { openDatabase, type Sql } from '../storage/database.js'
 import { isConnectionLoss, isNeverSent, toEventStoreError } from '../storage/pg_errors.js'
 import { parsePage, runRead } from '../storage/read.js'
+import { untilAborted } from '../actors/timeout.js'
 import { statements } from '../storage/statements.js'
 import type { RecordedEvent } from '../types.js'
 import { checkCount, checkPlainObject } from '../validation.js'
@@ -107,12 +108,18 @@ export interface ProjectionHandle extends EventEmitter<{ error: [Error] }> {
   stop(): Promise<void>
 }
 
+/** What the store holds of a projection it runs: `halt()` ends it without waiting, at a stop() cut short. */
+export interface RunningProjection extends ProjectionHandle {
+  halt(): void
+}
+
 /** A running projection: `closed` settles when it stops; 'error' is emitted when a batch failed for good. */
-export class Projection extends EventEmitter<{ error: [Error] }> implements ProjectionHandle {
+export class Projection extends EventEmitter<{ error: [Error] }> implements RunningProjection {
   readonly name: string
   readonly closed: Promise<ProjectionEnd>
   #end: (end: ProjectionEnd) => void = () => {}
   readonly #stopping = new AbortController()
+  readonly #halted = new AbortController()
   readonly #context: ProjectionContext
   readonly #handler: ProjectionHandler
   readonly #options: ResolvedProjectOptions
@@ -140,6 +147,16 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Proj
     this.#stopping.abort()
     this.#wake()
     await this.closed
+  }
+
+  /**
+   * Stops without waiting for the batch in flight: the store closes its connections, so the
+   * batch cannot commit. Its begin() is not awaited (postgres.js leaves a transaction whose
+   * pool was destroyed unsettled).
+   */
+  halt(): void {
+    this.#halted.abort()
+    void this.stop()
   }
 
   async #run(): Promise<void> {
@@ -181,11 +198,15 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Proj
         }
       }
     } catch (error) {
-      const failure = toEventStoreError(error, schema)
-      end = { reason: 'error', error: failure }
-      report('error', 'projection', `projection "${this.name}" stopped`, failure, { name: this.name })
-      if (this.listenerCount('error') > 0) this.emit('error', failure)
+      if (!this.#halted.signal.aborted) {
+        const failure = toEventStoreError(error, schema)
+        end = { reason: 'error', error: failure }
+        report('error', 'projection', `projection "${this.name}" stopped`, failure, { name: this.name })
+        if (this.listenerCount('error') > 0) this.emit('error', failure)
+      }
     } finally {
+      // Halted, the store's connections are closing: nothing below is waited for.
+      if (this.#halted.signal.aborted) this.#end(end)
       // Listener.stop reports its own failures.
       await listener.stop()
       await lockSession.end({ timeout: 1 }).catch((error: unknown) => report('warning', 'projection', `projection "${this.name}": closing its lock session failed`, error, { name: this.name }))
@@ -218,7 +239,7 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Proj
   async #batchWithRetries(): Promise<number | 'caught_up'> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.#batch()
+        return await untilAborted(this.#batch(), this.#halted.signal, () => new Error('the store was stopped without waiting for this batch'))
       } catch (error) {
         // Only the handler's own failures count against its attempts.
         if (lostServer(error) || attempt >= this.#options.attempts || this.#stopping.signal.aborted) throw error

@@ -75,10 +75,10 @@ export class ReaderPool {
   }
 
   /** Refuses further reads, lets those in flight finish (for up to CLOSE_WAIT_MS), and ends the actors. */
-  async close(): Promise<void> {
+  async close(cut?: AbortSignal): Promise<void> {
     this.#closed = true
     const deadline = Date.now() + CLOSE_WAIT_MS
-    while (this.#actors.some((actor) => actor.pending.size > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+    while (this.#actors.some((actor) => actor.pending.size > 0) && Date.now() < deadline && !cut?.aborted) await new Promise((resolve) => setTimeout(resolve, 5))
     for (const actor of [...this.#actors]) this.#ended(actor, null)
   }
 

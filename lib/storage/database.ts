@@ -62,8 +62,9 @@ export function openDatabase({ url, schema, max, role = 'pg-eventstore', customP
 }
 
 /** Closes the pool, giving running queries a few seconds to finish. */
-export async function closeDatabase(sql: Sql): Promise<void> {
-  await sql.end({ timeout: 5 })
+/** Closes the pool, letting running queries finish for up to `seconds` (0: ends them now). */
+export async function closeDatabase(sql: Sql, seconds = 5): Promise<void> {
+  await sql.end({ timeout: seconds })
 }
 
 /** A statement that `signal` cancels in PostgreSQL (its connection is then free again). */

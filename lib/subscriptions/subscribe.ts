@@ -6,7 +6,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import * as Comlink from 'comlink'
 import type { Piscina } from 'piscina'
 import type { WorkerContextData } from '../actors/pool.js'
-import { withTimeout } from '../actors/timeout.js'
+import { untilAborted, withTimeout } from '../actors/timeout.js'
 import type { Report } from '../reports.js'
 import { type ModuleSubscriber, startModuleSubscriber } from './module_subscriber.js'
 import { ConnectionError, fromWire, SubscriptionAlreadyExistsError, SubscriptionNotFoundError, toWire } from '../errors.js'
@@ -139,9 +139,10 @@ export class Subscriptions {
   }
 
   /** Stops every subscription (each gets up to `ms` to store its checkpoint), then ends subscriber threads left. */
-  async stopAll(ms: number): Promise<void> {
+  /** Stops every subscription, waiting at most `ms` (or until `cut` aborts) for their last checkpoints. */
+  async stopAll(ms: number, cut: AbortSignal): Promise<void> {
     const stopping = Promise.all([...this.#actors.values()].map((a) => this.unsubscribe(a.spec.streamId, a.spec.name)))
-    await withTimeout(stopping, ms, () => new Error(`subscriptions did not stop within ${ms} ms`)).catch((error: unknown) =>
+    await withTimeout(untilAborted(stopping, cut, () => new Error('stop() was cut short')), ms, () => new Error(`subscriptions did not stop within ${ms} ms`)).catch((error: unknown) =>
       this.#report('warning', 'subscription', 'stopping subscriptions', error),
     )
     await Promise.all([...this.#moduleThreads].map((thread) => thread.terminate()))

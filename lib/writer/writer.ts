@@ -130,6 +130,8 @@ export class Writer {
   /** The writer's own client; null until first needed, or after its connection failed. */
   #connection: Sql | null = null
   #stopped = false
+  /** stop() was cut short: batches whose outcome is in doubt are not looked into any more. */
+  #abandoned = false
   #batches = 0
   #requests = 0
   readonly #writes: WriteCounts = { expected: 0, locking: 0 }
@@ -224,6 +226,21 @@ export class Writer {
     this.#stopped = true
     while (this.#inFlight > 0 || this.#live > 0) await new Promise<void>((resolve) => this.#whenIdle.push(resolve))
     await this.#closeConnection()
+  }
+
+  /**
+   * Gives up on what stop() still waits for: queued requests are refused (nothing of them
+   * was sent), the connection carrying batches in flight is closed, and a batch whose outcome
+   * that leaves in doubt fails with details.outcome 'unknown' instead of being looked into.
+   */
+  abandon(): void {
+    this.#stopped = true
+    this.#abandoned = true
+    this.#skipSettled()
+    const refused = new ConnectionError('the event store was stopped before this write was sent; nothing was written')
+    while (this.#live > 0) for (const envelope of this.#take(this.#live)) envelope.reject(refused)
+    void this.#closeConnection(true)
+    this.#pump()
   }
 
   /** Pumps on a later microtask, so requests posted in the same tick join one batch. */
@@ -369,6 +386,11 @@ export class Writer {
 
   /** Writes one batch and settles its callers; a pipelined one goes out without waiting for the one before. */
   async #write(batch: Envelope[]): Promise<void> {
+    if (this.#abandoned) {
+      const refused = new ConnectionError('the event store was stopped before this write was sent; nothing was written')
+      for (const envelope of batch) envelope.reject(refused)
+      return
+    }
     this.#batches += 1
     this.#requests += batch.length
     const attempt: Attempt = { witness: null, outcomes: [] }
@@ -468,7 +490,7 @@ export class Writer {
     if (written === true) {
       this.#report('warning', 'writer', 'the connection was lost as a batch committed; it had committed', error, { requests: batch.length })
       settleAll(batch, attempt.outcomes)
-    } else if (written === false && batch.every((envelope) => envelope.retries < MAX_RETRIES)) {
+    } else if (written === false && !this.#abandoned && batch.every((envelope) => envelope.retries < MAX_RETRIES)) {
       this.#report('warning', 'writer', 'the connection was lost before a batch committed; sending it again', error, { requests: batch.length })
       for (const envelope of batch) {
         envelope.retries += 1
@@ -479,9 +501,11 @@ export class Writer {
     } else {
       const outcome = written === false ? 'not_committed' : 'unknown'
       const failure = new ConnectionError(
-        outcome === 'unknown'
-          ? `the connection was lost as the write committed, and PostgreSQL could not be reached within ${this.#outcomeTimeout} ms to find out whether it did`
-          : `the write was not committed: the connection was lost ${MAX_RETRIES + 1} times`,
+        this.#abandoned
+          ? `the event store was stopped while this write was in flight; ${outcome === 'unknown' ? 'whether it committed is not known' : 'it was not committed'}`
+          : outcome === 'unknown'
+            ? `the connection was lost as the write committed, and PostgreSQL could not be reached within ${this.#outcomeTimeout} ms to find out whether it did`
+            : `the write was not committed: the connection was lost ${MAX_RETRIES + 1} times`,
         { outcome },
         { cause: error },
       )
@@ -496,7 +520,7 @@ export class Writer {
     const deadline = Date.now() + this.#outcomeTimeout
     for (;;) {
       const left = deadline - Date.now()
-      if (left <= 0) return null
+      if (left <= 0 || this.#abandoned) return null
       try {
         return await withTimeout(isWritten(this.#sql, witness), left, () => new Error('no answer'))
       } catch {
