@@ -1,9 +1,9 @@
 // Executing the writer's plans (= commanded appender.ex, per batch instead of per append).
 // The writer decides what to write and what to retry (lib/writer/); this module runs the
 // statements and reports what the server said. Two ways to write:
-// - expected: a plan made against the states the requests expect (doesn't exist, or is at
-//   version N) goes out as one statement that checks them under the $all lock
-//   (sql/statements/write_expected.sql). One round trip, pipelined by the writer.
+// - expected: a plan made against the states the requests expect (doesn't exist, is at
+//   version N, or any version) goes out as one statement that checks them under the $all
+//   lock (sql/statements/write_expected.sql). One round trip, pipelined by the writer.
 // - locking: lock $all, read what the batch touches, let the writer plan against it, write.
 // Either way the notification to listeners (lib/notifications) is sent by the same
 // transaction, so it arrives exactly when the events are visible.
@@ -11,6 +11,7 @@ import { type NotifyTarget, notificationPayload, streamsJson } from '../notifica
 import type { Sql } from './database.js'
 import { plainArray, textArray } from './arrays.js'
 import { statements } from './statements.js'
+import type { Assumption, RelativeExpectation } from '../writer/group_commit.js'
 import type { BatchSnapshot, EventColumns, Lookups, WritePlan } from './write_plan.js'
 
 interface StreamRow {
@@ -53,28 +54,46 @@ const eventParams = (events: EventColumns) => [
 /**
  * Writes a plan made against expected states in one statement, which checks them under the
  * $all lock and fails as a whole if one does not hold. Resolves to the position before the
- * batch and the time the reads give its events (epoch ms).
+ * batch and the time the reads give its events (epoch ms); the versions of the events of
+ * streams taken as they were ('any_version', 'stream_exists') are made absolute in `write`.
  */
-export async function writeExpected(sql: Sql, notify: NotifyTarget, write: WritePlan, assumed: BatchSnapshot): Promise<{ first: number; createdAt: number }> {
-  const expectedVersion = new Map(assumed.streams.map((s) => [s.streamUuid, s.version]))
-  const [row] = await sql.unsafe<{ first: number; created_at: number }[]>(
+export async function writeExpected(sql: Sql, notify: NotifyTarget, write: WritePlan, assumed: Assumption): Promise<{ first: number; createdAt: number }> {
+  const expectedVersion = new Map(assumed.snapshot.streams.map((s) => [s.streamUuid, s.version]))
+  const exact = write.grownStreams.filter((s) => !assumed.relative.has(s.streamUuid))
+  const relative = (form: RelativeExpectation) => write.grownStreams.filter((s) => assumed.relative.get(s.streamUuid) === form)
+  const anyVersion = relative('any_version')
+  const existing = relative('stream_exists')
+  const [row] = await sql.unsafe<{ first: number; created_at: number; bases: Record<string, number> | null }[]>(
     statements.write_expected,
     [
       textArray(write.newStreams.map((s) => s.streamUuid)),
       plainArray(write.newStreams.map((s) => s.version)),
-      textArray(write.grownStreams.map((s) => s.streamUuid)),
-      plainArray(write.grownStreams.map((s) => expectedVersion.get(s.streamUuid) as number)),
-      plainArray(write.grownStreams.map((s) => s.version)),
+      textArray(exact.map((s) => s.streamUuid)),
+      plainArray(exact.map((s) => expectedVersion.get(s.streamUuid) as number)),
+      plainArray(exact.map((s) => s.version)),
       write.eventCount,
       ...eventParams(write.events),
       notify.channel,
       streamsJson(writtenStreams(write)),
       notify.origin,
+      textArray(anyVersion.map((s) => s.streamUuid)),
+      plainArray(anyVersion.map((s) => s.version)),
+      textArray(existing.map((s) => s.streamUuid)),
+      plainArray(existing.map((s) => s.version)),
     ],
     prepared,
   )
   if (!row) throw new Error('the expected write returned no row')
+  if (row.bases) addBases(write.events, row.bases)
   return { first: row.first, createdAt: row.created_at }
+}
+
+/** Turns the versions of events counted from 0 into their streams' versions. */
+function addBases(events: EventColumns, bases: Record<string, number>): void {
+  events.streams.forEach((stream, index) => {
+    const base = bases[stream]
+    if (base) events.versions[index] = (events.versions[index] as number) + base
+  })
 }
 
 /**

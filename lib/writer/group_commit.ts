@@ -141,29 +141,50 @@ export function batchLookups(requests: readonly WriteRequest[]): Lookups {
   return { streamUuids: [...streamUuids], eventIds: [...eventIds], hasLinks: requests.some((r) => r.type === 'link') }
 }
 
-/**
- * The states a batch's requests expect their streams in, as a snapshot to plan against
- * without reading (sql/statements/write_expected.sql checks them under the $all lock):
- * each stream's first request says it does not exist (0, 'no_stream') or exists, not
- * deleted, at version N. Null when some request states no exact expectation ('any_version',
- * 'stream_exists') or is a link: those need the stored state. Positions count from 0, and
- * the streams' internal ids, unknown here, are stood in for by negative numbers.
- */
-export function assumeExpectedStates(requests: readonly WriteRequest[]): BatchSnapshot | null {
-  const expected = new Map<string, StoredStream | null>()
-  for (const request of requests) {
-    if (request.type !== 'append') return null
-    if (expected.has(request.streamId)) continue
-    const version = request.expected
-    if (!isExactExpectation(version)) return null
-    if (version === 0 || version === 'no_stream') expected.set(request.streamId, null)
-    else expected.set(request.streamId, { streamId: -(expected.size + 1), streamUuid: request.streamId, version, deleted: false })
-  }
-  const streams = [...expected.values()].filter((stream) => stream !== null)
-  return { lastPosition: 0, streams, events: [], links: [] }
+/** What the one-statement write assumes of a batch's streams, checked by the statement under the $all lock. */
+export interface Assumption {
+  /** The expected states as a snapshot to plan against; positions count from 0. */
+  snapshot: BatchSnapshot
+  /**
+   * Streams whose first request said 'any_version' or 'stream_exists': planned as if at
+   * version 0, their versions counted from the version the statement finds.
+   */
+  relative: Map<string, RelativeExpectation>
 }
 
-/** An expectation the one-statement write can check without reading: no stream yet, or version N. */
-export function isExactExpectation(expected: ExpectedVersion): expected is number | 'no_stream' {
+export type RelativeExpectation = 'any_version' | 'stream_exists'
+
+/**
+ * The states a batch's requests expect their streams in, to plan against without reading
+ * (sql/statements/write_expected.sql checks them under the $all lock): each stream's first
+ * request says it does not exist (0, 'no_stream'), exists, not deleted, at version N, or
+ * takes it as it is ('any_version', 'stream_exists': versions counted from what the statement
+ * finds). Null when a request is a link, or when a stream taken as it is is then expected at
+ * an exact version: those need the stored state. The streams' internal ids, unknown here, are
+ * stood in for by negative numbers.
+ */
+export function assumeExpectedStates(requests: readonly WriteRequest[]): Assumption | null {
+  const expected = new Map<string, StoredStream | null>()
+  const relative = new Map<string, RelativeExpectation>()
+  for (const request of requests) {
+    if (request.type !== 'append') return null
+    const version = request.expected
+    if (expected.has(request.streamId)) {
+      if (relative.has(request.streamId) && isExactExpectation(version)) return null
+      continue
+    }
+    const placeholder = { streamId: -(expected.size + 1), streamUuid: request.streamId, deleted: false }
+    if (!isExactExpectation(version)) {
+      relative.set(request.streamId, version)
+      expected.set(request.streamId, { ...placeholder, version: 0 })
+    } else if (version === 0 || version === 'no_stream') expected.set(request.streamId, null)
+    else expected.set(request.streamId, { ...placeholder, version })
+  }
+  const streams = [...expected.values()].filter((stream) => stream !== null)
+  return { snapshot: { lastPosition: 0, streams, events: [], links: [] }, relative }
+}
+
+/** An expectation of an exact state: no stream yet, or version N. */
+function isExactExpectation(expected: ExpectedVersion): expected is number | 'no_stream' {
   return typeof expected === 'number' || expected === 'no_stream'
 }

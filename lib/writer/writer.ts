@@ -10,7 +10,7 @@
 // of what is queued, then prepares the rest while PostgreSQL writes that half, instead of
 // preparing everything before anything is sent.
 //
-// Batches of appends with exact expectations (one statement each, lib/storage/append.ts) are
+// Batches of appends (one statement each, whatever their expected versions; lib/storage/append.ts) are
 // pipelined: up to two go out back to back on the writer's own connection, which runs them
 // in the order sent. While PostgreSQL writes one, this thread prepares the next. Anything
 // else waits for them to finish.
@@ -34,7 +34,7 @@ import { deleteStream } from '../storage/streams.js'
 import type { CommittedEvents, WritePlan } from '../storage/write_plan.js'
 import type { WriteOptions } from '../types.js'
 import type { StoreMetrics } from '../observability/metrics.js'
-import { assumeExpectedStates, batchLookups, isExactExpectation, planBatch } from './group_commit.js'
+import { assumeExpectedStates, batchLookups, planBatch } from './group_commit.js'
 import { type PendingAppend, requestSize, requestTextUnits, type WriteRequest, type WriterMessage } from './messages.js'
 
 interface Envelope {
@@ -300,7 +300,7 @@ export class Writer {
     return false
   }
 
-  /** Whether the first `length` live requests are appends that all state exact expectations: one statement each, safe to pipeline. */
+  /** Whether the first `length` live requests are appends the one-statement write can take: safe to pipeline. */
   #isPipelined(length: number): boolean {
     const requests: WriteRequest[] = []
     for (let i = 0; requests.length < length; i += 1) {
@@ -433,7 +433,7 @@ export class Writer {
     const requests = batch.map((e) => e.request as WriteRequest)
     const assumed = assumeExpectedStates(requests)
     if (assumed) {
-      const plan = planBatch(requests, assumed)
+      const plan = planBatch(requests, assumed.snapshot)
       // A refusal is only certain once the state it was judged against is known to hold.
       if (plan.write && plan.outcomes.every((outcome) => outcome === null)) {
         try {
@@ -550,7 +550,7 @@ function recordAttempt(attempt: Attempt, write: WritePlan, outcomes: (EventStore
   attempt.outcomes = outcomes
 }
 
-/** The head is a pending append with an exact expectation: its batch is likely pipelined. */
+/** The head is a pending append: its batch is likely pipelined. */
 function startsPipeline(head: Envelope | undefined): boolean {
-  return head?.request.type === 'pending append' && isExactExpectation(head.request.expected)
+  return head?.request.type === 'pending append'
 }

@@ -41,11 +41,11 @@ t.test('payloads name the positions and streams written; links name their stream
   await store.linkToStream('linked', 0, [event!])
   await waitFor(received, (n) => n.streams?.includes('linked') ?? false)
   t.ok(received.some((n) => n.last === null && n.streams?.[0] === 'linked' && n.origin === null), 'a link notification has no position, and no origin: it is not handed off')
-  await store.appendToStream('c', 'any_version', makeEvents(2)) // the locking write
+  await store.appendToStream('c', 'any_version', makeEvents(2))
   await waitFor(received, (n) => n.last === 5)
   t.same(received.find((n) => n.last === 5)?.streams, ['c'])
   const origins = new Set(received.filter((n) => n.last !== null).map((n) => n.origin))
-  t.equal(origins.size, 1, 'appends by both writes are signed with one origin')
+  t.equal(origins.size, 1, 'every append is signed with one origin')
   t.match([...origins][0], /^[0-9a-f]{16}$/, "the store's origin: its own subscriptions were handed the events")
 })
 

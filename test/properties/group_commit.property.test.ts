@@ -121,7 +121,7 @@ t.test('when every expectation holds, the assumed snapshot plans the same write 
       const assumed = assumeExpectedStates(requests)
       if (!assumed) return false
       const real: BatchSnapshot = { lastPosition: 0, streams: [], events: [], links: [] }
-      const fromAssumed = planBatch(requests, assumed)
+      const fromAssumed = planBatch(requests, assumed.snapshot)
       const fromReal = planBatch(requests, real)
       return JSON.stringify(fromAssumed.write?.events) === JSON.stringify(fromReal.write?.events) && fromAssumed.outcomes.every((o) => o === null)
     }),

@@ -68,8 +68,7 @@ t.test('pending appends: half is sent before the rest are prepared; a refused on
   t.same(order.map((r) => r.stream_uuid), names.filter((name) => name !== 'p-7'), 'written in mailbox order')
   t.same(await positions(), Array.from({ length: 9 }, (_, i) => i + 1))
 
-  // Without exact expectations the batch takes the locking write, which is not pipelined:
-  // the whole queue is prepared at once and goes as one batch.
+  // Appends with 'any_version' go the same way: half prepared and sent, the rest behind it.
   const anyVersion = (streamId: string): PendingAppend => ({
     type: 'pending append',
     expected: 'any_version',
@@ -77,7 +76,7 @@ t.test('pending appends: half is sent before the rest are prepared; a refused on
     prepare: () => ({ type: 'append', streamId, expected: 'any_version', events: [prepared()] }),
   })
   await Promise.all(Array.from({ length: 6 }, (_, i) => writer.post(anyVersion(`any-${i}`))))
-  t.same(writer.stats, { batches: 3, requests: 15, expected: 2, locking: 1 }, 'one locking batch for all six')
+  t.same(writer.stats, { batches: 4, requests: 15, expected: 4, locking: 0 }, 'two one-statement batches for the six')
 })
 
 t.test('a batch is capped by rows, but a larger single request still goes whole', async (t) => {
@@ -166,12 +165,30 @@ t.test('the one-statement write checks its expectations under the lock, against 
   t.same(await positions(), [1, 2])
 })
 
-t.test('requests without an exact expectation, and links, take the locking write', async (t) => {
-  const { writer } = await startWriter(t)
-  await writer.post(appendAt('a', 'any_version'))
+t.test("'any_version' and 'stream_exists' are written by one statement, counted from the version found under the lock; links take the locking write", async (t) => {
+  const { writer, sql } = await startWriter(t)
+  const other = new Writer(sql, 'unused', {})
+  t.teardown(() => other.stop())
+  await writer.post(appendAt('a', 'any_version')) // creates 'a'
   await writer.post(appendAt('a', 'stream_exists'))
-  await Promise.all([writer.post(appendAt('b', 0)), writer.post(appendAt('a', 'any_version'))])
-  t.same(writer.stats, { batches: 3, requests: 4, expected: 0, locking: 3 })
+  await other.post(appendAt('a', 2)) // behind this writer's back: 'a' is now at 3
+  await Promise.all([writer.post(appendAt('b', 0)), writer.post(appendAt('a', 'any_version')), writer.post(appendAt('a', 'stream_exists'))])
+  t.same(writer.stats, { batches: 4, requests: 5, expected: 4, locking: 0 }, 'every append went as one statement')
+  const versions = await sql`SELECT e.stream_version::int AS v FROM events e JOIN streams s USING (stream_id) WHERE s.stream_uuid = 'a' ORDER BY e.global_position`
+  t.same(versions.map((r) => r.v), [1, 2, 3, 4, 5], "'a' has no gap and no repeat, whoever wrote")
+  const [stream] = await sql`SELECT stream_version::int AS v FROM streams WHERE stream_uuid = 'a'`
+  t.equal(stream?.v, 5)
+
+  // Refusals are found by the statement failing as a whole, then told by the locking write.
+  await t.rejects(writer.post(appendAt('missing', 'stream_exists')), { code: 'stream_not_found' })
+  await sql`UPDATE streams SET deleted_at = now() WHERE stream_uuid = 'b'`
+  await t.rejects(writer.post(appendAt('b', 'any_version')), { code: 'stream_deleted' })
+  await t.rejects(writer.post(appendAt('b', 'stream_exists')), { code: 'stream_deleted' })
+  const [missing] = await sql`SELECT count(*)::int AS n FROM streams WHERE stream_uuid = 'missing'`
+  t.equal(missing?.n, 0, 'the refused stream_exists created nothing')
+  const [eventId] = (await sql`SELECT event_id::text AS id FROM events ORDER BY global_position LIMIT 1`).map((r) => r.id as string)
+  await writer.post({ type: 'link', streamId: 'l', expected: 'any_version', eventIds: [eventId as string] })
+  t.same(writer.stats, { batches: 8, requests: 9, expected: 4, locking: 4 })
 })
 
 t.test('committed batches are reported before their appends resolve; a batch that never reached the server is not reported', async (t) => {

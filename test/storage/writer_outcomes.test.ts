@@ -34,15 +34,20 @@ async function setUp(t: Test, { checksThroughProxy = false } = {}) {
   return { writer, writerProxy, checkProxy, reports, count }
 }
 
-for (const [path, expected] of [['one-statement', 2], ['locking', 'any_version']] as const) {
+// A stream taken at any version, then expected at an exact one, in one batch: only the locking write can check that.
+const paths = [
+  ['one-statement', () => [append('s', 2)], 4],
+  ['locking', () => [append('s', 'any_version'), append('s', 4)], 6],
+] as const
+for (const [path, requests, total] of paths) {
   t.test(`${path} write: committed but the answer lost → the writer finds it stored and resolves`, async (t) => {
     const { writer, writerProxy, reports, count } = await setUp(t)
     await writer.post(append('s', 0))
     writerProxy.arm('drop_response')
     // The locking write's first request is its BEGIN: cut there, nothing was written, and it goes again.
-    await writer.post(append('s', expected))
+    await Promise.all(requests().map((request) => writer.post(request)))
     t.equal(writerProxy.cuts, 1, 'the connection was cut once')
-    t.equal(await count('s'), 4, 'written exactly once')
+    t.equal(await count('s'), total, 'written exactly once')
     t.ok(reports.some((r) => /had committed|sending it again/.test(r)), `the writer reported it (${reports.join('; ')})`)
   })
 
@@ -50,9 +55,9 @@ for (const [path, expected] of [['one-statement', 2], ['locking', 'any_version']
     const { writer, writerProxy, reports, count } = await setUp(t)
     await writer.post(append('s', 0))
     writerProxy.arm('drop_request')
-    await writer.post(append('s', expected))
+    await Promise.all(requests().map((request) => writer.post(request)))
     t.equal(writerProxy.cuts, 1)
-    t.equal(await count('s'), 4, 'written exactly once')
+    t.equal(await count('s'), total, 'written exactly once')
     t.ok(reports.some((r) => /sending it again/.test(r)), `the writer reported the retry (${reports.join('; ')})`)
   })
 }

@@ -42,8 +42,9 @@ for (const column of ['jsonb', 'bytea'] as const) {
       await closeDatabase(sql)
     })
     const givenId = () => checkUuid(randomUUID().toUpperCase(), 'id') // as appendToStream prepares a caller's id
-    // The expected write (exact versions), then the locking write (any_version), both with
-    // another stream in the same batch; then a link, which is not handed off.
+    // The one-statement write with exact versions, then with any_version (versions counted
+    // from those found), then a batch whose wrong expectation sends it to the locking write,
+    // each with another stream in the same batch; then a link, which is not handed off.
     await Promise.all([
       writer.post({ type: 'append', streamId: 'x', expected: 0, events: [0, 1].map((n) => prepared(column, awkward(n), { event: givenId(), correlation: givenId() })) }),
       writer.post({ type: 'append', streamId: 'other', expected: 0, events: [prepared(column, null, { event: randomUUID(), correlation: null })] }),
@@ -52,9 +53,15 @@ for (const column of ['jsonb', 'bytea'] as const) {
       writer.post({ type: 'append', streamId: 'x', expected: 'any_version', events: [prepared(column, awkward(2), { event: givenId(), correlation: null })] }),
       writer.post({ type: 'append', streamId: 'other', expected: 'any_version', events: [prepared(column, [3, 'three'], { event: randomUUID(), correlation: null })] }),
     ])
+    const refused = writer.post({ type: 'append', streamId: 'x', expected: 1, events: [prepared(column, awkward(4), { event: givenId(), correlation: null })] })
+    await Promise.all([
+      t.rejects(refused, { code: 'wrong_expected_version' }),
+      writer.post({ type: 'append', streamId: 'other', expected: 'stream_exists', events: [prepared(column, { four: 4 }, { event: randomUUID(), correlation: null })] }),
+    ])
+    t.match(writer.stats, { expected: 2, locking: 1 })
     const [stored] = (await sql`SELECT event_id FROM events WHERE stream_version = 1 ORDER BY global_position LIMIT 1`) as unknown as { event_id: string }[]
     await writer.post({ type: 'link', streamId: 'linked', expected: 0, eventIds: [stored?.event_id as string] })
-    t.equal(committed.length, 2, 'one hand-off per batch of appends; none for the link')
+    t.equal(committed.length, 3, 'one hand-off per batch of appends; none for the link')
 
     const read = async (streamId: string) => {
       const task = streamId === '$all' ? ({ op: 'read_all', start: 1, count: 100, direction: 'forward' } as const) : ({ op: 'read_stream', streamId, start: 1, count: 100, direction: 'forward' } as const)
@@ -68,14 +75,14 @@ for (const column of ['jsonb', 'bytea'] as const) {
       })
     for (const streamId of ['x', 'other', '$all']) {
       const fromRead = await read(streamId)
-      t.equal(fromRead.length, streamId === '$all' ? 5 : streamId === 'x' ? 3 : 2, `${streamId}: all events read`)
+      t.equal(fromRead.length, streamId === '$all' ? 6 : streamId === 'x' ? 3 : 3, `${streamId}: all events read`)
       t.equal(asText(handedOff(streamId)), asText(fromRead), `${streamId}: handed off as read`)
     }
     const whole = handOffFor(committed[0] as CommittedEvents, '$all')
     t.same(whole && receivedHandOff(sharedCopy(whole)), whole, 'a shared copy (several $all actors) arrives as the hand-off itself')
     t.same(handOffFor(committed[0] as CommittedEvents, 'linked'), null, 'a stream the batch did not touch gets nothing')
     const last = committed.map((c) => handOffFor(c, 'x')?.last)
-    t.same(last, [3, 5], "a stream's hand-off carries the end of the whole batch in $all")
+    t.same(last, [3, 5, undefined], "a stream's hand-off carries the end of the whole batch in $all")
   })
 }
 

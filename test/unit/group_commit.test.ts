@@ -100,15 +100,27 @@ t.test('lookups name each stream once and only caller-chosen event ids', async (
 
 t.test('exact expectations become a snapshot to plan against: each stream as its first request expects it', async (t) => {
   const assumed = assumeExpectedStates([append('new', 0, 2), append('old', 3), append('new', 2), append('none', 'no_stream'), append('old', 9)])
-  t.same(assumed, { lastPosition: 0, streams: [{ streamId: -2, streamUuid: 'old', version: 3, deleted: false }], events: [], links: [] })
-  const plan = planBatch([append('new', 0, 2), append('old', 3), append('new', 2)], assumed as BatchSnapshot)
+  t.same(assumed?.snapshot, { lastPosition: 0, streams: [{ streamId: -2, streamUuid: 'old', version: 3, deleted: false }], events: [], links: [] })
+  t.equal(assumed?.relative.size, 0)
+  const plan = planBatch([append('new', 0, 2), append('old', 3), append('new', 2)], assumed?.snapshot as BatchSnapshot)
   t.same(codes(plan), ['ok', 'ok', 'ok'])
   t.same(plan.write?.events.positions, [1, 2, 3, 4], 'positions count from 1 within the batch')
 })
 
-t.test('no snapshot can be assumed for any_version, stream_exists or links', async (t) => {
-  t.equal(assumeExpectedStates([append('a', 0), append('b', 'any_version')]), null)
-  t.equal(assumeExpectedStates([append('a', 'stream_exists')]), null)
+t.test("streams taken as they are ('any_version', 'stream_exists') are planned from version 0, to be counted from the version found", async (t) => {
+  const requests = [append('any', 'any_version', 2), append('exists', 'stream_exists'), append('any', 'stream_exists'), append('exact', 4), append('exact', 'any_version')]
+  const assumed = assumeExpectedStates(requests)
+  t.same([...(assumed?.relative ?? [])], [['any', 'any_version'], ['exists', 'stream_exists']])
+  const plan = planBatch(requests, assumed?.snapshot as BatchSnapshot)
+  t.same(codes(plan), ['ok', 'ok', 'ok', 'ok', 'ok'])
+  t.same(plan.write?.events.versions, [1, 2, 1, 3, 5, 6], "relative streams count from 0; 'exact' from its expected 4")
+  t.same(plan.write?.grownStreams.map((s) => [s.streamUuid, s.version]), [['any', 3], ['exists', 1], ['exact', 6]])
+})
+
+t.test('no snapshot can be assumed for links, or for an exact expectation after a stream was taken as it is', async (t) => {
   t.equal(assumeExpectedStates([append('a', 0), { type: 'link', streamId: 'l', expected: 0, eventIds: ['x'] }]), null)
+  t.equal(assumeExpectedStates([append('a', 'any_version'), append('a', 1)]), null, 'version 1 cannot be checked without the version found')
+  t.equal(assumeExpectedStates([append('a', 'stream_exists'), append('a', 'no_stream')]), null)
+  t.not(assumeExpectedStates([append('a', 'any_version'), append('a', 'stream_exists')]), null)
   t.not(assumeExpectedStates([append('a', 0), append('a', 'any_version')]), null, 'only the first request of a stream states its expectation')
 })
