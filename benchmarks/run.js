@@ -9,6 +9,7 @@ import { openBaseline } from './baseline.js'
 import { benchmarkDatabase } from './database.js'
 import { growthWorkloads } from './growth.js'
 import { machine, progress, row, table } from './harness.js'
+import { httpWorkloads } from './http_service.js'
 import { readWorkloads } from './read.js'
 import { subscribeWorkloads } from './subscribe.js'
 
@@ -28,6 +29,7 @@ const workloads = [
   ...appendWorkloads({ store, raw, ...settings }),
   ...readWorkloads({ store, raw, ...settings }),
   ...subscribeWorkloads({ store, raw, ...settings }),
+  ...httpWorkloads({ url, ...settings }),
   ...growth.workloads,
 ].filter((w) => !values.only || w.name.includes(values.only))
 

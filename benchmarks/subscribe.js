@@ -1,5 +1,6 @@
 // Subscription workloads: "subscribe to stream, C subscriptions" (defaults, and bufferSize 100
 // with checkpointThreshold 100) and "append to subscriber latency" (shared/BENCHMARKS.md).
+import { randomUUID } from 'node:crypto'
 import { benchEvent, benchEvents, compare, repeatFor, timed } from './harness.js'
 
 let next = 0
@@ -107,7 +108,7 @@ export function subscribeWorkloads({ store, raw, seconds, runs }) {
         await Promise.all(Array.from({ length: 10 }, async (_, w) => {
           for (let v = 0; performance.now() < deadline; v += 1) {
             const id = `${w}-${v}-${(next += 1)}`
-            await raw.sql.begin((tx) => [tx`INSERT INTO events (stream_id, version, event_type, data, metadata) VALUES (${id}, 1, 'E', '{}', '{}')`, tx`SELECT pg_notify('bench_latency', ${id})`])
+            await raw.sql.begin((tx) => [tx`INSERT INTO events (stream_id, version, event_id, event_type, data, metadata) VALUES (${id}, 1, ${randomUUID()}, 'E', '{}', '{}')`, tx`SELECT pg_notify('bench_latency', ${id})`])
             sent.set(id, performance.now())
           }
         }))
