@@ -11,7 +11,7 @@ import { type NotifyTarget, notificationPayload, streamsJson } from '../notifica
 import type { Sql } from './database.js'
 import { plainArray, textArray } from './arrays.js'
 import { statements } from './statements.js'
-import type { Assumption, RelativeExpectation } from '../writer/group_commit.js'
+import type { Assumption } from '../writer/group_commit.js'
 import type { BatchSnapshot, EventColumns, Lookups, WritePlan } from './write_plan.js'
 
 interface StreamRow {
@@ -54,46 +54,49 @@ const eventParams = (events: EventColumns) => [
 /**
  * Writes a plan made against expected states in one statement, which checks them under the
  * $all lock and fails as a whole if one does not hold. Resolves to the position before the
- * batch and the time the reads give its events (epoch ms); the versions of the events of
- * streams taken as they were ('any_version', 'stream_exists') are made absolute in `write`.
+ * batch and the time the reads give its events (epoch ms). Streams taken as they were
+ * ('any_version', 'stream_exists') were planned from version 0: their events go out counted
+ * back from the stream's last version, and once written `write` holds their real versions.
  */
 export async function writeExpected(sql: Sql, notify: NotifyTarget, write: WritePlan, assumed: Assumption): Promise<{ first: number; createdAt: number }> {
   const expectedVersion = new Map(assumed.snapshot.streams.map((s) => [s.streamUuid, s.version]))
-  const exact = write.grownStreams.filter((s) => !assumed.relative.has(s.streamUuid))
-  const relative = (form: RelativeExpectation) => write.grownStreams.filter((s) => assumed.relative.get(s.streamUuid) === form)
-  const anyVersion = relative('any_version')
-  const existing = relative('stream_exists')
-  const [row] = await sql.unsafe<{ first: number; created_at: number; bases: Record<string, number> | null }[]>(
+  const grown = write.grownStreams.filter((s) => assumed.relative.get(s.streamUuid) !== 'any_version')
+  const anyVersion = write.grownStreams.filter((s) => assumed.relative.get(s.streamUuid) === 'any_version')
+  const events = assumed.relative.size === 0 ? write.events : { ...write.events, versions: countedBack(write, assumed) }
+  const [row] = await sql.unsafe<{ first: number; created_at: number; lasts: Record<string, number> | null }[]>(
     statements.write_expected,
     [
       textArray(write.newStreams.map((s) => s.streamUuid)),
       plainArray(write.newStreams.map((s) => s.version)),
-      textArray(exact.map((s) => s.streamUuid)),
-      plainArray(exact.map((s) => expectedVersion.get(s.streamUuid) as number)),
-      plainArray(exact.map((s) => s.version)),
+      textArray(grown.map((s) => s.streamUuid)),
+      plainArray(grown.map((s) => (assumed.relative.has(s.streamUuid) ? null : (expectedVersion.get(s.streamUuid) as number)))),
+      plainArray(grown.map((s) => s.version)),
       write.eventCount,
-      ...eventParams(write.events),
+      ...eventParams(events),
       notify.channel,
       streamsJson(writtenStreams(write)),
       notify.origin,
       textArray(anyVersion.map((s) => s.streamUuid)),
       plainArray(anyVersion.map((s) => s.version)),
-      textArray(existing.map((s) => s.streamUuid)),
-      plainArray(existing.map((s) => s.version)),
     ],
     prepared,
   )
   if (!row) throw new Error('the expected write returned no row')
-  if (row.bases) addBases(write.events, row.bases)
+  if (row.lasts) {
+    const lasts = row.lasts
+    write.events.versions = events.versions.map((version, index) => version + (lasts[write.events.streams[index] as string] ?? 0))
+  }
   return { first: row.first, createdAt: row.created_at }
 }
 
-/** Turns the versions of events counted from 0 into their streams' versions. */
-function addBases(events: EventColumns, bases: Record<string, number>): void {
-  events.streams.forEach((stream, index) => {
-    const base = bases[stream]
-    if (base) events.versions[index] = (events.versions[index] as number) + base
-  })
+/**
+ * The events' versions with those of streams planned from 0 counted back from their last
+ * version in the batch (the stream's version in the plan): 0 for the last, -1 before it, ….
+ */
+function countedBack(write: WritePlan, assumed: Assumption): number[] {
+  const planned = new Map(write.grownStreams.filter((s) => assumed.relative.has(s.streamUuid)).map((s) => [s.streamUuid, s.version]))
+  const { streams, versions } = write.events
+  return versions.map((version, index) => version - (planned.get(streams[index] as string) ?? 0))
 }
 
 /**

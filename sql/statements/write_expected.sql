@@ -3,11 +3,14 @@
 -- under the $all lock: one round trip instead of three. The expectations are checked here,
 -- under the lock; if any fails, the statement fails as a whole (ES002 from
 -- assert_expected_state, or 23505 from a unique index) and nothing is written.
+-- Streams appended with 'any_version' or 'stream_exists' are taken at the version found
+-- under the lock (`last`, once grown): their events carry versions counted back from it
+-- (0 for the last event, -1 before it, …), which the writer adds back for its hand-off.
 -- $1 text[]    streams to create (stream_uuid): expected not to exist; a unique violation if they do
 -- $2 bigint[]  their versions
 -- $3 text[]    streams that grow (stream_uuid)
--- $4 bigint[]  the versions they are expected at (and not deleted)
--- $5 bigint[]  their new versions
+-- $4 bigint[]  the versions they are expected at (and not deleted); NULL for 'stream_exists'
+-- $5 bigint[]  their new versions; for 'stream_exists', how many events they get
 -- $6 bigint    how many positions the batch takes in $all
 -- $7..$15     events as in write_batch.sql, positions counted from 1 within the batch
 -- $16 text     notification channel "<schema>.events"
@@ -15,10 +18,6 @@
 -- $18 text     the writing store's origin (lib/notifications/notification.ts)
 -- $19 text[]   streams appended with 'any_version': created, or grown from the version found
 -- $20 bigint[] how many events each gets
--- $21 text[]   streams appended with 'stream_exists': grown from the version found, must exist
--- $22 bigint[] how many events each gets
--- The events of the streams in $19 and $21 carry versions counted from 0 ($10): the version
--- found under the lock (`base`) is added here, and returned for the writer's hand-off.
 WITH moved_all AS (
   -- Taken first (the other parts join it), so the $all lock orders this transaction as it
   -- orders the locking write; the row is re-read after any wait, so `first` is current.
@@ -27,40 +26,30 @@ WITH moved_all AS (
 ), new_streams AS (
   INSERT INTO streams (stream_uuid, stream_version)
   SELECT n.stream_uuid, n.version FROM moved_all, unnest($1::text[], $2::bigint[]) AS n (stream_uuid, version)
-  RETURNING stream_id, stream_uuid
+  RETURNING stream_id, stream_uuid, 0::bigint AS last
 ), grown_streams AS (
   -- A row another transaction changed meanwhile is checked again in its latest version.
-  UPDATE streams AS s SET stream_version = g.version
+  UPDATE streams AS s SET stream_version = CASE WHEN g.expected IS NULL THEN s.stream_version + g.version ELSE g.version END
   FROM moved_all, unnest($3::text[], $4::bigint[], $5::bigint[]) AS g (stream_uuid, expected, version)
-  WHERE s.stream_uuid = g.stream_uuid AND s.stream_version = g.expected AND s.deleted_at IS NULL
-  RETURNING s.stream_id, s.stream_uuid
+  WHERE s.stream_uuid = g.stream_uuid AND (g.expected IS NULL OR s.stream_version = g.expected) AND s.deleted_at IS NULL
+  RETURNING s.stream_id, s.stream_uuid, CASE WHEN g.expected IS NULL THEN s.stream_version ELSE 0 END AS last
 ), any_streams AS (
   -- ON CONFLICT takes the row as it is now (read committed), whatever the statement's snapshot.
   INSERT INTO streams AS s (stream_uuid, stream_version)
   SELECT a.stream_uuid, a.count FROM moved_all, unnest($19::text[], $20::bigint[]) AS a (stream_uuid, count)
   ON CONFLICT (stream_uuid) DO UPDATE SET stream_version = s.stream_version + excluded.stream_version
   WHERE s.deleted_at IS NULL
-  RETURNING s.stream_id, s.stream_uuid, s.stream_version
-), existing_streams AS (
-  UPDATE streams AS s SET stream_version = s.stream_version + x.count
-  FROM moved_all, unnest($21::text[], $22::bigint[]) AS x (stream_uuid, count)
-  WHERE s.stream_uuid = x.stream_uuid AND s.deleted_at IS NULL
-  RETURNING s.stream_id, s.stream_uuid, s.stream_version - x.count AS base
-), relative_streams AS (
-  SELECT a.stream_id, a.stream_uuid, a.stream_version - c.count AS base
-  FROM any_streams AS a JOIN unnest($19::text[], $20::bigint[]) AS c (stream_uuid, count) ON c.stream_uuid = a.stream_uuid
-  UNION ALL
-  SELECT * FROM existing_streams
+  RETURNING s.stream_id, s.stream_uuid, s.stream_version AS last
 ), stream_ids AS (
-  SELECT stream_id, stream_uuid, 0::bigint AS base FROM new_streams
+  SELECT * FROM new_streams
   UNION ALL
-  SELECT stream_id, stream_uuid, 0 FROM grown_streams
+  SELECT * FROM grown_streams
   UNION ALL
-  SELECT * FROM relative_streams
+  SELECT * FROM any_streams
 ), inserted_events AS (
   INSERT INTO events (global_position, event_id, stream_id, stream_version, event_type,
                       causation_id, correlation_id, data, metadata, created_at)
-  SELECT m.first + e.p, e.i, ids.stream_id, ids.base + e.v, e.t, e.c, e.r,
+  SELECT m.first + e.p, e.i, ids.stream_id, ids.last + e.v, e.t, e.c, e.r,
          stored_data(nullif(e.d, 'null')::jsonb), stored_data(e.m::jsonb), now()
   FROM moved_all AS m,
        unnest($7::bigint[], $8::uuid[], $9::text[], $10::bigint[], $11::text[], $12::uuid[], $13::uuid[],
@@ -71,16 +60,15 @@ WITH moved_all AS (
 )
 -- Every expected stream grew and every event was written, or nothing was; then the
 -- notification (lib/notifications/notification.ts), sent at commit. `first` (the position
--- before the batch) and `created_at` (as the reads return it) let the writer hand the
--- committed events to this process's subscriptions (lib/subscriptions/hand_off.ts), with
--- `bases` (stream → version found) for the streams taken as they were.
+-- before the batch), `created_at` (as the reads return it) and `lasts` (stream → `last`, for
+-- the streams taken as they were) let the writer hand the committed events to this process's
+-- subscriptions (lib/subscriptions/hand_off.ts).
 SELECT assert_expected_state(
          (SELECT count(*) FROM grown_streams) = cardinality($3::text[])
          AND (SELECT count(*) FROM any_streams) = cardinality($19::text[])
-         AND (SELECT count(*) FROM existing_streams) = cardinality($21::text[])
          AND (SELECT count(*) FROM inserted_events) = $6::bigint
        ) AS written,
-       (SELECT json_object_agg(stream_uuid, base) FROM relative_streams) AS bases,
+       (SELECT json_object_agg(stream_uuid, last) FROM stream_ids WHERE last <> 0) AS lasts,
        pg_notify($16, json_build_object('first', m.first + 1, 'last', m.first + $6::bigint, 'streams', $17::text::json, 'origin', $18::text)::text),
        m.first, floor(extract(epoch FROM now()) * 1000)::bigint AS created_at
 FROM moved_all AS m
