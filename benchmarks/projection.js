@@ -64,7 +64,8 @@ async function baselineCatchUp() {
         done = true
         return
       }
-      await tx`INSERT INTO read_model ${tx(events.map(({ position, stream, kind }) => ({ position, stream, kind })))}`
+      // Positions as numbers, as the store's events carry them (postgres.js gives int8 as text).
+      await tx`INSERT INTO read_model ${tx(events.map(({ position, stream, kind }) => ({ position: Number(position), stream, kind })))}`
       await tx`UPDATE subscriptions SET last_seen = ${events.at(-1).position} WHERE stream_uuid = '$all' AND subscription_name = ${name}`
     })
   }

@@ -18,7 +18,7 @@ import { type Codec, decodeEvents } from '../serializer.js'
 import type { ConnectionSettings } from '../config.js'
 import { openDatabase, type Sql } from '../storage/database.js'
 import { isConnectionLoss, isNeverSent, toEventStoreError } from '../storage/pg_errors.js'
-import { parsePage, runRead } from '../storage/read.js'
+import { readAllEvents } from '../storage/read.js'
 import { untilAborted } from '../actors/timeout.js'
 import { statements } from '../storage/statements.js'
 import type { RecordedEvent } from '../types.js'
@@ -256,12 +256,10 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
       // The row lock orders every batch of this projection, in any process.
       const [row] = await tx.unsafe<{ last_seen: number }[]>(statements.projection_lock, [this.#row])
       if (!row) throw new InvalidArgumentError(`projection "${this.name}" was deleted`)
-      const result = await runRead(tx as unknown as Sql, { op: 'read_all', start: row.last_seen + 1, count: batchSize, direction: 'forward', filter }, codec.column)
-      if (result.status !== 'found' && result.status !== 'filtered') throw new Error(`unexpected read ${result.status}`)
-      const stored = parsePage(result.events)
+      const { events: stored, head } = await readAllEvents(tx as unknown as Sql, row.last_seen + 1, batchSize, filter ?? null, codec.column)
       const last = stored.at(-1)?.eventNumber ?? row.last_seen
       // A short filtered page looked at everything up to the head it read.
-      const upTo = result.status === 'filtered' && stored.length < batchSize ? Math.max(last, result.head) : last
+      const upTo = head !== null && stored.length < batchSize ? Math.max(last, head) : last
       if (stored.length > 0) await this.#handler(decodeEvents(codec, stored), tx)
       if (upTo > row.last_seen) await tx.unsafe(statements.subscription_checkpoint, ['$all', this.#row, upTo])
       return stored.length === 0 ? 'caught_up' : stored.length

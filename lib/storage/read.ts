@@ -76,11 +76,9 @@ export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType =
       return { status: 'found', events: pageText(first[1] ? rows : [], column) }
     }
     case 'read_all': {
-      if (task.filter) return readFiltered(query, task, task.filter, column)
-      const text = task.direction === 'forward' ? statements.read_all_forward : statements.read_all_backward
-      const start = task.start === -1 ? END : task.start
-      const rows = await values<EventRow>(query(text, [start, task.count]))
-      return { status: 'found', events: pageText(rows, column) }
+      const { rows, head } = await allRows(query, task, task.filter ?? null)
+      const events = pageText(rows, column)
+      return head === null ? { status: 'found', events } : { status: 'filtered', events, head }
     }
     case 'read_all_window': {
       const rows = inReadOrder(await values<[...EventRow, number]>(query(statements.read_all_window, [task.start, task.end, task.count])), 'forward')
@@ -101,14 +99,46 @@ export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType =
 /** A statement of the read, `T` its rows. */
 type Query = <T extends readonly unknown[] = Record<string, unknown>[]>(text: string, params: unknown[]) => { values(): PromiseLike<unknown> } & PromiseLike<T>
 
-async function readFiltered(query: Query, task: { start: number; count: number; direction: Direction }, filter: ResolvedFilter, column: ColumnDataType): Promise<ReadResult> {
-  const text = task.direction === 'forward' ? statements.read_all_filtered_forward : statements.read_all_filtered_backward
+/**
+ * A page of $all as rows; with a filter, also the last position as of the read (`head`): a
+ * short filtered page looked at everything up to it.
+ */
+async function allRows(query: Query, task: { start: number; count: number; direction: Direction }, filter: ResolvedFilter | null): Promise<{ rows: EventRow[]; head: number | null }> {
   const start = task.start === -1 ? END : task.start
+  if (!filter) {
+    const text = task.direction === 'forward' ? statements.read_all_forward : statements.read_all_backward
+    return { rows: await values<EventRow>(query(text, [start, task.count])), head: null }
+  }
+  const text = task.direction === 'forward' ? statements.read_all_filtered_forward : statements.read_all_filtered_backward
   const types = filter.eventTypes ? textArray(filter.eventTypes) : null
   const pattern = filter.streamPrefix === null ? null : prefixPattern(filter.streamPrefix)
   const rows = inReadOrder(await values<[...EventRow, number]>(query(text, [start, task.count, types, pattern])), task.direction)
   const first = rows[0] as [...EventRow, number] // one row at least: $all always exists
-  return { status: 'filtered', events: pageText(first[0] === null ? [] : rows, column), head: first[LAST] }
+  return { rows: first[0] === null ? [] : (rows as unknown as EventRow[]), head: first[LAST] }
+}
+
+/**
+ * A page of $all forward as events, for a reader on the thread that uses them (a
+ * projection's batch): no page text is built and parsed, each event's data is parsed alone.
+ */
+export async function readAllEvents(sql: Sql, start: number, count: number, filter: ResolvedFilter | null, column: ColumnDataType): Promise<{ events: RecordedEvent[]; head: number | null }> {
+  const query: Query = (text, params) => sql.unsafe(text, params as never[], prepared) as never
+  const { rows, head } = await allRows(query, { start, count, direction: 'forward' }, filter)
+  // As parsePage gives them: jsonb parsed, bytea as its "\x…" text for decodeEvents.
+  const stored = column === 'jsonb' ? (text: string | null): unknown => (text === null ? null : JSON.parse(text)) : (text: string | null): unknown => text
+  const events = rows.map(([eventNumber, eventId, streamId, streamVersion, eventType, data, metadata, causationId, correlationId, createdAt]) => ({
+    eventNumber,
+    eventId,
+    streamId,
+    streamVersion,
+    eventType,
+    data: stored(data),
+    metadata: stored(metadata) as Record<string, unknown>,
+    causationId,
+    correlationId,
+    createdAt: new Date(createdAt),
+  }))
+  return { events, head }
 }
 
 /**
