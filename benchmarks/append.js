@@ -1,5 +1,5 @@
 // Append workloads: "append events, C concurrent writers" and "single-event appends, 100
-// concurrent writers" (shared/BENCHMARKS.md).
+// concurrent writers" (README.md, Workloads).
 import { benchEvents, compare, repeatFor, timed } from './harness.js'
 
 let next = 0

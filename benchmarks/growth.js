@@ -1,6 +1,6 @@
 // "growth" (append and read latency on an empty store and after seeding 5,000,000 events,
 // as after / before) and "read $all" (streamAllForward over 1,000,000 of those events,
-// with peak memory) — shared/BENCHMARKS.md. They share one seeded store in its own schema.
+// with peak memory) — benchmarks/README.md, Workloads. They share one seeded store in its own schema.
 import postgres from 'postgres'
 import { EventStore } from '../dist/lib/index.js'
 import { benchEvents, compare, median, timed } from './harness.js'

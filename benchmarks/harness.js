@@ -98,7 +98,7 @@ export function table(rows) {
 }
 
 const payload = 'x'.repeat(150)
-/** The event of shared/BENCHMARKS.md: a ~36-character type, a small object, fresh ids. */
+/** The suite's event (README.md, Workloads): a ~36-character type, a small object, fresh ids. */
 export function benchEvent(n) {
   return {
     eventType: 'Elixir.EventStore.Bench.SomethingHappened',

@@ -1,4 +1,4 @@
-// Read workloads: "read events, C concurrent readers" (shared/BENCHMARKS.md). `read $all`
+// Read workloads: "read events, C concurrent readers" (benchmarks/README.md, Workloads). `read $all`
 // runs in growth.js, on the store it seeds.
 import { benchEvents, compare, repeatFor, timed } from './harness.js'
 

@@ -1,4 +1,4 @@
-// `npm run bench` / `pg-eventstore bench`: every workload of shared/BENCHMARKS.md beside its raw
+// `npm run bench` / `pg-eventstore bench`: every workload of benchmarks/README.md beside its raw
 // baseline, as a table (default) or JSON lines (--json). --only NAME runs the workloads whose
 // name contains NAME; --quick runs each for a few seconds. A full run rewrites RESULTS.md.
 import { writeFileSync } from 'node:fs'
@@ -60,6 +60,6 @@ if (!values.json) console.log(`${heading}\n\n${table(rows)}`)
 if (!quick && !values.only) {
   writeFileSync(
     new URL('./RESULTS.md', import.meta.url),
-    `# Benchmark results\n\nWritten by \`npm run bench\` (benchmarks/run.js). ${heading}.\nRatios are store / raw baseline of the same run; see shared/BENCHMARKS.md for the workloads.\n\n${table(rows)}\n`,
+    `# Benchmark results\n\nWritten by \`npm run bench\` (benchmarks/run.js). ${heading}.\nRatios are store / raw baseline of the same run; see benchmarks/README.md for the workloads.\n\n${table(rows)}\n`,
   )
 }

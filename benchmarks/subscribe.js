@@ -1,5 +1,5 @@
 // Subscription workloads: "subscribe to stream, C subscriptions" (defaults, and bufferSize 100
-// with checkpointThreshold 100) and "append to subscriber latency" (shared/BENCHMARKS.md).
+// with checkpointThreshold 100) and "append to subscriber latency" (README.md, Workloads).
 import { randomUUID } from 'node:crypto'
 import { benchEvent, benchEvents, compare, repeatFor, timed } from './harness.js'
 

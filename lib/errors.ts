@@ -1,4 +1,4 @@
-// Every error the store raises: one class per stable `code` (shared/API.md §Errors).
+// Every error the store raises: one class per stable `code` (README, Errors).
 // `toWire`/`fromWire` carry them across worker threads, where a plain structured clone
 // would keep only message and stack.
 

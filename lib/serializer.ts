@@ -1,5 +1,5 @@
 // How event data and metadata are stored: JSON into jsonb by default; `bytea` columns; or a
-// user's serializer module (shared/API.md §Serialization). A module, not a function, because
+// user's serializer module (README, Serialization). A module, not a function, because
 // the readers and subscription actors in the worker threads load it too.
 import { pathToFileURL } from 'node:url'
 import { describe } from './expected_version.js'

@@ -1,4 +1,4 @@
-// The shapes users read and write (shared/API.md §Events).
+// The shapes users read and write (README, Writing and Reading).
 
 export interface EventData<D = unknown, M = Record<string, unknown>> {
   eventType: string

@@ -1,5 +1,5 @@
 // The worker pool hosting reader (and later subscription) actors. Actors are long-lived,
-// so threads never idle out and never park in Atomics.wait (see shared/STACK.md).
+// so threads never idle out and never park in Atomics.wait (piscina's atomics: 'disabled').
 import { Piscina } from 'piscina'
 import { balancer } from './balancer.js'
 import type { ColumnDataType } from '../serializer.js'

@@ -1,4 +1,4 @@
-// Subscription options (shared/API.md §Subscriptions): defaults, checks, and the split
+// Subscription options (README, Subscriptions): defaults, checks, and the split
 // between plain settings (sent to the actor) and functions (kept in the subscriber's thread).
 import { describe } from '../expected_version.js'
 import { InvalidArgumentError } from '../errors.js'

@@ -11,7 +11,7 @@ import type { RecordedEvent } from '../types.js'
 import type { SubscriberMessage, SubscriberReply } from './messages.js'
 import { channels, traced } from '../observability/channels.js'
 
-/** What a subscriber receives (shared/API.md §Subscriptions). */
+/** What a subscriber receives (README, Subscriptions). */
 export type SubscriptionEvent<S> =
   | { type: 'subscribed'; subscription: S }
   | { type: 'events'; events: unknown[]; subscription: S }
