@@ -343,9 +343,10 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    * @example
    * for (const s of (await store.status()).subscriptions) console.log(s.name, s.state, s.lag.events)
    */
-  async status(): Promise<StoreStatus> {
+  async status(options?: CallOptions): Promise<StoreStatus> {
+    const call = checkCallOptions(options)
     const local = await this.#subscriptions.localStatus(STATUS_ANSWER_MS)
-    const subscriptions = await this.#query({}, 'reading the status', () => subscriptionStatus(this.#sql, this.config.schema, local))
+    const subscriptions = await this.#query(call, 'reading the status', () => subscriptionStatus(this.#sql, this.config.schema, local))
     return {
       writer: { queued: this.#writer.queued, batches: this.#writer.stats.batches, lastCommitAt: this.#metrics.lastCommitAt },
       workers: { threads: this.#pool.threads.length, utilization: this.#pool.utilization, queuedTasks: this.#pool.queueSize },
@@ -546,13 +547,18 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    * projection, wherever it runs, then rebuilds. To keep showing the old read model until the
    * new one has caught up, project under a new name into new tables and swap them instead
    * (see the README).
+   * `signal` / `timeout` cancel the wait for a batch in flight; aborted before the reset
+   * commits, nothing changes.
    * @throws {SubscriptionNotFoundError} code 'subscription_not_found' when there is no such projection
    */
-  async rebuildProjection(name: string, options: { reset?: (tx: postgres.TransactionSql) => unknown } = {}): Promise<void> {
+  async rebuildProjection(name: string, options: { reset?: (tx: postgres.TransactionSql) => unknown } & CallOptions = {}): Promise<void> {
     const projectionName = checkText(name, 'projection name')
-    const { reset } = checkPlainObject(options, 'options') as { reset?: unknown }
+    const { reset, signal, timeout } = checkPlainObject(options, 'options') as { reset?: unknown } & CallOptions
     if (reset !== undefined && typeof reset !== 'function') throw new InvalidArgumentError(`options.reset must be a function (tx); got ${describe(reset)}`)
-    const found = await this.#query({}, 'rebuilding the projection', () => resetProjection(this.#sql, projectionName, reset as ((tx: postgres.TransactionSql) => unknown) | undefined))
+    const call = checkCallOptions({ signal, timeout })
+    const found = await this.#query(call, 'rebuilding the projection', (cancel) =>
+      resetProjection(this.#sql, projectionName, reset as ((tx: postgres.TransactionSql) => unknown) | undefined, cancel),
+    )
     if (!found) throw new SubscriptionNotFoundError(`no projection "${projectionName}"`, { name: projectionName })
   }
 
@@ -576,21 +582,28 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     return this.#subscribe(checkWritableStreamId(streamId), name, subscriber, options)
   }
 
-  /** Stops the subscription in this store; its checkpoint is kept. */
-  async unsubscribeFromAllStreams(name: string): Promise<void> {
-    await this.#subscriptions.unsubscribe(ALL_STREAM, checkText(name, 'subscription name'))
+  /**
+   * Stops the subscription in this store; its checkpoint is kept. `signal` / `timeout` stop
+   * the waiting for it (the subscription still stops).
+   */
+  async unsubscribeFromAllStreams(name: string, options?: CallOptions): Promise<void> {
+    const subscription = checkText(name, 'subscription name')
+    await cancellable(checkCallOptions(options), 'unsubscribing', () => this.#subscriptions.unsubscribe(ALL_STREAM, subscription))
   }
 
-  async unsubscribeFromStream(streamId: string, name: string): Promise<void> {
-    await this.#subscriptions.unsubscribe(checkWritableStreamId(streamId), checkText(name, 'subscription name'))
+  async unsubscribeFromStream(streamId: string, name: string, options?: CallOptions): Promise<void> {
+    const [stream, subscription] = [checkWritableStreamId(streamId), checkText(name, 'subscription name')]
+    await cancellable(checkCallOptions(options), 'unsubscribing', () => this.#subscriptions.unsubscribe(stream, subscription))
   }
 
   /**
-   * Stops the subscription if it runs here and forgets its checkpoint.
+   * Stops the subscription if it runs here and forgets its checkpoint. `signal` / `timeout`
+   * stop the waiting for it (the deletion goes on).
    * @throws {SubscriptionNotFoundError} code 'subscription_not_found'
    */
-  async deleteSubscription(streamId: string, name: string): Promise<void> {
-    await this.#subscriptions.delete(checkStreamId(streamId), checkText(name, 'subscription name'))
+  async deleteSubscription(streamId: string, name: string, options?: CallOptions): Promise<void> {
+    const [stream, subscription] = [checkStreamId(streamId), checkText(name, 'subscription name')]
+    await cancellable(checkCallOptions(options), 'deleting the subscription', () => this.#subscriptions.delete(stream, subscription))
   }
 
   /**

@@ -16,7 +16,7 @@ import { lockSessionRole } from '../observability/holder.js'
 import type { Report } from '../reports.js'
 import { type Codec, decodeEvents } from '../serializer.js'
 import type { ConnectionSettings } from '../config.js'
-import { openDatabase, type Sql } from '../storage/database.js'
+import { cancelledBy, openDatabase, type Sql } from '../storage/database.js'
 import { isConnectionLoss, isNeverSent, toEventStoreError } from '../storage/pg_errors.js'
 import { readAllEvents } from '../storage/read.js'
 import { untilAborted } from '../actors/timeout.js'
@@ -273,12 +273,15 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
  * and the next batch, here or in any process, starts from the first event.
  * @returns false when there is no such projection
  */
-export async function resetProjection(sql: Sql, name: string, reset: ((tx: postgres.TransactionSql) => unknown) | undefined): Promise<boolean> {
+export async function resetProjection(sql: Sql, name: string, reset: ((tx: postgres.TransactionSql) => unknown) | undefined, signal?: AbortSignal): Promise<boolean> {
   const row = `${PROJECTION_PREFIX}${name}`
   return (await sql.begin(async (tx) => {
-    const [locked] = await tx.unsafe(statements.projection_lock, [row])
+    // The wait for a batch in flight is cancelled in PostgreSQL; after the user's reset, an
+    // abort still rolls everything back.
+    const [locked] = await cancelledBy(tx.unsafe(statements.projection_lock, [row]), signal)
     if (!locked) return false
     await reset?.(tx)
+    if (signal?.aborted) throw signal.reason
     await tx.unsafe(statements.projection_reset, [row])
     return true
   })) as boolean

@@ -40,7 +40,7 @@ async function setUp(t: Test) {
   /** Statements of this store's worker (or main pool) waiting for a lock. */
   const waitingReads = async (role = 'pg-eventstore worker') =>
     Number((await admin`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = ${`${role}:${config.schema}`} AND wait_event_type = 'Lock'`)[0]?.n)
-  return { store, lockEvents, waitingReads }
+  return { store, config, admin, lockEvents, waitingReads }
 }
 
 async function eventually(check: () => Promise<boolean>, within = 5000): Promise<boolean> {
@@ -148,4 +148,51 @@ t.test('a subscription stops when its signal aborts; a transient one too; an abo
   await new Promise((r) => setTimeout(r, 300))
   t.equal(seen.length, 1, 'after the abort, nothing more is delivered')
   await t.rejects(store.subscribe('s', () => {}, { timeout: 0 }), { code: 'invalid_argument' })
+})
+
+t.test('rebuildProjection held up behind a batch in flight times out and resets nothing', async (t) => {
+  const { store, config, admin } = await setUp(t)
+  const projection = await store.project('p', async () => {})
+  const checkpoint = async () => Number((await admin.unsafe(`SELECT last_seen FROM "${config.schema}".subscriptions WHERE subscription_name = '$projection-p'`))[0]?.last_seen)
+  t.ok(await eventually(async () => (await checkpoint()) === 10), 'the projection caught up')
+  await projection.stop()
+
+  // The checkpoint row held as a batch in flight holds it.
+  let release = () => {}
+  const released = new Promise<void>((resolve) => (release = resolve))
+  let locked = () => {}
+  const isLocked = new Promise<void>((resolve) => (locked = resolve))
+  const holding = admin.begin(async (tx) => {
+    await tx.unsafe(`SELECT 1 FROM "${config.schema}".subscriptions WHERE subscription_name = '$projection-p' FOR UPDATE`)
+    locked()
+    await released
+  })
+  await isLocked
+  let resets = 0
+  await t.rejects(store.rebuildProjection('p', { timeout: 200, reset: () => void (resets += 1) }), { code: 'timeout' })
+  release()
+  await holding
+  t.equal(resets, 0, 'the reset never ran')
+  await t.rejects(store.rebuildProjection('p', { signal: AbortSignal.abort() }), { code: 'aborted' })
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal(await checkpoint(), 10, 'the checkpoint did not move')
+  await t.rejects(store.rebuildProjection('p', { timeout: 'soon' } as never), { code: 'invalid_argument' })
+  await store.rebuildProjection('p', { timeout: 5000 })
+  t.equal(await checkpoint(), 0, 'a rebuild in time sends it back')
+})
+
+t.test('unsubscribe, deleteSubscription and status take { signal, timeout }', async (t) => {
+  const { store } = await setUp(t)
+  const inbox = new Inbox({ autoAck: true })
+  const subscription = await store.subscribeToStream('s', 'sub', inbox.subscriber)
+  await inbox.receive('subscribed')
+  await t.rejects(store.unsubscribeFromStream('s', 'sub', { signal: AbortSignal.abort() }), { code: 'aborted' })
+  await t.rejects(store.unsubscribeFromAllStreams('sub', { timeout: -1 }), { code: 'invalid_argument' })
+  t.equal((await store.status({ timeout: 5000 })).subscriptions.find((s) => s.name === 'sub')?.state !== 'stopped', true, 'an aborted unsubscribe left it running')
+  await store.unsubscribeFromStream('s', 'sub', { timeout: 5000 })
+  t.match(await subscription.closed, { reason: 'unsubscribed' })
+  await t.rejects(store.deleteSubscription('s', 'sub', { signal: AbortSignal.abort() }), { code: 'aborted' })
+  await store.deleteSubscription('s', 'sub', { timeout: 5000 })
+  t.notOk((await store.status()).subscriptions.some((s) => s.name === 'sub'), 'deleted')
+  await t.rejects(store.status({ signal: AbortSignal.abort() }), { code: 'aborted' })
 })
