@@ -49,6 +49,7 @@ import {
   type WriteOptions,
 } from './types.js'
 import {
+  checkCallOptions,
   checkCount,
   checkOptionalUuid,
   checkPlainObject,
@@ -826,17 +827,6 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
       if (next < 1) return
     }
   }
-}
-
-/** `{ signal, timeout }` of a call, checked; other keys of the options object are left to the call. */
-function checkCallOptions(opts: CallOptions | undefined): CallOptions {
-  if (opts === undefined) return {}
-  checkPlainObject(opts, 'options')
-  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) {
-    throw new InvalidArgumentError(`options.signal must be an AbortSignal; got ${describe(opts.signal)}`)
-  }
-  if (opts.timeout !== undefined) checkCount(opts.timeout, 'options.timeout')
-  return { signal: opts.signal, timeout: opts.timeout }
 }
 
 const checkWriteOptions: (opts: WriteOptions | undefined) => WriteOptions = checkCallOptions

@@ -2,7 +2,7 @@
 // before anything reaches the database.
 import { describe } from './expected_version.js'
 import { InvalidArgumentError } from './errors.js'
-import { ALL_STREAM } from './types.js'
+import { ALL_STREAM, type CallOptions } from './types.js'
 
 /** Longer identifiers would not fit a btree index entry (PostgreSQL counts bytes, not characters). */
 const MAX_ID_BYTES = 1000
@@ -71,4 +71,15 @@ export function checkPlainObject(value: unknown, what: string): Record<string, u
     throw new InvalidArgumentError(`${what} must be an object; got ${describe(value)}`, { argument: what })
   }
   return value as Record<string, unknown>
+}
+
+/** `{ signal, timeout }` of a call, checked; other keys of the options object are left to the call. */
+export function checkCallOptions(opts: CallOptions | undefined): CallOptions {
+  if (opts === undefined) return {}
+  checkPlainObject(opts, 'options')
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`options.signal must be an AbortSignal; got ${describe(opts.signal)}`)
+  }
+  if (opts.timeout !== undefined) checkCount(opts.timeout, 'options.timeout')
+  return { signal: opts.signal, timeout: opts.timeout }
 }

@@ -3,7 +3,10 @@
 // subscribers do: a handler that hangs or crashes its thread ends that projection only.
 import { EventEmitter } from 'node:events'
 import { MessageChannel } from 'node:worker_threads'
+import { cancellable } from '../actors/cancellable.js'
 import { oneThreadPool, type WorkerContextData } from '../actors/pool.js'
+import type { CallOptions } from '../types.js'
+import { checkCallOptions } from '../validation.js'
 import { fromWire, InvalidArgumentError } from '../errors.js'
 import { workerUrl } from '../package_files.js'
 import type { Report } from '../reports.js'
@@ -27,9 +30,10 @@ class ModuleProjection extends EventEmitter<{ error: [Error] }> implements Runni
     })
   }
 
-  async stop(): Promise<void> {
+  async stop(options?: CallOptions): Promise<void> {
+    const call = checkCallOptions(options)
     this.#stop()
-    await this.closed
+    await cancellable(call, 'stopping the projection', () => this.closed)
   }
 }
 

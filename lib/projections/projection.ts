@@ -19,9 +19,11 @@ import type { ConnectionSettings } from '../config.js'
 import { cancelledBy, openDatabase, type Sql } from '../storage/database.js'
 import { isConnectionLoss, isNeverSent, toEventStoreError } from '../storage/pg_errors.js'
 import { readAllEvents } from '../storage/read.js'
+import { cancellable } from '../actors/cancellable.js'
 import { untilAborted } from '../actors/timeout.js'
+import { checkCallOptions } from '../validation.js'
 import { statements } from '../storage/statements.js'
-import type { RecordedEvent } from '../types.js'
+import type { CallOptions, RecordedEvent } from '../types.js'
 import { checkCount, checkPlainObject } from '../validation.js'
 
 export type ProjectionHandler = (events: RecordedEvent[], tx: postgres.TransactionSql) => unknown
@@ -104,8 +106,11 @@ export interface ProjectionHandle extends EventEmitter<{ error: [Error] }> {
   readonly name: string
   /** Settles when the projection stops: stop(), its signal, or a batch that failed for good. */
   readonly closed: Promise<ProjectionEnd>
-  /** Stops after the batch in flight (committed or rolled back); the checkpoint stays. */
-  stop(): Promise<void>
+  /**
+   * Stops after the batch in flight (committed or rolled back); the checkpoint stays.
+   * `signal` / `timeout` stop the waiting (the projection still stops).
+   */
+  stop(options?: CallOptions): Promise<void>
 }
 
 /** What the store holds of a projection it runs: `halt()` ends it without waiting, at a stop() cut short. */
@@ -143,10 +148,11 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   }
 
   /** Stops after the batch in flight (committed or rolled back); the checkpoint stays. */
-  async stop(): Promise<void> {
+  async stop(options?: CallOptions): Promise<void> {
+    const call = checkCallOptions(options)
     this.#stopping.abort()
     this.#wake()
-    await this.closed
+    await cancellable(call, 'stopping the projection', () => this.closed)
   }
 
   /**

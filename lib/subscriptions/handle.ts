@@ -2,6 +2,9 @@
 // (the subscriber threw, or its worker died) and 'closed' ({ reason, error }).
 import { EventEmitter } from 'node:events'
 import { InvalidArgumentError } from '../errors.js'
+import { cancellable } from '../actors/cancellable.js'
+import type { CallOptions } from '../types.js'
+import { checkCallOptions } from '../validation.js'
 import type { Acknowledgement, SubscriberEndpoint } from './subscriber_endpoint.js'
 
 export interface ClosedReason {
@@ -42,9 +45,13 @@ export class Subscription extends EventEmitter {
     this.endpoint.ack(acknowledgement)
   }
 
-  /** Stops the whole subscription in this store, storing its checkpoint. */
-  unsubscribe(): Promise<void> {
-    return this.#unsubscribe()
+  /**
+   * Stops the whole subscription in this store, storing its checkpoint. `signal` / `timeout`
+   * stop the waiting (the subscription still stops).
+   */
+  async unsubscribe(options?: CallOptions): Promise<void> {
+    const call = checkCallOptions(options)
+    await cancellable(call, 'unsubscribing', () => this.#unsubscribe())
   }
 
   /** @internal called once by the store when this subscriber ends. */

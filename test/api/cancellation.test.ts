@@ -155,7 +155,8 @@ t.test('rebuildProjection held up behind a batch in flight times out and resets 
   const projection = await store.project('p', async () => {})
   const checkpoint = async () => Number((await admin.unsafe(`SELECT last_seen FROM "${config.schema}".subscriptions WHERE subscription_name = '$projection-p'`))[0]?.last_seen)
   t.ok(await eventually(async () => (await checkpoint()) === 10), 'the projection caught up')
-  await projection.stop()
+  await t.rejects(projection.stop({ timeout: 'soon' } as never), { code: 'invalid_argument' })
+  await projection.stop({ timeout: 5000 })
 
   // The checkpoint row held as a batch in flight holds it.
   let release = () => {}
@@ -168,11 +169,14 @@ t.test('rebuildProjection held up behind a batch in flight times out and resets 
     await released
   })
   await isLocked
-  let resets = 0
-  await t.rejects(store.rebuildProjection('p', { timeout: 200, reset: () => void (resets += 1) }), { code: 'timeout' })
+  const marks = `"${config.schema}".reset_marks`
+  await admin.unsafe(`CREATE TABLE ${marks} (n int)`)
+  await t.rejects(store.rebuildProjection('p', { timeout: 200, reset: (tx) => tx.unsafe(`INSERT INTO ${marks} VALUES (1)`) }), { code: 'timeout' })
   release()
   await holding
-  t.equal(resets, 0, 'the reset never ran')
+  // The cancel may reach PostgreSQL after the lock was released: then the reset runs, and is rolled back.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.equal(Number((await admin.unsafe(`SELECT count(*) AS n FROM ${marks}`))[0]?.n), 0, "the reset's writes were not committed")
   await t.rejects(store.rebuildProjection('p', { signal: AbortSignal.abort() }), { code: 'aborted' })
   await new Promise((resolve) => setTimeout(resolve, 200))
   t.equal(await checkpoint(), 10, 'the checkpoint did not move')
@@ -187,6 +191,8 @@ t.test('unsubscribe, deleteSubscription and status take { signal, timeout }', as
   const subscription = await store.subscribeToStream('s', 'sub', inbox.subscriber)
   await inbox.receive('subscribed')
   await t.rejects(store.unsubscribeFromStream('s', 'sub', { signal: AbortSignal.abort() }), { code: 'aborted' })
+  await t.rejects(subscription.unsubscribe({ signal: AbortSignal.abort() }), { code: 'aborted' })
+  await t.rejects(subscription.unsubscribe({ signal: 'x' } as never), { code: 'invalid_argument' })
   await t.rejects(store.unsubscribeFromAllStreams('sub', { timeout: -1 }), { code: 'invalid_argument' })
   t.equal((await store.status({ timeout: 5000 })).subscriptions.find((s) => s.name === 'sub')?.state !== 'stopped', true, 'an aborted unsubscribe left it running')
   await store.unsubscribeFromStream('s', 'sub', { timeout: 5000 })
