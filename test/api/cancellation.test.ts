@@ -8,6 +8,7 @@ import type { RecordedEvent } from '../../lib/types.js'
 import { freshStoreConfig } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
 import { Inbox } from '../helpers/inbox.js'
+import { holdLock } from '../helpers/locks.js'
 
 async function setUp(t: Test) {
   const config = await freshStoreConfig(t, { workers: 1, poolSize: 4 })
@@ -17,26 +18,7 @@ async function setUp(t: Test) {
   const admin = postgres(config.url, { max: 2, onnotice: () => {} })
   t.teardown(() => admin.end())
   /** Holds an exclusive lock on a table (events by default) until the returned function is called. */
-  const lockEvents = async (table = 'events') => {
-    let release: () => void = () => {}
-    const released = new Promise<void>((resolve) => {
-      release = resolve
-    })
-    let locked: () => void = () => {}
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve
-    })
-    const holding = admin.begin(async (tx) => {
-      await tx.unsafe(`LOCK TABLE "${config.schema}".${table} IN ACCESS EXCLUSIVE MODE`)
-      locked()
-      await released
-    })
-    await isLocked
-    return async () => {
-      release()
-      await holding
-    }
-  }
+  const lockEvents = (table = 'events') => holdLock(admin, `LOCK TABLE "${config.schema}".${table} IN ACCESS EXCLUSIVE MODE`)
   /** Statements of this store's worker (or main pool) waiting for a lock. */
   const waitingReads = async (role = 'pg-eventstore worker') =>
     Number((await admin`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = ${`${role}:${config.schema}`} AND wait_event_type = 'Lock'`)[0]?.n)
@@ -159,21 +141,11 @@ t.test('rebuildProjection held up behind a batch in flight times out and resets 
   await projection.stop({ timeout: 5000 })
 
   // The checkpoint row held as a batch in flight holds it.
-  let release = () => {}
-  const released = new Promise<void>((resolve) => (release = resolve))
-  let locked = () => {}
-  const isLocked = new Promise<void>((resolve) => (locked = resolve))
-  const holding = admin.begin(async (tx) => {
-    await tx.unsafe(`SELECT 1 FROM "${config.schema}".subscriptions WHERE subscription_name = '$projection-p' FOR UPDATE`)
-    locked()
-    await released
-  })
-  await isLocked
+  const release = await holdLock(admin, `SELECT 1 FROM "${config.schema}".subscriptions WHERE subscription_name = '$projection-p' FOR UPDATE`)
   const marks = `"${config.schema}".reset_marks`
   await admin.unsafe(`CREATE TABLE ${marks} (n int)`)
   await t.rejects(store.rebuildProjection('p', { timeout: 200, reset: (tx) => tx.unsafe(`INSERT INTO ${marks} VALUES (1)`) }), { code: 'timeout' })
-  release()
-  await holding
+  await release()
   // The cancel may reach PostgreSQL after the lock was released: then the reset runs, and is rolled back.
   await new Promise((resolve) => setTimeout(resolve, 300))
   t.equal(Number((await admin.unsafe(`SELECT count(*) AS n FROM ${marks}`))[0]?.n), 0, "the reset's writes were not committed")

@@ -8,6 +8,7 @@ import { EventStore } from '../../lib/event_store.js'
 import type { StoreReport } from '../../lib/reports.js'
 import { freshStoreConfig } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
+import { holdLock } from '../helpers/locks.js'
 
 async function eventually(check: () => Promise<boolean>, within = 5000): Promise<boolean> {
   for (const deadline = Date.now() + within; Date.now() < deadline; await new Promise((r) => setTimeout(r, 25))) if (await check()) return true
@@ -27,23 +28,7 @@ t.test('stop({ timeout }) ends a held-up projection, a write in flight and a que
   store.on('warning', (report) => reports.push(report))
   store.on('error', (report) => reports.push(report))
 
-  // A lock held until `release` (a table's, or the $all row's, which every write takes first).
-  const hold = async (statement: string) => {
-    let release = () => {}
-    const released = new Promise<void>((resolve) => (release = resolve))
-    let locked = () => {}
-    const isLocked = new Promise<void>((resolve) => (locked = resolve))
-    const holding = admin.begin(async (tx) => {
-      await tx.unsafe(statement)
-      locked()
-      await released
-    })
-    await isLocked
-    return async () => {
-      release()
-      await holding
-    }
-  }
+  const hold = (statement: string) => holdLock(admin, statement)
   const waiting = async () => Number((await admin`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name LIKE ${`%${config.schema}`}`)[0]?.n)
 
   const unlockProjected = await hold(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`)
