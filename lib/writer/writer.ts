@@ -237,7 +237,7 @@ export class Writer {
     this.#stopped = true
     this.#abandoned = true
     this.#skipSettled()
-    const refused = new ConnectionError('the event store was stopped before this write was sent; nothing was written')
+    const refused = stoppedBeforeSent()
     while (this.#live > 0) for (const envelope of this.#take(this.#live)) envelope.reject(refused)
     void this.#closeConnection(true)
     this.#pump()
@@ -387,7 +387,7 @@ export class Writer {
   /** Writes one batch and settles its callers; a pipelined one goes out without waiting for the one before. */
   async #write(batch: Envelope[]): Promise<void> {
     if (this.#abandoned) {
-      const refused = new ConnectionError('the event store was stopped before this write was sent; nothing was written')
+      const refused = stoppedBeforeSent()
       for (const envelope of batch) envelope.reject(refused)
       return
     }
@@ -529,6 +529,8 @@ export class Writer {
     }
   }
 }
+
+const stoppedBeforeSent = () => new ConnectionError('the event store was stopped before this write was sent; nothing was written')
 
 /** Settles each caller with its request's outcome (null: written). */
 function settleAll(batch: Envelope[], outcomes: (EventStoreError | null)[]): void {
