@@ -123,6 +123,8 @@ export class Writer {
   #live = 0
   /** Batches being written: up to PIPELINE_DEPTH pipelined ones, or one exclusive one. */
   #inFlight = 0
+  /** The streams the batches in flight write, each with how many of them write it. */
+  readonly #streamsInFlight = new Map<string, number>()
   #exclusive = false
   #pumpScheduled = false
   #preparationScheduled = false
@@ -273,10 +275,16 @@ export class Writer {
       } else if (!idle) {
         return // waits for the pipelined batches; their end pumps again
       }
+      // A batch whose statement fails is rewritten after the one behind it has committed: the
+      // one behind must not touch its streams, or it could take their versions first.
+      if (!idle && this.#touchesStreamsInFlight(length)) return
       const batch = this.#take(length)
+      const streams = batch.map((envelope) => (envelope.request as WriterMessage).streamId)
+      this.#countInFlight(streams, 1)
       this.#inFlight += 1
       this.#exclusive = !pipelined
       void this.#write(batch).finally(() => {
+        this.#countInFlight(streams, -1)
         this.#inFlight -= 1
         this.#exclusive = false
         this.#pump()
@@ -289,6 +297,25 @@ export class Writer {
     // Requests that must wait for a free turn are prepared now, while PostgreSQL is busy.
     if (this.#inFlight > 0 && !this.#preparationScheduled) this.#prepareFromHead(Infinity)
     if (this.#inFlight === 0 && this.#live === 0) for (const resolve of this.#whenIdle.splice(0)) resolve()
+  }
+
+  /** Whether one of the first `length` live requests writes a stream a batch in flight writes. */
+  #touchesStreamsInFlight(length: number): boolean {
+    for (let i = 0, seen = 0; seen < length; i += 1) {
+      const envelope = this.#mailbox.at(i) as Envelope
+      if (envelope.settled) continue
+      seen += 1
+      if (this.#streamsInFlight.has((envelope.request as WriterMessage).streamId)) return true
+    }
+    return false
+  }
+
+  #countInFlight(streams: string[], change: 1 | -1): void {
+    for (const stream of streams) {
+      const count = (this.#streamsInFlight.get(stream) ?? 0) + change
+      if (count === 0) this.#streamsInFlight.delete(stream)
+      else this.#streamsInFlight.set(stream, count)
+    }
   }
 
   /** Whether an unprepared append is queued: it is always behind the prepared ones. */

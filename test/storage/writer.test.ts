@@ -218,3 +218,19 @@ t.test("a pipelined batch whose connection is gone fails as unknown; the next on
   await writer.post(append('after'))
   t.same((await positions()).length, lost === 'written' ? 3 : 2)
 })
+
+t.test("a batch taking a stream at any version does not overtake a batch in flight that writes that stream", async (t) => {
+  const { writer, sql } = await startWriter(t)
+  // Halved from idle: [a@0, missing 'stream_exists'] and, pipelined behind it, [a 'any_version', c@0].
+  // The first statement fails (the missing stream) and is rewritten by the locking write: had
+  // the second gone ahead of it, 'a' would exist by then and a@0 would be refused.
+  const results = await Promise.allSettled([
+    writer.post(appendAt('a', 0)),
+    writer.post(appendAt('missing', 'stream_exists')),
+    writer.post(appendAt('a', 'any_version')),
+    writer.post(appendAt('c', 0)),
+  ])
+  t.same(results.map(codeOf), ['ok', 'stream_not_found', 'ok', 'ok'], 'each request as in mailbox order')
+  const versions = await sql`SELECT e.stream_version::int AS v, e.global_position::int AS p FROM events e JOIN streams s USING (stream_id) WHERE s.stream_uuid = 'a' ORDER BY e.global_position`
+  t.same(versions.map((r) => r.v), [1, 2])
+})
