@@ -28,16 +28,21 @@ export async function* iterateAllForward(read: ReadWindow, start: number, pageSi
       next = to + 1
     }
   }
-  // The first page is an ordinary read from `start`; it also tells where $all ends.
-  const first = await read(next, Number.MAX_SAFE_INTEGER, pageSize)
-  learn(first)
-  next = (first.events.at(-1)?.eventNumber ?? next - 1) + 1
-  readAhead()
-  yield* first.events
-  while (pending.length > 0) {
-    const window = await (pending.shift() as Promise<Window>)
-    learn(window) // events committed meanwhile extend the ranges still to read
+  for (;;) {
+    // An ordinary read from `next`: the first page, and once the ranges known are read, a look
+    // for events committed since (the ranges may all have been read before they were). It
+    // also tells where $all ends.
+    const page = await read(next, Number.MAX_SAFE_INTEGER, pageSize)
+    if (page.events.length === 0) return
+    learn(page)
+    next = (page.events.at(-1) as RecordedEvent).eventNumber + 1
     readAhead()
-    yield* window.events
+    yield* page.events
+    while (pending.length > 0) {
+      const window = await (pending.shift() as Promise<Window>)
+      learn(window) // events committed meanwhile extend the ranges still to read
+      readAhead()
+      yield* window.events
+    }
   }
 }

@@ -44,6 +44,22 @@ t.test('events committed during the iteration are read too', async (t) => {
   t.same(seen, Array.from({ length: 19 }, (_, i) => i + 5))
 })
 
+t.test('events committed after every range was read are still read before the iteration ends', async (t) => {
+  // Reads see $all as it was when they started, as a statement's snapshot does: the ranges
+  // read ahead right after the first page miss what the consumer appends while on it.
+  const positions = [1, 2, 3, 4, 5, 6, 7]
+  const read: ReadWindow = async (from, to, count) => {
+    const events = positions.filter((p) => p >= from && p <= to).slice(0, count).map((p) => ({ eventNumber: p }) as RecordedEvent)
+    const last = positions.at(-1) ?? 0
+    await new Promise((resolve) => setTimeout(resolve, 1))
+    return { events, last }
+  }
+  const seen = await collect(iterateAllForward(read, 0, 3, 2), (n) => {
+    if (n === 2) positions.push(8, 9, 10, 11, 12)
+  })
+  t.same(seen, Array.from({ length: 12 }, (_, i) => i + 1))
+})
+
 t.test('a short first page ends the iteration; a read-ahead the consumer never reaches is dropped quietly', async (t) => {
   t.same(await collect(iterateAllForward(fakeAll([1, 2, 3]).read, 0, 10)), [1, 2, 3])
   t.same(await collect(iterateAllForward(fakeAll([]).read, 0, 10)), [])
