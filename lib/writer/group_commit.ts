@@ -152,7 +152,7 @@ export interface Assumption {
   relative: Map<string, RelativeExpectation>
 }
 
-export type RelativeExpectation = 'any_version' | 'stream_exists'
+type RelativeExpectation = 'any_version' | 'stream_exists'
 
 /**
  * The states a batch's requests expect their streams in, to plan against without reading
