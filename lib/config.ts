@@ -40,6 +40,8 @@ export interface EventStoreConfig {
   columnDataType?: ColumnDataType
   /** Requests the writer holds at most; beyond it appends fail with OverloadedError (code 'overloaded'). Default 10,000. */
   maxQueuedWrites?: number
+  /** Events one read call returns at most; a larger `count` is refused (the iterators read any number). Default 10,000. */
+  maxReadCount?: number
   /** How long one connection attempt may take, in ms; default 5000. */
   connectTimeout?: number
   /** Longest pause between reconnect attempts after PostgreSQL went away, in ms; default 500. */
@@ -78,6 +80,7 @@ export interface ResolvedConfig {
   /** As configured; null: whatever the schema was made with (jsonb for a new one). */
   columnDataType: ColumnDataType | null
   maxQueuedWrites: number
+  maxReadCount: number
   connection: ConnectionSettings
   outcomeTimeout: number
   logger: Logger | null
@@ -152,6 +155,7 @@ export function resolveConfig(config: EventStoreConfig = {}, env: NodeJS.Process
     serializer: serializer === undefined ? null : serializer instanceof URL ? serializer.href : /^[a-z]+:/i.test(serializer) ? serializer : pathToFileURL(serializer).href,
     columnDataType: columnDataType ?? null,
     maxQueuedWrites: positiveInteger(config.maxQueuedWrites, 10_000, 'maxQueuedWrites'),
+    maxReadCount: positiveInteger(config.maxReadCount, 10_000, 'maxReadCount'),
     connection: {
       connectTimeout: positiveInteger(config.connectTimeout, 5000, 'connectTimeout'),
       maxReconnectDelay: positiveInteger(config.maxReconnectDelay, 500, 'maxReconnectDelay'),

@@ -51,6 +51,7 @@ import {
 import {
   checkCallOptions,
   checkCount,
+  checkReadCount,
   checkOptionalUuid,
   checkPlainObject,
   checkPosition,
@@ -438,24 +439,24 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
 
   /** Reads up to `count` events of a stream from version `startVersion` on (0 and 1: from the first). */
   async readStreamForward(streamId: string, startVersion = 0, count = 1000, options?: CallOptions): Promise<RecordedEvent[]> {
-    return this.#readPage(checkStreamId(streamId), checkPosition(startVersion, 'start version'), checkCount(count, 'count'), 'forward', null, checkCallOptions(options))
+    return this.#readPage(checkStreamId(streamId), checkPosition(startVersion, 'start version'), this.#readCount(count, 'streamForward'), 'forward', null, checkCallOptions(options))
   }
 
   /** Reads up to `count` events of a stream from `startVersion` down (-1: from the last). */
   async readStreamBackward(streamId: string, startVersion = -1, count = 1000, options?: CallOptions): Promise<RecordedEvent[]> {
-    return this.#readPage(checkStreamId(streamId), checkPosition(startVersion, 'start version', true), checkCount(count, 'count'), 'backward', null, checkCallOptions(options))
+    return this.#readPage(checkStreamId(streamId), checkPosition(startVersion, 'start version', true), this.#readCount(count, 'streamBackward'), 'backward', null, checkCallOptions(options))
   }
 
   /** Reads up to `count` events of `$all` from global position `startPosition` on. */
   async readAllStreamsForward(startPosition = 0, count = 1000, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const { filter } = checkPlainObject(options, 'options') as ReadAllOptions
-    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position'), checkCount(count, 'count'), 'forward', checkFilter(filter, 'options.filter'), checkCallOptions(options))
+    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position'), this.#readCount(count, 'streamAllForward'), 'forward', checkFilter(filter, 'options.filter'), checkCallOptions(options))
   }
 
   /** Reads up to `count` events of `$all` from `startPosition` down (-1: from the last). */
   async readAllStreamsBackward(startPosition = -1, count = 1000, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const { filter } = checkPlainObject(options, 'options') as ReadAllOptions
-    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position', true), checkCount(count, 'count'), 'backward', checkFilter(filter, 'options.filter'), checkCallOptions(options))
+    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position', true), this.#readCount(count, 'streamAllBackward'), 'backward', checkFilter(filter, 'options.filter'), checkCallOptions(options))
   }
 
   /** Iterates a stream lazily, one page in memory at a time. */
@@ -469,7 +470,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
 
   streamAllForward(startPosition = 0, options: StreamAllOptions = {}): AsyncIterable<RecordedEvent> {
     const start = checkPosition(startPosition, 'start position')
-    const pageSize = checkCount(options?.readBatchSize ?? 1000, 'readBatchSize')
+    const pageSize = checkReadCount(options?.readBatchSize ?? 1000, this.config.maxReadCount, 'readBatchSize', 'a smaller page does: the iterator reads as many as it needs')
     const filter = checkFilter(options?.filter, 'options.filter')
     // Filtered pages are read one after the other: where the next one starts is known only
     // once the last is back. So are cancellable ones, which then end at a page boundary.
@@ -772,6 +773,10 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     }
   }
 
+  #readCount(count: unknown, iterator: string): number {
+    return checkReadCount(count, this.config.maxReadCount, 'count', `iterate with store.${iterator}(), which holds one page in memory at a time`)
+  }
+
   #readPage(streamId: string, start: number, count: number, direction: Direction, filter: ResolvedFilter | null = null, call: CallOptions = {}): Promise<RecordedEvent[]> {
     const message = () => ({ schema: this.config.schema, streamId, direction, start, count })
     return traced(channels.read, message, () => this.#fetchPage(streamId, start, count, direction, filter, call))
@@ -806,7 +811,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   }
 
   async *#iterate(streamId: string, start: number, options: StreamReadOptions, direction: Direction, filter: ResolvedFilter | null = null): AsyncGenerator<RecordedEvent> {
-    const pageSize = checkCount(options?.readBatchSize ?? 1000, 'readBatchSize')
+    const pageSize = checkReadCount(options?.readBatchSize ?? 1000, this.config.maxReadCount, 'readBatchSize', 'a smaller page does: the iterator reads as many as it needs')
     const call = checkCallOptions({ signal: options?.signal, timeout: options?.timeout })
     let next = start
     for (;;) {

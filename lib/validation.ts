@@ -66,6 +66,19 @@ export function checkCount(value: unknown, what: string): number {
   throw new InvalidArgumentError(`${what} must be a positive integer; got ${describe(value)}`, { argument: what })
 }
 
+/**
+ * A read's `count`, at most `max` (the store's maxReadCount): one call materialises its whole
+ * result in memory, so anything larger belongs to an iterator, which holds one page at a time.
+ */
+export function checkReadCount(value: unknown, max: number, what: string, advice: string): number {
+  const count = checkCount(value, what)
+  if (count <= max) return count
+  throw new InvalidArgumentError(`${what} ${count} is above maxReadCount (${max}); ${advice}, or raise maxReadCount`, {
+    argument: what,
+    max,
+  })
+}
+
 export function checkPlainObject(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidArgumentError(`${what} must be an object; got ${describe(value)}`, { argument: what })

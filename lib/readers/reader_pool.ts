@@ -21,6 +21,11 @@ const SHORT_LIFE_MS = 1000
 const FIRST_RESPAWN_DELAY_MS = 100
 const MAX_RESPAWN_DELAY_MS = 5000
 
+/** The pause before replacing an actor after `youngDeaths` in a row ended young; 0: at once. */
+export function respawnDelay(youngDeaths: number): number {
+  return youngDeaths <= 1 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, FIRST_RESPAWN_DELAY_MS * 2 ** (youngDeaths - 2))
+}
+
 interface Pending {
   resolve: (result: ReadResult) => void
   reject: (error: Error) => void
@@ -114,7 +119,8 @@ export class ReaderPool {
     const respawn = () => {
       if (!this.#closed) this.#actors.push(this.#spawn())
     }
-    if (this.#youngDeaths <= 1) respawn()
-    else setTimeout(respawn, Math.min(MAX_RESPAWN_DELAY_MS, FIRST_RESPAWN_DELAY_MS * 2 ** (this.#youngDeaths - 2))).unref()
+    const delay = respawnDelay(this.#youngDeaths)
+    if (delay === 0) respawn()
+    else setTimeout(respawn, delay).unref()
   }
 }

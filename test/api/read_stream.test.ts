@@ -143,3 +143,28 @@ t.test('stream info', async (t) => {
   await t.rejects(store.streamInfo('missing'), { code: 'stream_not_found' })
   t.match(await store.streamInfo('$all'), { streamId: '$all', streamVersion: 3 })
 })
+
+t.test('a read returns at most maxReadCount events; above it the iterators are named and nothing is read', async (t) => {
+  const byDefault = await startStore(t)
+  await byDefault.appendToStream('s', 0, makeEvents(3))
+  t.same(numbers(await byDefault.readAllStreamsForward(0, 10_000)), [1, 2, 3], 'the default maximum itself is allowed')
+  for (const [read, iterator] of [
+    [() => byDefault.readStreamForward('s', 0, 10_001), 'streamForward'],
+    [() => byDefault.readStreamBackward('s', -1, 10_001), 'streamBackward'],
+    [() => byDefault.readAllStreamsForward(1, 2 ** 31 - 1), 'streamAllForward'],
+    [() => byDefault.readAllStreamsBackward(-1, 10_001), 'streamAllBackward'],
+  ] as const) {
+    const error = await read().then(() => null, (e: unknown) => e as { code: string; message: string; details: unknown })
+    t.match(error, { code: 'invalid_argument', details: { argument: 'count', max: 10_000 } }, `${iterator}: refused`)
+    t.match(error?.message, iterator, 'the message points at the iterator')
+  }
+
+  const small = await startStore(t, { maxReadCount: 2 })
+  await small.appendToStream('s', 0, makeEvents(5))
+  t.same(numbers(await small.readStreamForward('s', 0, 2)), [1, 2])
+  await t.rejects(small.readStreamForward('s', 0, 3), { code: 'invalid_argument', details: { max: 2 } })
+  await t.rejects(small.streamForward('s', 0, { readBatchSize: 3 })[Symbol.asyncIterator]().next(), { code: 'invalid_argument', details: { argument: 'readBatchSize' } })
+  const iterated: number[] = []
+  for await (const event of small.streamAllForward(0, { readBatchSize: 2 })) iterated.push(event.eventNumber)
+  t.same(iterated, [1, 2, 3, 4, 5], 'an iterator reads any number of events, one bounded page at a time')
+})

@@ -44,8 +44,9 @@ t.test('secrets: a malformed url is not echoed; redactUrl hides the password; co
 
 t.test('reliability settings: defaults and checks', async (t) => {
   const config = resolveConfig({}, {})
-  t.match(config, { maxQueuedWrites: 10_000, outcomeTimeout: 15_000, connection: { connectTimeout: 5000, maxReconnectDelay: 500 }, logger: null })
+  t.match(config, { maxQueuedWrites: 10_000, maxReadCount: 10_000, outcomeTimeout: 15_000, connection: { connectTimeout: 5000, maxReconnectDelay: 500 }, logger: null })
   t.throws(() => resolveConfig({ maxQueuedWrites: 0 }, {}), { code: 'invalid_argument' })
+  t.throws(() => resolveConfig({ maxReadCount: 1.5 }, {}), { code: 'invalid_argument', details: { argument: 'maxReadCount' } })
   t.throws(() => resolveConfig({ maxReconnectDelay: -1 }, {}), { code: 'invalid_argument' })
   t.throws(() => resolveConfig({ logger: { warn: () => {} } as never }, {}), { code: 'invalid_argument', message: /logger/ })
 })
