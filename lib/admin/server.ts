@@ -12,9 +12,13 @@ import type { EventStore, StoreStatus } from '../event_store.js'
 import { describe } from '../expected_version.js'
 import { packageRoot } from '../package_files.js'
 import { ALL_STREAM } from '../types.js'
+import { requestGuard } from './request_guard.js'
 
 export interface AdminServerOptions {
-  /** Interface to listen on; default 127.0.0.1. Any other needs a token. */
+  /**
+   * Interface to listen on; default 127.0.0.1. Any other needs a token. Requests must name it as
+   * Host (or `localhost` on loopback); a server on 0.0.0.0 or :: answers any Host.
+   */
   host?: string
   /** Default 4000; 0 picks a free port. */
   port?: number
@@ -62,14 +66,19 @@ export async function startAdminServer(store: EventStore, options: AdminServerOp
     throw new InvalidArgumentError(`the admin page on ${host} would be open to the network: give it a token (--token or PG_EVENTSTORE_UI_TOKEN)`)
   }
   const live = new LiveFeed(store)
-  const server = createServer((request, response) => {
-    handle(store, live, token, request, response).catch((error: unknown) => sendError(response, error))
-  })
+  const server = createServer()
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, host, () => resolve())
   })
   const address = server.address() as AddressInfo
+  // Attached once the port is known, before any connection is read.
+  const guard = requestGuard(host, address, LOOPBACK.has(host))
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const refusal = guard(request)
+    if (refusal) return sendJson(response, refusal.status, { error: { code: refusal.code, message: refusal.message } })
+    handle(store, live, token, request, response).catch((error: unknown) => sendError(response, error))
+  })
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address
   return {
     url: `http://${shown}:${address.port}/`,

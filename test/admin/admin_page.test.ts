@@ -1,7 +1,10 @@
 // The admin page in a real browser: headless Chromium from Debian (/usr/bin/chromium, which
 // .ci/run installs when missing) driven by playwright-core. ADMIN_SCREENSHOT=file.png saves
 // a picture of the page at the end (how the README's was made).
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { existsSync } from 'node:fs'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import t from 'tap'
 import { startAdminServer } from '../../lib/admin/server.js'
@@ -14,12 +17,13 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const TOKEN = 'test-token-7f3a'
 const HOSTILE = { note: '<script>window.__pwned = 1</script>', picture: '<img src=x onerror="window.__pwned = 2">' }
 
-async function launch(): Promise<Browser> {
+async function launch(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (bash .ci/run does)`)
   // Playwright gives it a fresh profile; the flags keep it off this machine's closed network.
+  // attacker.test stands for a site whose name its owner rebound to 127.0.0.1.
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP attacker.test 127.0.0.1', ...extraArgs],
   })
 }
 
@@ -168,4 +172,84 @@ t.test('the admin page in Chromium', async (t) => {
 
   if (process.env.ADMIN_SCREENSHOT) await page.screenshot({ path: process.env.ADMIN_SCREENSHOT, fullPage: true })
   t.same(pageErrors, [], 'no script error and no dialog on the page')
+})
+
+/** The status of the next answer to `path` by the server on `port`: Chromium hides a failed cross-origin answer from the page and from Playwright alike. */
+function nextAnswer(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const seen = (message: unknown): void => {
+      const { request, response } = message as { request: IncomingMessage; response: ServerResponse }
+      if (request.socket.localPort !== port || request.url !== path) return
+      unsubscribe('http.server.response.finish', seen)
+      resolve(response.statusCode)
+    }
+    subscribe('http.server.response.finish', seen)
+  })
+}
+
+async function pageFetch(page: Page, url: string): Promise<{ status: number; body: string } | 'failed'> {
+  return page.evaluate(async (url) => {
+    try {
+      const response = await fetch(url)
+      return { status: response.status, body: await response.text() }
+    } catch {
+      return 'failed' as const
+    }
+  }, url)
+}
+
+t.test('in Chromium, only the page itself reads a token-less admin page', async (t) => {
+  const store = await startStore(t)
+  const secret = 'secret-9d1c'
+  await store.appendToStream(secret, 0, [{ eventType: 'Noted', data: { note: secret } }])
+  const admin = await startAdminServer(store, { port: 0 })
+  t.teardown(() => admin.close())
+  const port = Number(new URL(admin.url).port)
+  // Chromium itself keeps public pages from loopback (Local Network Access); other browsers do
+  // not, and a user may let a page through: off, so that what is tested is the server's refusal.
+  const browser = await launch(['--disable-features=LocalNetworkAccessChecks'])
+  t.teardown(() => browser.close())
+
+  await t.test('the page works at 127.0.0.1 and at localhost', async (t) => {
+    for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
+      const page = await browser.newPage()
+      await page.goto(`${origin}/`)
+      await page.locator('#connection', { hasText: 'live' }).waitFor({ timeout: 10_000 })
+      await page.locator(`.stream-link[data-stream="${secret}"]`).waitFor()
+      t.pass(`live, with the streams, at ${origin}`)
+      await page.close()
+    }
+  })
+
+  await t.test('a page whose name was rebound to 127.0.0.1 reads nothing', async (t) => {
+    const page = await browser.newPage()
+    const rebound = `http://attacker.test:${port}`
+    // Its own server sent the page; then its name led to 127.0.0.1, port and all: same origin.
+    await page.route(`${rebound}/`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>a site</title>' }))
+    await page.goto(`${rebound}/`)
+    await page.unrouteAll()
+    const answer = nextAnswer(port, '/api/streams')
+    const read = await pageFetch(page, `${rebound}/api/streams`)
+    t.equal(await answer, 421, 'the server refused it')
+    t.match(read, { status: 421 }, 'the page was told so')
+    t.notOk(JSON.stringify(read).includes(secret), 'and got no event data')
+    await page.close()
+  })
+
+  await t.test('a page of another origin reads nothing', async (t) => {
+    const site = createServer((_request, response) => response.end('<!doctype html><title>another site</title>'))
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => new Promise<void>((resolve) => site.close(() => resolve())))
+    const sitePort = (site.address() as AddressInfo).port
+    // The same address on another port is the same site (its cookies go along); another name is not.
+    for (const origin of [`http://127.0.0.1:${sitePort}`, `http://attacker.test:${sitePort}`]) {
+      const page = await browser.newPage()
+      await page.goto(`${origin}/`)
+      const answer = nextAnswer(port, '/api/streams')
+      const read = await pageFetch(page, `${admin.url}api/streams`)
+      t.equal(await answer, 403, `the server refused the page at ${origin}`)
+      t.equal(read, 'failed', 'and the page could not read the answer')
+      await page.close()
+    }
+  })
 })
