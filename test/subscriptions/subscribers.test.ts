@@ -43,7 +43,7 @@ t.test('an actor module runs in the worker pool and acks from there', async (t) 
 t.test('selector and mapper given as options run in the calling thread; rejected events count as acked', async (t) => {
   const store = await startStore(t)
   await store.appendToStream('s', 0, makeEvents(6))
-  const inbox = new Inbox({ autoAck: true })
+  const inbox = new Inbox<{ number: number; n: number }>({ autoAck: true })
   await store.subscribeToAllStreams('even', inbox.subscriber, {
     bufferSize: 10,
     selector: (event) => event.eventNumber % 2 === 0,
