@@ -499,7 +499,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    * `retry.attempts` the projection stops with the error.
    * @example
    * await store.project('order-totals', async (events, tx) => {
-   *   for (const e of events) await tx`INSERT INTO order_totals VALUES (${e.streamId}, ${e.data.total})`
+   *   for (const e of events) await tx`INSERT INTO order_totals VALUES (${e.streamId}, ${(e.data as { total: number }).total})`
    * }, { filter: { eventTypes: ['OrderPlaced'] } })
    */
   async project(name: string, handler: ProjectionHandler | URL | string, options?: ProjectOptions): Promise<ProjectionHandle> {
