@@ -62,4 +62,4 @@ export class Inbox<T extends object = RecordedEvent> {
   }
 }
 
-export const numbersOf = (events: unknown[]) => (events as RecordedEvent[]).map((e) => e.eventNumber)
+export const numbersOf = (events: RecordedEvent[]) => events.map((e) => e.eventNumber)
