@@ -27,8 +27,9 @@ import { READER_ACTOR } from './readers/messages.js'
 import { ReaderPool } from './readers/reader_pool.js'
 import { uuidV7 } from './uuid_v7.js'
 import type { Subscription } from './subscriptions/handle.js'
-import { resolveOptions, type SubscriptionOptions } from './subscriptions/options.js'
-import { type Subscriber, Subscriptions, TRANSIENT_PREFIX } from './subscriptions/subscribe.js'
+import { resolveOptions, type SubscriptionOptions, type TransientSubscriptionOptions } from './subscriptions/options.js'
+import { type SubscriberOrModule, Subscriptions, TRANSIENT_PREFIX } from './subscriptions/subscribe.js'
+import type { Subscriber } from './subscriptions/subscriber.js'
 import { closeDatabase, openDatabase, type Sql } from './storage/database.js'
 import { type Direction, type InfoRow, parsePage, type ReadTask } from './storage/read.js'
 import * as snapshots from './storage/snapshots.js'
@@ -499,7 +500,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    * `retry.attempts` the projection stops with the error.
    * @example
    * await store.project('order-totals', async (events, tx) => {
-   *   for (const e of events) await tx`INSERT INTO order_totals VALUES (${e.streamId}, ${e.data.total})`
+   *   for (const e of events) await tx`INSERT INTO order_totals VALUES (${e.streamId}, ${(e.data as { total: number }).total})`
    * }, { filter: { eventTypes: ['OrderPlaced'] } })
    */
   async project(name: string, handler: ProjectionHandler | URL | string, options?: ProjectOptions): Promise<ProjectionHandle> {
@@ -564,6 +565,11 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     if (!found) throw new SubscriptionNotFoundError(`no projection "${projectionName}"`, { name: projectionName })
   }
 
+  // Each subscribing method has two overloads, the mapper's first: TypeScript picks it only
+  // when `mapper` is given, and infers T from the mapper's return type.
+
+  /** With a `mapper`, the subscriber is delivered what it returns. */
+  subscribeToAllStreams<T>(name: string, subscriber: Subscriber<T>, options: SubscriptionOptions<T> & { mapper: (event: RecordedEvent) => T }): Promise<Subscription<T>>
   /**
    * Subscribes to every stream: a persistent, named subscription that delivers each event at
    * least once, in $all order, and resumes after its stored checkpoint.
@@ -573,12 +579,16 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    *   if (message.type === 'events') { await project(message.events); message.subscription.ack(message.events) }
    * })
    */
-  async subscribeToAllStreams(name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
+  subscribeToAllStreams(name: string, subscriber: Subscriber | URL | string, options?: SubscriptionOptions): Promise<Subscription>
+  async subscribeToAllStreams(name: string, subscriber: SubscriberOrModule, options?: SubscriptionOptions<unknown>): Promise<Subscription<unknown>> {
     return this.#subscribe(ALL_STREAM, name, subscriber, options)
   }
 
+  /** With a `mapper`, the subscriber is delivered what it returns. */
+  subscribeToStream<T>(streamId: string, name: string, subscriber: Subscriber<T>, options: SubscriptionOptions<T> & { mapper: (event: RecordedEvent) => T }): Promise<Subscription<T>>
   /** Subscribes to one stream; a stream that does not exist yet is waited for. */
-  async subscribeToStream(streamId: string, name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
+  subscribeToStream(streamId: string, name: string, subscriber: Subscriber | URL | string, options?: SubscriptionOptions): Promise<Subscription>
+  async subscribeToStream(streamId: string, name: string, subscriber: SubscriberOrModule, options?: SubscriptionOptions<unknown>): Promise<Subscription<unknown>> {
     if (streamId === ALL_STREAM) throw new InvalidArgumentError('to subscribe to $all, use subscribeToAllStreams')
     if (options?.filter !== undefined) throw new InvalidArgumentError('filters apply to $all: use subscribeToAllStreams with filter (for example streamPrefix)')
     return this.#subscribe(checkWritableStreamId(streamId), name, subscriber, options)
@@ -608,18 +618,17 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     await cancellable(checkCallOptions(options), 'deleting the subscription', () => this.#subscriptions.delete(stream, subscription))
   }
 
+  /** With a `mapper`, the handler gets what it returns. */
+  subscribe<T>(streamId: string, handler: (event: T) => void | Promise<void>, options: TransientSubscriptionOptions<T> & { mapper: (event: RecordedEvent) => T }): Promise<() => Promise<void>>
   /**
    * A transient subscription: new events only, no acknowledgements, no checkpoint.
    * Resolves to a function that stops it.
    */
-  async subscribe(
-    streamId: string,
-    handler: (event: RecordedEvent | unknown) => void | Promise<void>,
-    options: Pick<SubscriptionOptions, 'selector' | 'mapper' | 'filter'> & CallOptions = {},
-  ): Promise<() => Promise<void>> {
+  subscribe(streamId: string, handler: (event: RecordedEvent) => void | Promise<void>, options?: TransientSubscriptionOptions): Promise<() => Promise<void>>
+  async subscribe<T>(streamId: string, handler: (event: T) => void | Promise<void>, options: TransientSubscriptionOptions<T> = {}): Promise<() => Promise<void>> {
     const stream = checkStreamId(streamId)
     if (typeof handler !== 'function') throw new InvalidArgumentError(`handler must be a function; got ${describe(handler)}`)
-    const { selector, mapper, filter, signal, timeout } = checkPlainObject(options, 'options') as Pick<SubscriptionOptions, 'selector' | 'mapper' | 'filter'> & CallOptions
+    const { selector, mapper, filter, signal, timeout } = checkPlainObject(options, 'options') as TransientSubscriptionOptions<T>
     if (filter !== undefined && stream !== ALL_STREAM) throw new InvalidArgumentError('filters apply to $all: subscribe to $all with filter (for example streamPrefix)')
     // `signal` stops it whenever it aborts; `timeout` bounds the wait until it is live.
     const call = checkCallOptions({ signal, timeout })
@@ -635,7 +644,8 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
       name,
       async (message) => {
         if (message.type === 'subscribed') live()
-        else for (const event of message.events) await handler(event)
+        // The mapper's values, or the events when there is none: T, as the overloads say.
+        else for (const event of message.events) await handler(event as T)
       },
       resolved,
       true,
@@ -651,7 +661,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     return () => subscription.unsubscribe()
   }
 
-  async #subscribe(streamId: string, name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription> {
+  async #subscribe(streamId: string, name: string, subscriber: SubscriberOrModule, options?: SubscriptionOptions<unknown>): Promise<Subscription<unknown>> {
     const subscriptionName = checkText(name, 'subscription name')
     if (subscriptionName.startsWith(TRANSIENT_PREFIX)) throw new InvalidArgumentError(`subscription names starting with ${TRANSIENT_PREFIX} are reserved`)
     if (typeof subscriber !== 'function' && typeof subscriber !== 'string' && !(subscriber instanceof URL)) {

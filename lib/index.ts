@@ -2,9 +2,8 @@
 export { EventStore, type StreamReadOptions, type ReadAllOptions, type StreamAllOptions } from './event_store.js'
 export type { EventStoreConfig, EmbeddedConfig } from './config.js'
 export { Subscription, type ClosedReason } from './subscriptions/handle.js'
-export type { SubscriptionOptions } from './subscriptions/options.js'
-export type { Subscriber } from './subscriptions/subscribe.js'
-export type { SubscriptionEvent } from './subscriptions/subscriber_endpoint.js'
+export type { SubscriptionOptions, TransientSubscriptionOptions } from './subscriptions/options.js'
+export type { Subscriber, SubscriberMessage, Acknowledgement, ModuleSubscriber, ModuleSubscription } from './subscriptions/subscriber.js'
 export type {
   EventData,
   RecordedEvent,

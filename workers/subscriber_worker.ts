@@ -1,23 +1,18 @@
 // The task that runs one actor-module subscriber, alone on a thread of its own
 // (lib/subscriptions/module_subscriber.ts): user code that throws, hangs or calls
-// process.exit reaches nothing of the store's. The module default-exports
+// process.exit reaches nothing of the store's. The module default-exports a ModuleSubscriber,
 // (message, subscription) => void | Promise<void>, and may export `selector` and `mapper`.
 // It posts { type: 'loaded' } on `status` once the module is loaded; the task resolves when
 // the subscription is over.
 import type { MessagePort } from 'node:worker_threads'
 import { toWire } from '../lib/errors.js'
 import type { ModuleHost, ModuleOutcome } from '../lib/subscriptions/module_subscriber.js'
-import { type EndpointOptions, SubscriberEndpoint, type SubscriptionEvent } from '../lib/subscriptions/subscriber_endpoint.js'
+import type { ModuleSubscriber, ModuleSubscription } from '../lib/subscriptions/subscriber.js'
+import { type EndpointOptions, SubscriberEndpoint } from '../lib/subscriptions/subscriber_endpoint.js'
 import { schema, threadCodec } from './context.js'
 
-/** What an actor module's second argument offers. */
-export interface ModuleSubscription {
-  readonly streamId: string
-  readonly name: string
-  ack(acknowledgement: unknown): void
-}
-
-type Handler = (message: SubscriptionEvent<ModuleSubscription>, subscription: ModuleSubscription) => unknown
+/** What the module is delivered depends on its own mapper, which this thread doesn't know. */
+type Handler = ModuleSubscriber<unknown>
 
 export default async function host({ port, status, moduleUrl, streamId, name }: ModuleHost & { port: MessagePort; status: MessagePort }): Promise<ModuleOutcome> {
   let module: { default?: Handler; selector?: EndpointOptions['selector']; mapper?: EndpointOptions['mapper'] }
@@ -30,8 +25,8 @@ export default async function host({ port, status, moduleUrl, streamId, name }: 
     return { type: 'load_failed', error: toWire(error) }
   }
   const handler = module.default as Handler
-  const subscription: ModuleSubscription = { streamId, name, ack: (acknowledgement) => endpoint.ack(acknowledgement) }
-  const endpoint: SubscriberEndpoint<ModuleSubscription> = new SubscriberEndpoint(port, (message) => handler(message, subscription), () => subscription, {
+  const subscription: ModuleSubscription<unknown> = { streamId, name, ack: (acknowledgement) => endpoint.ack(acknowledgement) }
+  const endpoint: SubscriberEndpoint<ModuleSubscription<unknown>> = new SubscriberEndpoint(port, (message) => handler(message, subscription), () => subscription, {
     selector: module.selector,
     mapper: module.mapper,
     codec: await threadCodec(),

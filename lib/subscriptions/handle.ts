@@ -3,27 +3,29 @@
 import { EventEmitter } from 'node:events'
 import { InvalidArgumentError } from '../errors.js'
 import { cancellable } from '../actors/cancellable.js'
-import type { CallOptions } from '../types.js'
+import type { CallOptions, RecordedEvent } from '../types.js'
 import { checkCallOptions } from '../validation.js'
-import type { Acknowledgement, SubscriberEndpoint } from './subscriber_endpoint.js'
+import type { Acknowledgement } from './subscriber.js'
+import type { SubscriberEndpoint } from './subscriber_endpoint.js'
 
 export interface ClosedReason {
   reason: 'unsubscribed' | 'error'
   error: Error | null
 }
 
-export class Subscription extends EventEmitter {
+/** `T`: what its subscriber is delivered, which `ack` takes back. */
+export class Subscription<T = RecordedEvent> extends EventEmitter {
   readonly streamId: string
   readonly name: string
   /** @internal the subscriber's end of its channel when it runs in this thread */
-  readonly endpoint: SubscriberEndpoint<Subscription> | null
+  readonly endpoint: SubscriberEndpoint<Subscription<unknown>> | null
   readonly #unsubscribe: () => Promise<void>
   #settle: (closed: ClosedReason) => void = () => {}
   #settled = false
   /** Settles once this subscriber is done: unsubscribed, or stopped by an error. */
   readonly closed: Promise<ClosedReason>
 
-  constructor(streamId: string, name: string, endpoint: SubscriberEndpoint<Subscription> | null, unsubscribe: () => Promise<void>) {
+  constructor(streamId: string, name: string, endpoint: SubscriberEndpoint<Subscription<unknown>> | null, unsubscribe: () => Promise<void>) {
     super()
     this.streamId = streamId
     this.name = name
@@ -38,7 +40,7 @@ export class Subscription extends EventEmitter {
    * Acknowledges an event, an event number (with every earlier one delivered to this
    * subscriber), a mapped value, or a list of them. Call it from the subscriber's thread.
    */
-  ack(acknowledgement: Acknowledgement | Acknowledgement[]): void {
+  ack(acknowledgement: Acknowledgement<T> | readonly Acknowledgement<T>[]): void {
     if (!this.endpoint) {
       throw new InvalidArgumentError('this subscriber is an actor module: ack with the subscription its function receives')
     }

@@ -47,7 +47,7 @@ export type SubscriptionMessage =
   | { type: 'unsubscribe' }
 
 /** From the actor to one subscriber's endpoint. */
-export type SubscriberMessage =
+export type EndpointMessage =
   | { type: 'subscribed' }
   /** Batches in order, each of one stream and one correlation id, sent together to save hops. */
   | { type: 'events'; batches: RecordedEvent[][] }

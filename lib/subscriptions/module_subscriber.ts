@@ -19,7 +19,7 @@ export interface ModuleHost {
 /** How the subscriber's task ended. */
 export type ModuleOutcome = { type: 'load_failed'; error: WireError } | { type: 'ended'; reason: ClosedReason['reason']; error: WireError | null }
 
-export interface ModuleSubscriber {
+export interface SubscriberThread {
   /** Settles when the subscriber is over: its subscription ended, it failed, or its thread died. */
   ended: Promise<ClosedReason>
   /** Ends the thread at once (the store is stopping). */
@@ -27,7 +27,7 @@ export interface ModuleSubscriber {
 }
 
 /** Starts the subscriber's thread on `port` (its end of the channel to the actor); resolves once its module is loaded. */
-export function startModuleSubscriber(context: WorkerContextData, host: ModuleHost, port: MessagePort, report: Report): Promise<ModuleSubscriber> {
+export function startModuleSubscriber(context: WorkerContextData, host: ModuleHost, port: MessagePort, report: Report): Promise<SubscriberThread> {
   const pool = oneThreadPool(workerUrl('subscriber_worker'), context)
   const status = new MessageChannel()
   const task = pool.run({ ...host, port, status: status.port2 }, { transferList: [port, status.port2] as never }) as Promise<ModuleOutcome>

@@ -2,15 +2,17 @@
 // between plain settings (sent to the actor) and functions (kept in the subscriber's thread).
 import { describe } from '../expected_version.js'
 import { InvalidArgumentError } from '../errors.js'
-import type { RecordedEvent } from '../types.js'
+import type { CallOptions, RecordedEvent } from '../types.js'
 import { checkCount, checkPlainObject } from '../validation.js'
 import { checkFilter, type EventFilter, type ResolvedFilter } from '../filter.js'
 
-export interface SubscriptionOptions {
+/** `T`: what the subscriber is delivered, the events themselves unless a `mapper` says otherwise. */
+export interface SubscriptionOptions<T = RecordedEvent> {
   /** `'origin'` (default), `'current'`, or N: deliver from N + 1. Ignored once the subscription exists. */
   startFrom?: 'origin' | 'current' | number
   selector?: (event: RecordedEvent) => boolean
-  mapper?: (event: RecordedEvent) => unknown
+  /** Delivered instead of the event. Annotate its parameter (`(event: RecordedEvent) => …`) for TypeScript to infer `T` from it. */
+  mapper?: (event: RecordedEvent) => T
   /** Subscribers that may share the subscription; default 1. */
   concurrencyLimit?: number
   partitionBy?: (event: RecordedEvent) => unknown
@@ -29,6 +31,9 @@ export interface SubscriptionOptions {
   /** Stops the subscription in this store when it aborts (as unsubscribe does; the checkpoint is kept). */
   signal?: AbortSignal
 }
+
+/** Options of a transient subscription (`store.subscribe`). */
+export type TransientSubscriptionOptions<T = RecordedEvent> = Pick<SubscriptionOptions<T>, 'selector' | 'mapper' | 'filter'> & CallOptions
 
 export interface ResolvedOptions {
   startFrom: number
@@ -53,8 +58,8 @@ function optionalFunction<F>(value: unknown, name: string): F | undefined {
   return value as F
 }
 
-export function resolveOptions(options: SubscriptionOptions | undefined): ResolvedOptions {
-  const o = options === undefined ? {} : (checkPlainObject(options, 'options') as SubscriptionOptions)
+export function resolveOptions(options: SubscriptionOptions<unknown> | undefined): ResolvedOptions {
+  const o = options === undefined ? {} : (checkPlainObject(options, 'options') as SubscriptionOptions<unknown>)
   for (const key of Object.keys(o)) if (!known.has(key)) throw new InvalidArgumentError(`unknown subscription option "${key}"`)
   let startFrom: number
   if (o.startFrom === undefined || o.startFrom === 'origin') startFrom = 0

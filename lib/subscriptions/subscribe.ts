@@ -8,7 +8,7 @@ import type { Piscina } from 'piscina'
 import type { WorkerContextData } from '../actors/pool.js'
 import { untilAborted, withTimeout } from '../actors/timeout.js'
 import type { Report } from '../reports.js'
-import { type ModuleSubscriber, startModuleSubscriber } from './module_subscriber.js'
+import { type SubscriberThread, startModuleSubscriber } from './module_subscriber.js'
 import { ConnectionError, fromWire, SubscriptionAlreadyExistsError, SubscriptionNotFoundError, toWire } from '../errors.js'
 import { Listener } from '../notifications/listener.js'
 import { concerns, type Notification, wakeEveryone } from '../notifications/notification.js'
@@ -25,10 +25,14 @@ import type { SubscriptionControl, SubscriptionOutcome, SubscriptionSpec } from 
 import type { StoreMetrics } from '../observability/metrics.js'
 import type { LocalSubscription } from '../observability/status.js'
 import type { ResolvedOptions } from './options.js'
-import { SubscriberEndpoint, type SubscriptionEvent } from './subscriber_endpoint.js'
+import type { Subscriber } from './subscriber.js'
+import { SubscriberEndpoint } from './subscriber_endpoint.js'
 
-/** A function run in the calling thread, or the URL / path of an actor module run in the worker pool. */
-export type Subscriber = ((message: SubscriptionEvent<Subscription>) => void | Promise<void>) | URL | string
+/**
+ * A function run in the calling thread, or the URL / path of an actor module run on a thread
+ * of its own. What a function is delivered is known only to the caller's types.
+ */
+export type SubscriberOrModule = Subscriber<unknown> | URL | string
 
 interface Actor {
   spec: SubscriptionSpec
@@ -39,7 +43,7 @@ interface Actor {
   controlPort: MessagePort
   /** Where the writer's committed events go to the actor. */
   feed: MessagePort
-  subscribers: Set<Subscription>
+  subscribers: Set<Subscription<unknown>>
   /** Settles when the actor's task ends, whatever the cause. */
   exited: Promise<SubscriptionOutcome>
 }
@@ -53,7 +57,7 @@ export class Subscriptions {
   readonly #context: WorkerContextData
   readonly #report: Report
   /** Threads of actor-module subscribers, ended at stop. */
-  readonly #moduleThreads = new Set<ModuleSubscriber>()
+  readonly #moduleThreads = new Set<SubscriberThread>()
   readonly #sql: Sql
   readonly #schema: string
   readonly #actors = new Map<string, Actor>()
@@ -79,7 +83,7 @@ export class Subscriptions {
   }
 
   /** `autoAck`: the subscriber's end acks each batch once the handler returns (transient subscriptions). */
-  async subscribe(streamId: string, name: string, subscriber: Subscriber, options: ResolvedOptions, autoAck = false): Promise<Subscription> {
+  async subscribe(streamId: string, name: string, subscriber: SubscriberOrModule, options: ResolvedOptions, autoAck = false): Promise<Subscription<unknown>> {
     const key = `${streamId}\u0000${name}`
     // Checked and taken before any await, so simultaneous subscribes cannot all pass.
     const existing = this.#actors.get(key)
@@ -263,14 +267,14 @@ export class Subscriptions {
   }
 
   /** Connects a subscriber to the actor; `joined` runs once it counts among the actor's subscribers. */
-  async #attach(actor: Actor, subscriber: Subscriber, options: ResolvedOptions, autoAck: boolean, joined: () => void): Promise<Subscription> {
+  async #attach(actor: Actor, subscriber: SubscriberOrModule, options: ResolvedOptions, autoAck: boolean, joined: () => void): Promise<Subscription<unknown>> {
     const { streamId, name } = actor.spec
     const channel = new MessageChannel()
     const subscriberId = randomUUID()
-    let subscription: Subscription
+    let subscription: Subscription<unknown>
     const unsubscribe = () => this.unsubscribe(streamId, name).then(() => undefined)
     if (typeof subscriber === 'function') {
-      const endpoint = new SubscriberEndpoint<Subscription>(channel.port2, subscriber, () => subscription, {
+      const endpoint = new SubscriberEndpoint<Subscription<unknown>>(channel.port2, subscriber, () => subscription, {
         selector: options.selector,
         mapper: options.mapper,
         codec: this.#codec,
@@ -284,7 +288,7 @@ export class Subscriptions {
       })
     } else {
       const moduleUrl = subscriber instanceof URL ? subscriber.href : new URL(subscriber, `file://${process.cwd()}/`).href
-      let thread: ModuleSubscriber
+      let thread: SubscriberThread
       try {
         thread = await startModuleSubscriber(this.#context, { moduleUrl, streamId, name }, channel.port2, this.#report)
       } catch (error) {
@@ -307,7 +311,7 @@ export class Subscriptions {
   }
 
   /** A subscriber threw or its thread died: its subscription alone ends, with the error. */
-  #subscriberFailed(subscription: Subscription, error: Error): void {
+  #subscriberFailed(subscription: Subscription<unknown>, error: Error): void {
     this.#report('error', 'subscription', `a subscriber of "${subscription.name}" failed; its subscription closed`, error, { streamId: subscription.streamId, name: subscription.name })
     subscription.settle({ reason: 'error', error })
   }

@@ -8,15 +8,12 @@ import { describe } from '../expected_version.js'
 import { fromWire, InvalidArgumentError, toWire } from '../errors.js'
 import { type Codec, decodeEvents } from '../serializer.js'
 import type { RecordedEvent } from '../types.js'
-import type { SubscriberMessage, SubscriberReply } from './messages.js'
+import type { EndpointMessage, SubscriberReply } from './messages.js'
+import type { SubscriberMessage } from './subscriber.js'
 import { channels, traced } from '../observability/channels.js'
 
-/** What a subscriber receives (README, Subscriptions). */
-export type SubscriptionEvent<S> =
-  | { type: 'subscribed'; subscription: S }
-  | { type: 'events'; events: unknown[]; subscription: S }
-
-export type Acknowledgement = RecordedEvent | number | unknown
+/** The subscriber as the endpoint calls it: what it delivers is only known to the caller's types. */
+type Handler<S> = (message: SubscriberMessage<unknown, S>) => unknown
 
 export interface EndpointOptions {
   /** How this thread turns stored data back into terms; default JSON. */
@@ -51,20 +48,20 @@ export class SubscriberEndpoint<S> {
   /** Settles when the channel closes: unsubscribed, the subscriber failed, or the actor stopped. */
   readonly ended: Promise<EndpointEnd>
 
-  constructor(port: MessagePort, handler: (message: SubscriptionEvent<S>) => unknown, subscription: () => S, options: EndpointOptions = {}) {
+  constructor(port: MessagePort, handler: Handler<S>, subscription: () => S, options: EndpointOptions = {}) {
     this.#port = port
     this.#options = options
     this.ended = new Promise((resolve) => {
       this.#ended = resolve
     })
-    port.on('message', (message: SubscriberMessage) => {
+    port.on('message', (message: EndpointMessage) => {
       this.#turn = this.#turn.then(() => this.#receive(message, handler, subscription))
     })
     port.on('close', () => this.#finish({ reason: 'unsubscribed', error: null }))
   }
 
   /** Acknowledges an event, an event number (and every earlier one delivered), a mapped value, or a list. */
-  ack(acknowledgement: Acknowledgement | Acknowledgement[]): void {
+  ack(acknowledgement: unknown): void {
     const items = Array.isArray(acknowledgement) ? acknowledgement : [acknowledgement]
     let upTo = Number.NEGATIVE_INFINITY
     for (const item of items) upTo = Math.max(upTo, this.#eventNumber(item))
@@ -96,7 +93,7 @@ export class SubscriberEndpoint<S> {
     this.#pendingAcks = []
   }
 
-  async #receive(message: SubscriberMessage, handler: (message: SubscriptionEvent<S>) => unknown, subscription: () => S): Promise<void> {
+  async #receive(message: EndpointMessage, handler: Handler<S>, subscription: () => S): Promise<void> {
     if (this.#closed) return
     try {
       if (message.type === 'closed') {
@@ -114,7 +111,7 @@ export class SubscriberEndpoint<S> {
     }
   }
 
-  async #deliver(stored: RecordedEvent[], handler: (message: SubscriptionEvent<S>) => unknown, subscription: () => S): Promise<void> {
+  async #deliver(stored: RecordedEvent[], handler: Handler<S>, subscription: () => S): Promise<void> {
     const { selector, mapper, autoAck, codec } = this.#options
     const events = codec ? decodeEvents(codec, stored) : stored
     const selected: RecordedEvent[] = []

@@ -62,7 +62,7 @@ t.test('status lists subscriptions with their lag; --watch refreshes until inter
   t.match(row, { name: 'behind', streamId: '$all', head: 4, checkpoint: 0, lag: { events: 4 }, holder: { pid: process.pid } })
   const watch = run('status', '--watch')
   await watch.waitFor((line) => line.includes('"behind"'))
-  inbox.messages.at(-1)?.subscription.ack(inbox.messages.flatMap((m) => (m.type === 'events' ? (m.events as RecordedEvent[]) : [])))
+  inbox.messages.at(-1)?.subscription.ack(inbox.messages.flatMap((m) => (m.type === 'events' ? m.events : [])))
   await watch.waitFor((line) => line.includes('"lag":{"events":0'), 15_000)
   watch.process.kill('SIGINT')
   t.equal(await watch.exited, 0)

@@ -7,7 +7,7 @@ import postgres from 'postgres'
 import type { Test } from 'tap'
 import type { EventStore } from '../../lib/event_store.js'
 import type { StoreReport } from '../../lib/reports.js'
-import type { ExpectedVersion, RecordedEvent } from '../../lib/types.js'
+import type { ExpectedVersion } from '../../lib/types.js'
 
 /** How long one call may take before the load counts it as hung. */
 export const CALL_BOUND_MS = 30_000
@@ -69,7 +69,7 @@ export class FaultLoad {
       this.#received.push(received)
       await this.#store.subscribeToAllStreams(`load-${this.#prefix}-${i}`, (message) => {
         if (message.type !== 'events') return
-        for (const event of message.events as RecordedEvent[]) received.add(event.eventId)
+        for (const event of message.events) received.add(event.eventId)
         message.subscription.ack(message.events)
       }, { bufferSize: 50 })
     }

@@ -1,27 +1,24 @@
 // A subscriber that records what it receives, for asserting on messages without sleeping:
 // `await inbox.receive('events', { within: 2000 })`, `await inbox.refuteReceive({ within: 200 })`.
-import type { Subscription } from '../../lib/subscriptions/handle.js'
-import type { SubscriptionEvent } from '../../lib/subscriptions/subscriber_endpoint.js'
+// `T`: what the subscription delivers (a mapper's values, objects so that they can be acked), the events by default.
+import type { SubscriberMessage } from '../../lib/subscriptions/subscriber.js'
 import type { RecordedEvent } from '../../lib/types.js'
 
-type Message = SubscriptionEvent<Subscription>
-type EventsMessage = Extract<Message, { type: 'events' }>
-
-export class Inbox {
-  readonly messages: Message[] = []
+export class Inbox<T extends object = RecordedEvent> {
+  readonly messages: SubscriberMessage<T>[] = []
   #read = 0
   #wake: (() => void) | null = null
   /** Ack every batch as it arrives. */
   autoAck: boolean
   /** Runs before a batch is recorded; throw from it to make the subscriber fail. */
-  onEvents: ((message: EventsMessage) => void | Promise<void>) | null = null
+  onEvents: ((message: Extract<SubscriberMessage<T>, { type: 'events' }>) => void | Promise<void>) | null = null
 
   constructor({ autoAck = false } = {}) {
     this.autoAck = autoAck
   }
 
   /** The subscriber function to pass to subscribeTo…. */
-  readonly subscriber = async (message: Message): Promise<void> => {
+  readonly subscriber = async (message: SubscriberMessage<T>): Promise<void> => {
     if (message.type === 'events') await this.onEvents?.(message)
     // Ack before recording: once a test has seen a batch, its ack is on the way.
     if (this.autoAck && message.type === 'events') message.subscription.ack(message.events)
@@ -29,14 +26,14 @@ export class Inbox {
     this.#wake?.()
   }
 
-  async receive<T extends Message['type']>(type: T, { within = 3000 } = {}): Promise<Extract<Message, { type: T }>> {
+  async receive<K extends SubscriberMessage['type']>(type: K, { within = 3000 } = {}): Promise<Extract<SubscriberMessage<T>, { type: K }>> {
     const deadline = Date.now() + within
     for (;;) {
       const message = this.messages[this.#read]
       if (message) {
         this.#read += 1
         if (message.type !== type) throw new Error(`expected a ${type} message, received ${message.type}`)
-        return message as Extract<Message, { type: T }>
+        return message as Extract<SubscriberMessage<T>, { type: K }>
       }
       const left = deadline - Date.now()
       if (left <= 0) throw new Error(`no ${type} message within ${within} ms`)
@@ -51,10 +48,10 @@ export class Inbox {
   }
 
   /** Receives events messages until `count` events have arrived; returns them. */
-  async receiveEvents(count: number, { within = 5000 } = {}): Promise<RecordedEvent[]> {
-    const events: RecordedEvent[] = []
+  async receiveEvents(count: number, { within = 5000 } = {}): Promise<T[]> {
+    const events: T[] = []
     const deadline = Date.now() + within
-    while (events.length < count) events.push(...((await this.receive('events', { within: Math.max(1, deadline - Date.now()) })).events as RecordedEvent[]))
+    while (events.length < count) events.push(...(await this.receive('events', { within: Math.max(1, deadline - Date.now()) })).events)
     return events
   }
 
@@ -65,4 +62,4 @@ export class Inbox {
   }
 }
 
-export const numbersOf = (events: unknown[]) => (events as RecordedEvent[]).map((e) => e.eventNumber)
+export const numbersOf = (events: RecordedEvent[]) => events.map((e) => e.eventNumber)

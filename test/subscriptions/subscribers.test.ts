@@ -43,7 +43,7 @@ t.test('an actor module runs in the worker pool and acks from there', async (t) 
 t.test('selector and mapper given as options run in the calling thread; rejected events count as acked', async (t) => {
   const store = await startStore(t)
   await store.appendToStream('s', 0, makeEvents(6))
-  const inbox = new Inbox({ autoAck: true })
+  const inbox = new Inbox<{ number: number; n: number }>({ autoAck: true })
   await store.subscribeToAllStreams('even', inbox.subscriber, {
     bufferSize: 10,
     selector: (event) => event.eventNumber % 2 === 0,
@@ -89,11 +89,11 @@ t.test('partitionBy: one key goes to one subscriber, in order, with bufferSize >
     await Promise.all(['a', 'b', 'c', 'd'].map((s) => store.appendToStream(s, 'any_version', makeEvents(2))))
   }
   const deadline = Date.now() + 10_000
-  const all = () => inboxes.flatMap((i) => i.messages.flatMap((m) => (m.type === 'events' ? (m.events as { eventNumber: number; streamId: string; streamVersion: number }[]) : [])))
+  const all = () => inboxes.flatMap((i) => i.messages.flatMap((m) => (m.type === 'events' ? m.events : [])))
   while (all().length < 40 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
   t.equal(all().length, 40, 'every event delivered once')
   for (const [i, inbox] of inboxes.entries()) {
-    const events = inbox.messages.flatMap((m) => (m.type === 'events' ? (m.events as { streamId: string; streamVersion: number }[]) : []))
+    const events = inbox.messages.flatMap((m) => (m.type === 'events' ? m.events : []))
     const byStream = new Map<string, number[]>()
     for (const e of events) byStream.set(e.streamId, [...(byStream.get(e.streamId) ?? []), e.streamVersion])
     // One assertion per subscriber, whichever streams it was given: the count stays the same run to run.

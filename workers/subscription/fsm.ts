@@ -2,11 +2,11 @@
 // transition(state, message) → { state, effects }. It never awaits; process.ts performs
 // the effects, and whatever they produce comes back as a message.
 import type { WireError } from '../../lib/errors.js'
-import type { QueuedEvent, SubscriberMessage, SubscriptionMessage } from '../../lib/subscriptions/messages.js'
+import type { QueuedEvent, EndpointMessage, SubscriptionMessage } from '../../lib/subscriptions/messages.js'
 import { ackedPosition, hasCapacity, mergeByNumber, type SubscriberState, type SubscriptionState } from './state.js'
 
 export type Effect =
-  | { type: 'send'; subscriberId: string; message: SubscriberMessage }
+  | { type: 'send'; subscriberId: string; message: EndpointMessage }
   | { type: 'acquire_lock' }
   | { type: 'release_lock' }
   | { type: 'load_checkpoint' }
