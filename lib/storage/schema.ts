@@ -138,7 +138,7 @@ export interface SchemaInfo {
 
 export async function info(sql: Sql, schema: string): Promise<SchemaInfo> {
   const version = await schemaVersion(sql, schema)
-  const [server] = await sql<{ version: string }[]>`SHOW server_version`
+  const [server] = await sql<{ server_version: string }[]>`SHOW server_version`
   let counts = { streams: 0, events: 0, lastPosition: 0 }
   if (version > 0) {
     const [row] = await sql.unsafe<typeof counts[]>(`
@@ -147,7 +147,7 @@ export async function info(sql: Sql, schema: string): Promise<SchemaInfo> {
              (SELECT stream_version FROM "${schema}".streams WHERE stream_id = 0) AS "lastPosition"`)
     if (row) counts = row
   }
-  return { schema, version, latestVersion, ...counts, serverVersion: server?.version ?? 'unknown' }
+  return { schema, version, latestVersion, ...counts, serverVersion: server?.server_version ?? 'unknown' }
 }
 
 /** Creates the database named in `url` when it is missing (connects to `postgres` to do it). */

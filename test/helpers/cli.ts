@@ -1,5 +1,4 @@
-// Runs the command line (lib/cli/main.ts) as a user would, to its end: exit code and output;
-// with no DATABASE_URL.
+// Runs the command line (lib/cli/main.ts) as a user would, to its end: exit code and output.
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -13,6 +12,8 @@ export interface CliRun {
 }
 
 export interface CliOptions {
+  /** DATABASE_URL of the run; none by default. */
+  databaseUrl?: string
   cwd?: string
   /** More modules for node to --import first. */
   imports?: string[]
@@ -23,7 +24,7 @@ export async function runCli(options: CliOptions, ...args: string[]): Promise<Cl
   const node = ['--import', import.meta.resolve('tsx'), ...(options.imports ?? []).flatMap((file) => ['--import', file])]
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [...node, main, ...args], {
-      env: { ...process.env, DATABASE_URL: '' },
+      env: { ...process.env, DATABASE_URL: options.databaseUrl ?? '' },
       cwd: options.cwd,
     })
     return { code: 0, stdout, stderr }
@@ -33,5 +34,5 @@ export async function runCli(options: CliOptions, ...args: string[]): Promise<Cl
   }
 }
 
-/** The command line in this directory. */
+/** The command line with no DATABASE_URL, in this directory. */
 export const cli = (...args: string[]): Promise<CliRun> => runCli({}, ...args)
