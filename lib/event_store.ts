@@ -35,6 +35,7 @@ import * as snapshots from './storage/snapshots.js'
 import * as schemaLife from './storage/schema.js'
 import { driverIsGuarded } from './storage/driver_guard.js'
 import { toEventStoreError } from './storage/pg_errors.js'
+import { connectFailure } from './storage/connect_errors.js'
 import {
   ALL_STREAM,
   type EventData,
@@ -127,7 +128,7 @@ export async function withDatabase<T>(config: EventStoreConfig, work: (sql: Sql,
   try {
     return await work(sql, resolved, url)
   } catch (error) {
-    throw toEventStoreError(error, resolved.schema)
+    throw connectFailure(error, url) ?? toEventStoreError(error, resolved.schema)
   } finally {
     await closeDatabase(sql)
     await embedded?.release()
@@ -219,6 +220,8 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    * Connects to PostgreSQL (or starts the embedded server) and starts the writer and the
    * reader workers. The schema must have been made by `pg-eventstore init`.
    * @throws {SchemaError} code 'schema' when the schema is missing or out of date
+   * @throws {ConnectionError} code 'connection' when PostgreSQL cannot be reached or refuses
+   *   the URL's user, password or database (`details.sqlstate` when the server said why)
    * @example
    * const store = await EventStore.start({ schema: 'orders' })
    * await store.appendToStream('order-1', 0, [{ eventType: 'OrderPlaced', data: { total: 42 } }])
@@ -236,7 +239,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     } catch (error) {
       await closeDatabase(sql)
       await embedded?.release()
-      throw toEventStoreError(error, resolved.schema)
+      throw connectFailure(error, url) ?? toEventStoreError(error, resolved.schema)
     }
     const context: WorkerContextData = {
       url,
