@@ -1,6 +1,8 @@
 // A first connection that fails, from code and from the CLI, against real servers: an unknown
-// role, a missing database, a port nobody listens on, a wrong password.
+// role, a missing database, a port nobody listens on, a wrong password; and init into a
+// schema that already holds a table of its own.
 import { createServer } from 'node:net'
+import postgres from 'postgres'
 import t, { type Test } from 'tap'
 import { acquireEmbeddedServer } from '../../lib/embedded/server.js'
 import { EventStore } from '../../lib/event_store.js'
@@ -87,4 +89,27 @@ t.test('a port nobody listens on', async (t) => {
   const url = await variant(t, { port })
   await refusedFromCode(t, url, { code: 'ECONNREFUSED', port, host: '127.0.0.1' }, /is the server running\? Check the host and port/)
   await refusedFromCli(t, url, /is the server running\?/)
+})
+
+t.test('init into a schema that holds a table of the same name: a schema error naming --schema', async (t) => {
+  const url = await testDatabaseUrl(t)
+  const schema = uniqueSchema(t)
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  t.teardown(async () => {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+    await sql.end()
+  })
+  await sql.unsafe(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".events (id int); INSERT INTO "${schema}".events VALUES (7)`)
+  const error = await EventStore.init({ url, schema }).then(
+    () => null,
+    (caught: unknown) => caught,
+  )
+  t.match(error, { code: 'schema', details: { schema, sqlstate: '42P07' } })
+  t.match((error as Error)?.message, /pg-eventstore init --schema NAME/)
+  const run = await cli('init', '--url', url, '--schema', schema)
+  t.equal(run.code, 1)
+  t.match(run.stderr, /--schema NAME.*\[schema\]/)
+  const tables = await sql<{ name: string }[]>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ${schema}`
+  t.same(tables.map((row) => row.name), ['events'], 'nothing of the store was left, the table is untouched')
+  t.same(await sql.unsafe(`SELECT id FROM "${schema}".events`), [{ id: 7 }])
 })
