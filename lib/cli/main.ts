@@ -11,6 +11,7 @@ import { createDatabase, drop, info, init, latestVersion, migrate } from '../sto
 import { runDemo } from './demo.js'
 import { eventsCommand, interrupted, statusCommand } from './observe.js'
 import { projectionCommand } from './projection.js'
+import { OutputClosed, standardOutput } from './output.js'
 import { startAdminServer } from '../admin/server.js'
 
 const usage = `Usage: pg-eventstore <command> [--url postgres://…] [--schema name] [--column-data-type jsonb|bytea]
@@ -94,6 +95,8 @@ function runBenchmarks(args: string[], config: EventStoreConfig): Promise<number
 }
 
 async function main(argv: string[]): Promise<number> {
+  // First: any output, the usage too, may go into a pipe closed early.
+  const out = standardOutput()
   if (argv[0] === 'bench') {
     const url = argv.indexOf('--url')
     return runBenchmarks(argv.slice(1).filter((_, i, rest) => rest[i] !== '--url' && rest[i - 1] !== '--url'), { url: url >= 0 ? argv[url + 1] : undefined })
@@ -143,7 +146,6 @@ async function main(argv: string[]): Promise<number> {
   }
   if (name === 'demo' && !values.schema) config.schema = 'eventstore_demo'
   resolveConfig(config) // reject a bad --url or --schema before connecting
-  const out = { write: (text: string) => process.stdout.write(text), isTTY: process.stdout.isTTY === true }
   if (name === 'status') await statusCommand(config, values.watch === true, out)
   else if (name === 'events') {
     const errors = { write: (text: string) => process.stderr.write(text), isTTY: process.stderr.isTTY === true }
@@ -182,6 +184,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code
   },
   (error: unknown) => {
+    if (error instanceof OutputClosed) return
     const message = error instanceof EventStoreError ? `${error.message} [${error.code}]` : String((error as Error)?.message ?? error)
     console.error(`pg-eventstore: ${message}`)
     process.exitCode = 1
