@@ -36,6 +36,7 @@ import * as snapshots from './storage/snapshots.js'
 import * as schemaLife from './storage/schema.js'
 import { driverIsGuarded } from './storage/driver_guard.js'
 import { toEventStoreError } from './storage/pg_errors.js'
+import { connectFailure } from './storage/connect_errors.js'
 import {
   ALL_STREAM,
   type EventData,
@@ -129,7 +130,7 @@ export async function withDatabase<T>(config: EventStoreConfig, work: (sql: Sql,
   try {
     return await work(sql, resolved, url)
   } catch (error) {
-    throw toEventStoreError(error, resolved.schema)
+    throw connectFailure(error, url) ?? toEventStoreError(error, resolved.schema)
   } finally {
     await closeDatabase(sql)
     await embedded?.release()
@@ -137,7 +138,7 @@ export async function withDatabase<T>(config: EventStoreConfig, work: (sql: Sql,
 }
 
 export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [StoreReport] }> {
-  /** The settings in force; the url's password is shown as ***. */
+  /** The settings in force; `url` is the one connected to (also the embedded server's), its password shown as ***. */
   readonly config: ResolvedConfig
   readonly #sql: Sql
   readonly #writer: Writer
@@ -168,7 +169,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     this.#url = url
     this.#context = context
     this.#codec = codec
-    this.config = { ...config, url: redactUrl(config.url) }
+    this.config = { ...config, url: redactUrl(url) }
     this.#sql = sql
     this.#workerReports = new BroadcastChannel(reportChannelName(storeId))
     this.#workerReports.unref()
@@ -221,6 +222,8 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    * Connects to PostgreSQL (or starts the embedded server) and starts the writer and the
    * reader workers. The schema must have been made by `pg-eventstore init`.
    * @throws {SchemaError} code 'schema' when the schema is missing or out of date
+   * @throws {ConnectionError} code 'connection' when PostgreSQL cannot be reached or refuses
+   *   the URL's user, password or database (`details.sqlstate` when the server said why)
    * @example
    * const store = await EventStore.start({ schema: 'orders' })
    * await store.appendToStream('order-1', 0, [{ eventType: 'OrderPlaced', data: { total: 42 } }])
@@ -238,7 +241,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     } catch (error) {
       await closeDatabase(sql)
       await embedded?.release()
-      throw toEventStoreError(error, resolved.schema)
+      throw connectFailure(error, url) ?? toEventStoreError(error, resolved.schema)
     }
     const context: WorkerContextData = {
       url,

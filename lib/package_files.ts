@@ -1,6 +1,6 @@
-// Finds files shipped beside the code (sql/, workers/) both from the TypeScript sources
+// Finds files shipped beside the code (sql/, workers/, package.json) both from the TypeScript sources
 // (lib/…) and from the build (dist/lib/…), which sit at different depths.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
@@ -21,6 +21,11 @@ export const sqlDir = join(findUp('sql/migrations'), '..')
 
 /** The package's root folder (where package.json, sql/ and benchmarks/ are). */
 export const packageRoot = join(sqlDir, '..')
+
+/** The version in the package's package.json (`pg-eventstore --version`). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version
+}
 
 /** URL of a worker entry module, e.g. `workerUrl('reader_worker')`. */
 export function workerUrl(name: string): URL {

