@@ -34,7 +34,7 @@ import { closeDatabase, openDatabase, type Sql } from './storage/database.js'
 import { type Direction, type InfoRow, parsePage, type ReadTask } from './storage/read.js'
 import * as snapshots from './storage/snapshots.js'
 import * as schemaLife from './storage/schema.js'
-import { driverIsGuarded } from './storage/driver_guard.js'
+import { driverIsGuarded, UNGUARDED_DRIVER } from './storage/driver_guard.js'
 import { toEventStoreError } from './storage/pg_errors.js'
 import { connectFailure } from './storage/connect_errors.js'
 import {
@@ -176,8 +176,12 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     this.#workerReports.onmessage = (message) => this.#relay((message as { data: StoreReport }).data)
     const report: Report = (level, source, text, error, details) => this.#relay(makeReport(level, source, text, error, details))
     if (!driverIsGuarded()) {
-      // Told once listeners had a chance to attach (the store is returned first).
-      setImmediate(() => report('warning', 'driver', 'postgres.js is not patched against porsager/postgres#1208: a lost connection can crash this process; apply patches/postgres+3.4.9.patch (see the README)'))
+      // Told once listeners had a chance to attach (the store is returned first); on stderr
+      // when nobody listens, since a process that can crash should not learn it by crashing.
+      setImmediate(() => {
+        if (this.listenerCount('warning') === 0 && config.logger === null) process.emitWarning(UNGUARDED_DRIVER, { code: 'PG_EVENTSTORE_DRIVER' })
+        report('warning', 'driver', UNGUARDED_DRIVER)
+      })
     }
     this.#pool = pool
     this.#readers = new ReaderPool(pool, config.workers)

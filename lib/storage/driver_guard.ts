@@ -1,12 +1,15 @@
 // postgres.js 3.4.9 can throw from a timer when a connection closes under a queued write
-// (porsager/postgres#1208), which crashes the host process. This repository carries the
-// guard as patches/postgres+3.4.9.patch, applied on install; an application that installs
-// pg-eventstore as a package must apply it too (README "Guarantees"). The check tells.
+// (porsager/postgres#1208), which crashes the host process. The package bundles a copy of the
+// driver that carries the guard (patches/postgres+3.4.9.patch, applied before packing), so
+// an application gets it with no step of its own; the check tells if another copy was loaded.
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 /** The line the patch adds; its absence means the driver in use is unguarded. */
 const GUARD_MARKER = 'porsager/postgres#1208'
+
+export const UNGUARDED_DRIVER =
+  'the postgres.js this store loaded lacks the guard against porsager/postgres#1208 (a lost connection can crash this process); reinstall pg-eventstore, whose bundled copy of the driver carries it'
 
 export function driverIsGuarded(): boolean {
   try {

@@ -1,5 +1,7 @@
-// The patched postgres.js (patches/postgres+3.4.9.patch) survives porsager/postgres#1208.
-// Without the patch the child process dies of an uncaught TypeError before "survived".
+// postgres.js 3.4.9 can throw from a timer when a connection closes under a queued write,
+// ending the host process; the copy this package bundles carries a guard (patches/). The
+// child process dies of that uncaught TypeError before "survived" on an unguarded driver.
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { testDatabaseUrl } from '../helpers/database.js'
 import { spawnScript } from '../helpers/processes.js'
@@ -11,7 +13,15 @@ t.test('queries on a connection whose backend died settle instead of crashing th
   t.match(child.lines, ['reserved query 1 rejected CONNECTION_CLOSED', 'reserved query 2 rejected CONNECTION_CLOSED', /^transaction rejected /, 'survived'])
 })
 
-t.test('the store sees that the driver it loads carries the guard', async (t) => {
+t.test('the store loads the guarded driver, pinned exactly and bundled into the package', async (t) => {
   const { driverIsGuarded } = await import('../../lib/storage/driver_guard.js')
-  t.equal(driverIsGuarded(), true, 'patches/postgres+3.4.9.patch was applied on install')
+  t.equal(driverIsGuarded(), true, 'the patch in patches/ was applied (npm test applies it first)')
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    dependencies: Record<string, string>
+    bundleDependencies: string[]
+    scripts: Record<string, string>
+  }
+  t.match(manifest.dependencies.postgres, /^\d+\.\d+\.\d+$/, 'no range: a newer release is taken only by changing the pin')
+  t.ok(manifest.bundleDependencies.includes('postgres'), 'the guarded copy ships inside the package')
+  t.notOk(manifest.scripts.postinstall ?? manifest.scripts.install ?? manifest.scripts.preinstall ?? manifest.scripts.prepare, 'no install script for users to allow')
 })
