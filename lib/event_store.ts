@@ -34,7 +34,7 @@ import { closeDatabase, openDatabase, type Sql } from './storage/database.js'
 import { type Direction, type InfoRow, parsePage, type ReadTask } from './storage/read.js'
 import * as snapshots from './storage/snapshots.js'
 import * as schemaLife from './storage/schema.js'
-import { driverIsGuarded, UNGUARDED_DRIVER } from './storage/driver_guard.js'
+import { driverIsGuarded, warnUnguardedDriver } from './storage/driver_guard.js'
 import { toEventStoreError } from './storage/pg_errors.js'
 import { connectFailure } from './storage/connect_errors.js'
 import {
@@ -178,10 +178,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     if (!driverIsGuarded()) {
       // Told once listeners had a chance to attach (the store is returned first); on stderr
       // when nobody listens, since a process that can crash should not learn it by crashing.
-      setImmediate(() => {
-        if (this.listenerCount('warning') === 0 && config.logger === null) process.emitWarning(UNGUARDED_DRIVER, { code: 'PG_EVENTSTORE_DRIVER' })
-        report('warning', 'driver', UNGUARDED_DRIVER)
-      })
+      setImmediate(() => warnUnguardedDriver(this.listenerCount('warning') > 0 || config.logger !== null, report))
     }
     this.#pool = pool
     this.#readers = new ReaderPool(pool, config.workers)

@@ -4,6 +4,7 @@
 // an application gets it with no step of its own; the check tells if another copy was loaded.
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import type { Report } from '../reports.js'
 
 /** The line the patch adds; its absence means the driver in use is unguarded. */
 const GUARD_MARKER = 'porsager/postgres#1208'
@@ -18,4 +19,10 @@ export function driverIsGuarded(): boolean {
   } catch {
     return false
   }
+}
+
+/** Reports the unguarded driver; on stderr as well when no listener or logger would see the report. */
+export function warnUnguardedDriver(heard: boolean, report: Report): void {
+  if (!heard) process.emitWarning(UNGUARDED_DRIVER, { code: 'PG_EVENTSTORE_DRIVER' })
+  report('warning', 'driver', UNGUARDED_DRIVER)
 }

@@ -25,3 +25,21 @@ t.test('the store loads the guarded driver, pinned exactly and bundled into the 
   t.ok(manifest.bundleDependencies.includes('postgres'), 'the guarded copy ships inside the package')
   t.notOk(manifest.scripts.postinstall ?? manifest.scripts.install ?? manifest.scripts.preinstall ?? manifest.scripts.prepare, 'no install script for users to allow')
 })
+
+t.test('an unguarded driver is reported to listeners, and on stderr when nobody listens', async (t) => {
+  const { warnUnguardedDriver } = await import('../../lib/storage/driver_guard.js')
+  const processWarnings: { code?: string }[] = []
+  const onWarning = (warning: Error & { code?: string }) => processWarnings.push(warning)
+  process.on('warning', onWarning)
+  t.teardown(() => process.off('warning', onWarning))
+  const reports: string[] = []
+  const report = (_level: string, source: string) => void reports.push(source)
+
+  warnUnguardedDriver(true, report)
+  warnUnguardedDriver(false, report)
+  // process.emitWarning emits on the next tick.
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(reports, ['driver', 'driver'], "a driver warning for the store's listeners either way")
+  t.match(processWarnings, [{ code: 'PG_EVENTSTORE_DRIVER' }], 'one process warning (stderr): when nobody heard the report')
+  t.equal(processWarnings.length, 1)
+})
