@@ -14,7 +14,7 @@ export function stringifyStrict(value: unknown, what: string): string {
     // A circular reference or a bigint: findProblem names it, with its path.
   }
   // Once JSON.stringify has walked the value, it holds no cycle, so the walk below needs no
-  // record of the objects it is inside of (that record was ~13% of an append's allocations).
+  // record of the objects it is inside of (a record that cost appends much allocation).
   let problem: Problem | null
   try {
     problem = findProblem(value, json === undefined ? new Set() : null, 0)

@@ -2,22 +2,13 @@
 // connections (lib/projections/module_projection.ts). The module default-exports
 // (events, tx) => void | Promise<void>, as a projection function does; the guarantees are the
 // same, since they come from the transaction. The task ends when the projection does.
-import { workerData, type MessagePort } from 'node:worker_threads'
+import { workerData } from 'node:worker_threads'
 import type { WorkerContextData } from '../lib/actors/pool.js'
-import { toWire, type WireError } from '../lib/errors.js'
-import { Projection, type ProjectionHandler, type ResolvedProjectOptions } from '../lib/projections/projection.js'
+import { toWire } from '../lib/errors.js'
+import type { ProjectionControl, ProjectionOutcome, ProjectionStatus, ProjectionTask } from '../lib/projections/messages.js'
+import { Projection, type ProjectionHandler } from '../lib/projections/projection.js'
 import { openDatabase } from '../lib/storage/database.js'
 import { report, threadCodec } from './context.js'
-
-export interface ProjectionTask {
-  name: string
-  moduleUrl: string
-  options: ResolvedProjectOptions
-  /** 'stop' arrives here; 'started' goes out once the module is loaded. */
-  control: MessagePort
-}
-
-export type ProjectionOutcome = { type: 'load_failed'; error: WireError } | { type: 'ended'; reason: 'stopped' | 'error'; error: WireError | null }
 
 export default async function runProjection({ name, moduleUrl, options, control }: ProjectionTask): Promise<ProjectionOutcome> {
   let handler: ProjectionHandler
@@ -32,10 +23,10 @@ export default async function runProjection({ name, moduleUrl, options, control 
   const data = workerData as WorkerContextData
   const sql = openDatabase({ url: data.url, schema: data.schema, max: 2, role: 'pg-eventstore projection', connection: data.connection })
   const projection = new Projection(name, handler, options, { sql, url: data.url, schema: data.schema, codec: await threadCodec(), connection: data.connection, report })
-  control.on('message', (message) => {
-    if (message === 'stop') void projection.stop()
+  control.on('message', (message: ProjectionControl) => {
+    if (message.type === 'stop') void projection.stop()
   })
-  control.postMessage('started')
+  control.postMessage({ type: 'started' } satisfies ProjectionStatus)
   const end = await projection.closed
   control.close()
   await sql.end({ timeout: 5 })

@@ -6,7 +6,7 @@
 // the subscription is over.
 import type { MessagePort } from 'node:worker_threads'
 import { toWire } from '../lib/errors.js'
-import type { ModuleHost, ModuleOutcome } from '../lib/subscriptions/module_subscriber.js'
+import type { ModuleHost, ModuleOutcome, ModuleStatus } from '../lib/subscriptions/module_subscriber.js'
 import type { ModuleSubscriber, ModuleSubscription } from '../lib/subscriptions/subscriber.js'
 import { type EndpointOptions, SubscriberEndpoint } from '../lib/subscriptions/subscriber_endpoint.js'
 import { schema, threadCodec } from './context.js'
@@ -32,7 +32,7 @@ export default async function host({ port, status, moduleUrl, streamId, name }: 
     codec: await threadCodec(),
     label: { schema, streamId, name },
   })
-  status.postMessage('loaded')
+  status.postMessage({ type: 'loaded' } satisfies ModuleStatus)
   status.close()
   const end = await endpoint.ended
   return { type: 'ended', reason: end.reason, error: end.error ? toWire(end.error) : null }

@@ -1,4 +1,4 @@
-// The worker pool hosting reader (and later subscription) actors. Actors are long-lived,
+// The worker pool hosting the reader and subscription actors. Actors are long-lived,
 // so threads never idle out and never park in Atomics.wait (piscina's atomics: 'disabled').
 import { Piscina } from 'piscina'
 import { balancer } from './balancer.js'

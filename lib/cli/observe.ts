@@ -5,15 +5,9 @@ import type { EventStoreConfig } from '../config.js'
 import { EventStore } from '../event_store.js'
 import type { SubscriptionStatus } from '../observability/status.js'
 import { ALL_STREAM, type RecordedEvent } from '../types.js'
+import type { Output } from './output.js'
 import { Progress } from './progress.js'
 
-/** What a command writes to: the process's streams in use, strings in tests. */
-export interface Output {
-  write(text: string): void
-  isTTY: boolean
-  /** Aborts when the reader has gone (a closed pipe): following or watching then ends. */
-  closed?: AbortSignal
-}
 
 const WATCH_EVERY_MS = 2000
 const PAGE = 1000

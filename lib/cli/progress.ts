@@ -1,6 +1,6 @@
 // A counter for long commands, redrawn in place on a terminal at most ten times a second;
 // silent when the output is not a terminal (logs and pipes get no control characters).
-import type { Output } from './observe.js'
+import type { Output } from './output.js'
 
 const REDRAW_MS = 100
 const BAR_WIDTH = 30

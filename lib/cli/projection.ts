@@ -7,7 +7,8 @@ import { EventStore, withDatabase } from '../event_store.js'
 import { InvalidArgumentError, SubscriptionNotFoundError } from '../errors.js'
 import { PROJECTION_PREFIX, resetProjection } from '../projections/projection.js'
 import type { SubscriptionStatus } from '../observability/status.js'
-import { type Output, interrupted, subscriptionTable } from './observe.js'
+import { interrupted, subscriptionTable } from './observe.js'
+import type { Output } from './output.js'
 import { Progress } from './progress.js'
 
 const FOLLOW_EVERY_MS = 500

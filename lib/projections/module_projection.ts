@@ -10,7 +10,7 @@ import { checkCallOptions } from '../validation.js'
 import { fromWire, InvalidArgumentError } from '../errors.js'
 import { workerUrl } from '../package_files.js'
 import type { Report } from '../reports.js'
-import type { ProjectionOutcome } from '../../workers/projection_worker.js'
+import type { ProjectionControl, ProjectionOutcome, ProjectionStatus } from './messages.js'
 import type { ProjectionEnd, ResolvedProjectOptions, RunningProjection } from './projection.js'
 
 class ModuleProjection extends EventEmitter<{ error: [Error] }> implements RunningProjection {
@@ -62,10 +62,10 @@ export function startModuleProjection(context: WorkerContextData, name: string, 
     halted = true
     void close()
   }
-  const handle = new ModuleProjection(name, closed, () => control.port1.postMessage('stop'), halt)
+  const handle = new ModuleProjection(name, closed, () => control.port1.postMessage({ type: 'stop' } satisfies ProjectionControl), halt)
   options.signal?.addEventListener('abort', () => void handle.stop(), { once: true })
   return new Promise((resolve, reject) => {
-    control.port1.once('message', () => resolve(handle))
+    control.port1.once('message', (_started: ProjectionStatus) => resolve(handle))
     void task.then(
       (outcome) => {
         if (outcome.type === 'load_failed') reject(new InvalidArgumentError(`cannot load the projection module ${moduleUrl}: ${fromWire(outcome.error).message}`, { module: moduleUrl }))

@@ -1,7 +1,7 @@
 // The main thread's side of the reader actors: one on each worker thread, a piscina task that
 // lives as long as the store and serves the reads posted on its port (workers/reader_worker.ts).
-// A port instead of a piscina task for each read: piscina's own bookkeeping on both threads
-// cost ~40 µs a read (benchmarks/README.md). Errors come back with their codes.
+// A port instead of a piscina task for each read spares piscina's bookkeeping on both threads
+// (benchmarks/README.md). Errors come back with their codes.
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import type { Piscina } from 'piscina'
 import { cancellable } from '../actors/cancellable.js'

@@ -11,8 +11,7 @@ import { type NotifyTarget, notificationPayload, streamsJson } from '../notifica
 import type { Sql } from './database.js'
 import { plainArray, textArray } from './arrays.js'
 import { statements } from './statements.js'
-import type { Assumption } from '../writer/group_commit.js'
-import type { BatchSnapshot, EventColumns, Lookups, WritePlan } from './write_plan.js'
+import type { Assumption, BatchSnapshot, EventColumns, Lookups, WritePlan } from './write_plan.js'
 
 interface StreamRow {
   stream_id: number

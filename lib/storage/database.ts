@@ -28,8 +28,7 @@ export interface DatabaseOptions {
    * Plan every statement for the tables as they are now. A plan cached while a table was
    * small (a sequential scan) stays cached until the table is next analyzed; where
    * autovacuum is off, never: the writer's batch lookups then kept scanning the whole streams
-   * table (measured: 22 ms a batch at 30,000 streams). For the writer's pool; its planning
-   * costs ~3% (benchmarks/README.md).
+   * table. For the writer's pool; what the planning costs is in benchmarks/README.md.
    */
   customPlans?: boolean
   /**
@@ -61,7 +60,6 @@ export function openDatabase({ url, schema, max, role = 'pg-eventstore', customP
   }) as unknown as Sql
 }
 
-/** Closes the pool, giving running queries a few seconds to finish. */
 /** Closes the pool, letting running queries finish for up to `seconds` (0: ends them now). */
 export async function closeDatabase(sql: Sql, seconds = 5): Promise<void> {
   await sql.end({ timeout: seconds })

@@ -25,10 +25,8 @@ export interface BatchSnapshot {
 }
 
 /**
- * The batch's events as columns, one array per field, for `unnest` in the write statements.
- * Measured against one JSON document of all events: PostgreSQL parsed the 400 KB document
- * of 1,000 events into jsonb in ~6 ms, where arrays plus each event's own data and metadata
- * cost ~2 ms (benchmarks/README.md).
+ * The batch's events as columns, one array per field, for `unnest` in the write statements:
+ * PostgreSQL reads these faster than one JSON document of all events (benchmarks/README.md).
  */
 export interface EventColumns {
   /** Global positions (counted from 1 within the batch on the expected path). */
@@ -80,3 +78,16 @@ export interface CommittedEvents {
   /** Every event's created_at, epoch milliseconds, as the reads return it. */
   createdAt: number
 }
+
+/** What the one-statement write assumes of a batch's streams, checked by the statement under the $all lock. */
+export interface Assumption {
+  /** The expected states as a snapshot to plan against; positions count from 0. */
+  snapshot: BatchSnapshot
+  /**
+   * Streams whose first request said 'any_version' or 'stream_exists': planned as if at
+   * version 0, their versions counted from the version the statement finds.
+   */
+  relative: Map<string, RelativeExpectation>
+}
+
+export type RelativeExpectation = 'any_version' | 'stream_exists'

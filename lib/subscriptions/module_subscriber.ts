@@ -17,6 +17,9 @@ export interface ModuleHost {
 }
 
 /** How the subscriber's task ended. */
+/** What the subscriber's thread posts on its status port once its module is loaded. */
+export type ModuleStatus = { type: 'loaded' }
+
 export type ModuleOutcome = { type: 'load_failed'; error: WireError } | { type: 'ended'; reason: ClosedReason['reason']; error: WireError | null }
 
 export interface SubscriberThread {
@@ -38,7 +41,7 @@ export function startModuleSubscriber(context: WorkerContextData, host: ModuleHo
   )
   void ended.finally(close)
   return new Promise((resolve, reject) => {
-    status.port1.once('message', () => {
+    status.port1.once('message', (_loaded: ModuleStatus) => {
       status.port1.close()
       resolve({ ended, terminate: close })
     })

@@ -142,7 +142,6 @@ export class Subscriptions {
     if (deleted.length === 0) throw new SubscriptionNotFoundError(`no subscription "${name}" to ${streamId}`, { streamId, name })
   }
 
-  /** Stops every subscription (each gets up to `ms` to store its checkpoint), then ends subscriber threads left. */
   /** Stops every subscription, waiting at most `ms` (or until `cut` aborts) for their last checkpoints. */
   async stopAll(ms: number, cut: AbortSignal): Promise<void> {
     const stopping = Promise.all([...this.#actors.values()].map((a) => this.unsubscribe(a.spec.streamId, a.spec.name)))
@@ -166,8 +165,8 @@ export class Subscriptions {
     // A partitioned actor needs each event's key, which only its read asks for; a filtered
     // one reads only what matches, with the filter in SQL.
     const actors = [...this.#actors.values()].filter((actor) => !readsOnly(actor.spec))
-    // Cloning a batch costs this thread per receiver (~0.4 ms for 1,000 events): several
-    // $all actors share one serialized copy instead.
+    // Cloning a batch costs this thread once per receiver: several $all actors share one
+    // serialized copy instead.
     const onAll = actors.filter((actor) => actor.spec.streamId === '$all').length
     const all = onAll === 0 ? null : (handOffFor(committed, '$all') as HandOff)
     const toAll = all && onAll > 1 ? sharedCopy(all) : all

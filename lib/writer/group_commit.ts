@@ -4,7 +4,7 @@
 // sees the effect of the ones before it, and a failing one changes nothing for the others.
 import { checkExpectedVersion } from '../expected_version.js'
 import { errorFor, type EventStoreError } from '../errors.js'
-import type { BatchSnapshot, Lookups, EventColumns, LinkColumns, StoredStream, WritePlan } from '../storage/write_plan.js'
+import type { Assumption, BatchSnapshot, Lookups, EventColumns, LinkColumns, RelativeExpectation, StoredStream, WritePlan } from '../storage/write_plan.js'
 import type { ExpectedVersion } from '../types.js'
 import type { WriteRequest } from './messages.js'
 
@@ -140,19 +140,6 @@ export function batchLookups(requests: readonly WriteRequest[]): Lookups {
   }
   return { streamUuids: [...streamUuids], eventIds: [...eventIds], hasLinks: requests.some((r) => r.type === 'link') }
 }
-
-/** What the one-statement write assumes of a batch's streams, checked by the statement under the $all lock. */
-export interface Assumption {
-  /** The expected states as a snapshot to plan against; positions count from 0. */
-  snapshot: BatchSnapshot
-  /**
-   * Streams whose first request said 'any_version' or 'stream_exists': planned as if at
-   * version 0, their versions counted from the version the statement finds.
-   */
-  relative: Map<string, RelativeExpectation>
-}
-
-type RelativeExpectation = 'any_version' | 'stream_exists'
 
 /**
  * The states a batch's requests expect their streams in, to plan against without reading
