@@ -1,42 +1,38 @@
 // EventStore: the public face. Each method checks its input, then routes the work to an
 // actor: writes to the writer on this thread, reads to the reader workers.
-import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { BroadcastChannel } from 'node:worker_threads'
-import { checkRoleName, type EventStoreConfig, redactUrl, type ResolvedConfig, resolveConfig } from './config.js'
+import { checkRoleName, type EventStoreConfig, redactUrl, type ResolvedConfig } from './config.js'
 import { makeReport, publish, type Report, reportChannelName, type StoreReport } from './reports.js'
-import { acquireEmbeddedServer, type EmbeddedServer } from './embedded/server.js'
+import type { EmbeddedServer } from './embedded/server.js'
 import { describe, parseExpectedVersion } from './expected_version.js'
 import {
   AbortedError,
   ConnectionError,
-  EventStoreError,
   InvalidArgumentError,
   SnapshotNotFoundError,
-  StreamDeletedError,
   StreamNotFoundError,
-  SubscriptionAlreadyExistsError,
   SubscriptionNotFoundError,
 } from './errors.js'
-import { type Codec, decodeEvents, decodeStored, encodeTerm, loadSerializer } from './serializer.js'
+import type { Codec } from './serializer.js'
 import type { Piscina } from 'piscina'
-import { startPool, type WorkerContextData } from './actors/pool.js'
-import { workerUrl } from './package_files.js'
-import { iterateAllForward, type Window } from './readers/all_forward.js'
-import { READER_ACTOR } from './readers/messages.js'
+import type { WorkerContextData } from './actors/pool.js'
+import { openStore, withDatabase } from './startup.js'
+import { Reads } from './readers/reads.js'
 import { ReaderPool } from './readers/reader_pool.js'
-import { uuidV7 } from './uuid_v7.js'
 import type { Subscription } from './subscriptions/handle.js'
 import { resolveOptions, type SubscriptionOptions, type TransientSubscriptionOptions } from './subscriptions/options.js'
 import { type SubscriberOrModule, Subscriptions, TRANSIENT_PREFIX } from './subscriptions/subscribe.js'
+import { stopOnAbort } from './subscriptions/stop_on_abort.js'
+import { subscribeTransient } from './subscriptions/transient.js'
 import type { Subscriber } from './subscriptions/subscriber.js'
 import { closeDatabase, openDatabase, type Sql } from './storage/database.js'
-import { type Direction, type InfoRow, parsePage, type ReadTask } from './storage/read.js'
+import { toStreamInfo } from './storage/read.js'
 import * as snapshots from './storage/snapshots.js'
+import { recordedSnapshot, snapshotRow } from './snapshot_codec.js'
 import * as schemaLife from './storage/schema.js'
 import { driverIsGuarded, warnUnguardedDriver } from './storage/driver_guard.js'
 import { toEventStoreError } from './storage/pg_errors.js'
-import { connectFailure } from './storage/connect_errors.js'
 import {
   ALL_STREAM,
   type EventData,
@@ -53,8 +49,6 @@ import {
 import {
   checkCallOptions,
   checkCount,
-  checkReadCount,
-  checkOptionalUuid,
   checkPlainObject,
   checkPosition,
   checkStreamId,
@@ -62,19 +56,18 @@ import {
   checkUuid,
   checkWritableStreamId,
 } from './validation.js'
-import type { PreparedEvent } from './writer/messages.js'
+import { checkEventList, prepareEvents } from './writer/prepare_events.js'
 import { Writer } from './writer/writer.js'
 import { cancellable, cutShort } from './actors/cancellable.js'
 import { untilAborted } from './actors/timeout.js'
-import { Projection, type ProjectionHandle, type ProjectionHandler, type RunningProjection, type ProjectOptions, resetProjection, resolveProjectOptions } from './projections/projection.js'
-import { startModuleProjection } from './projections/module_projection.js'
+import { type ProjectionHandle, type ProjectionHandler, type ProjectOptions, resetProjection, resolveProjectOptions } from './projections/projection.js'
+import { Projections } from './projections/registry.js'
 import type postgres from 'postgres'
 import { newOrigin } from './notifications/notification.js'
-import { loadUpcasters, SCHEMA_VERSION_KEY } from './upcasting.js'
-import { checkFilter, type EventFilter, type ResolvedFilter } from './filter.js'
+import { checkFilter, type EventFilter } from './filter.js'
 import { channels, traced } from './observability/channels.js'
 import { type MetricsSnapshot, type RecentReport, StoreMetrics } from './observability/metrics.js'
-import { attachOpenTelemetry, loadOpenTelemetry, TRACEPARENT_KEY } from './observability/otel.js'
+import { attachOpenTelemetry, loadOpenTelemetry } from './observability/otel.js'
 import { type SubscriptionStatus, subscriptionStatus } from './observability/status.js'
 
 export interface StoreStatus {
@@ -105,37 +98,8 @@ export interface ReadAllOptions extends CallOptions {
 
 export type StreamAllOptions = StreamReadOptions & ReadAllOptions
 
-/** Connections a worker thread opens at least; the pool size is divided among the threads. */
-const MIN_CONNECTIONS_PER_WORKER = 2
 /** How long stop() lets subscriptions store their last checkpoints. */
 const STOP_SUBSCRIPTIONS_MS = 5000
-/** Tasks a worker thread runs at once: every actor it hosts is one long-lived task. */
-const TASKS_PER_WORKER = 10_000
-
-/** A database connection made from a config: the given url, else an embedded server. */
-async function connect(config: ResolvedConfig): Promise<{ url: string; embedded: EmbeddedServer | null }> {
-  if (config.url) return { url: config.url, embedded: null }
-  const embedded = await acquireEmbeddedServer(config.embedded)
-  return { url: embedded.url, embedded }
-}
-
-/**
- * Runs `work` with a short-lived connection to the store's database; used by the schema
- * commands (init, migrate, drop, info), which run before or without a started store.
- */
-export async function withDatabase<T>(config: EventStoreConfig, work: (sql: Sql, resolved: ResolvedConfig, url: string) => Promise<T>): Promise<T> {
-  const resolved = resolveConfig(config)
-  const { url, embedded } = await connect(resolved)
-  const sql = openDatabase({ url, schema: resolved.schema, max: 1, role: 'pg-eventstore admin' })
-  try {
-    return await work(sql, resolved, url)
-  } catch (error) {
-    throw connectFailure(error, url) ?? toEventStoreError(error, resolved.schema)
-  } finally {
-    await closeDatabase(sql)
-    await embedded?.release()
-  }
-}
 
 export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [StoreReport] }> {
   /** The settings in force; `url` is the one connected to (also the embedded server's), its password shown as ***. */
@@ -144,6 +108,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   readonly #writer: Writer
   readonly #pool: Piscina
   readonly #readers: ReaderPool
+  readonly #reads: Reads
   readonly #subscriptions: Subscriptions
   readonly #embedded: EmbeddedServer | null
   readonly #codec: Codec
@@ -156,18 +121,11 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   /** Reports on the store's warning/error channel (#relay). */
   readonly #reportFn: Report = (level, source, text, error, details) => this.#relay(makeReport(level, source, text, error, details))
   /** Projections running in this store, stopped at stop(). */
-  readonly #projections = new Set<RunningProjection>()
-  readonly #projectionNames = new Set<string>()
-  /** The connection string (with its password): projections open sessions of their own. */
-  readonly #url: string
-  /** What threads of this store start with (actor-module projections start one). */
-  readonly #context: WorkerContextData
+  readonly #projections: Projections
 
   private constructor(config: ResolvedConfig, sql: Sql, context: WorkerContextData, pool: Piscina, embedded: EmbeddedServer | null, codec: Codec) {
     super()
     const { url, storeId } = context
-    this.#url = url
-    this.#context = context
     this.#codec = codec
     this.config = { ...config, url: redactUrl(url) }
     this.#sql = sql
@@ -182,9 +140,11 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     }
     this.#pool = pool
     this.#readers = new ReaderPool(pool, config.workers)
+    this.#reads = new Reads(this.#readers, codec, this.#metrics, config.schema, config.maxReadCount)
     const origin = newOrigin()
     this.#subscriptions = new Subscriptions(pool, sql, config.schema, codec, origin, context, report, this.#metrics)
     this.#embedded = embedded
+    this.#projections = new Projections({ sql, url, schema: config.schema, codec, connection: config.connection, upcasters: config.upcasters, context, report })
     this.#writer = new Writer(sql, config.schema, {
       openConnection: () =>
         openDatabase({ url, schema: config.schema, max: 1, customPlans: true, role: 'pg-eventstore writer', connection: config.connection }),
@@ -231,36 +191,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    * await store.stop()
    */
   static async start(config: EventStoreConfig = {}): Promise<EventStore> {
-    const resolved = resolveConfig(config)
-    const { url, embedded } = await connect(resolved)
-    const sql = openDatabase({ url, schema: resolved.schema, max: resolved.poolSize, customPlans: true, connection: resolved.connection })
-    let codec: Codec
-    try {
-      await schemaLife.checkSchema(sql, resolved.schema)
-      const column = await schemaLife.columnDataType(sql, resolved.schema, resolved.columnDataType)
-      codec = { column, serializer: await loadSerializer(resolved.serializer ?? undefined), upcasters: await loadUpcasters(resolved.upcasters) }
-    } catch (error) {
-      await closeDatabase(sql)
-      await embedded?.release()
-      throw connectFailure(error, url) ?? toEventStoreError(error, resolved.schema)
-    }
-    const context: WorkerContextData = {
-      url,
-      schema: resolved.schema,
-      connectionsPerWorker: Math.max(MIN_CONNECTIONS_PER_WORKER, Math.ceil(resolved.poolSize / resolved.workers)),
-      column: codec.column,
-      serializer: resolved.serializer,
-      upcasters: typeof resolved.upcasters === 'string' ? resolved.upcasters : null,
-      connection: resolved.connection,
-      storeId: randomUUID(),
-    }
-    const pool = startPool({
-      filename: workerUrl('reader_worker'),
-      threads: resolved.workers,
-      workerData: context,
-      concurrentTasksPerWorker: TASKS_PER_WORKER,
-      onePerThread: READER_ACTOR,
-    })
+    const { resolved, sql, context, pool, embedded, codec } = await openStore(config)
     const store = new EventStore(resolved, sql, context, pool, embedded, codec)
     const openTelemetry = resolved.openTelemetry ? await loadOpenTelemetry() : null
     if (openTelemetry) {
@@ -330,7 +261,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     const cut = this.#stopNow.signal
     const cutError = () => new Error('stop() was cut short by its signal or timeout')
     this.#detachTelemetry?.()
-    const projections = [...this.#projections]
+    const projections = this.#projections.running
     await untilAborted(Promise.all(projections.map((projection) => projection.stop())), cut, cutError).catch(() => {
       for (const projection of projections) projection.halt()
     })
@@ -444,47 +375,47 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
 
   /** Reads up to `count` events of a stream from version `startVersion` on (0 and 1: from the first). */
   async readStreamForward(streamId: string, startVersion = 0, count = 1000, options?: CallOptions): Promise<RecordedEvent[]> {
-    return this.#readPage(checkStreamId(streamId), checkPosition(startVersion, 'start version'), this.#readCount(count, 'streamForward'), 'forward', null, checkCallOptions(options))
+    return this.#reads.page(checkStreamId(streamId), checkPosition(startVersion, 'start version'), this.#reads.count(count, 'streamForward'), 'forward', null, checkCallOptions(options))
   }
 
   /** Reads up to `count` events of a stream from `startVersion` down (-1: from the last). */
   async readStreamBackward(streamId: string, startVersion = -1, count = 1000, options?: CallOptions): Promise<RecordedEvent[]> {
-    return this.#readPage(checkStreamId(streamId), checkPosition(startVersion, 'start version', true), this.#readCount(count, 'streamBackward'), 'backward', null, checkCallOptions(options))
+    return this.#reads.page(checkStreamId(streamId), checkPosition(startVersion, 'start version', true), this.#reads.count(count, 'streamBackward'), 'backward', null, checkCallOptions(options))
   }
 
   /** Reads up to `count` events of `$all` from global position `startPosition` on. */
   async readAllStreamsForward(startPosition = 0, count = 1000, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const { filter } = checkPlainObject(options, 'options') as ReadAllOptions
-    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position'), this.#readCount(count, 'streamAllForward'), 'forward', checkFilter(filter, 'options.filter'), checkCallOptions(options))
+    return this.#reads.page(ALL_STREAM, checkPosition(startPosition, 'start position'), this.#reads.count(count, 'streamAllForward'), 'forward', checkFilter(filter, 'options.filter'), checkCallOptions(options))
   }
 
   /** Reads up to `count` events of `$all` from `startPosition` down (-1: from the last). */
   async readAllStreamsBackward(startPosition = -1, count = 1000, options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const { filter } = checkPlainObject(options, 'options') as ReadAllOptions
-    return this.#readPage(ALL_STREAM, checkPosition(startPosition, 'start position', true), this.#readCount(count, 'streamAllBackward'), 'backward', checkFilter(filter, 'options.filter'), checkCallOptions(options))
+    return this.#reads.page(ALL_STREAM, checkPosition(startPosition, 'start position', true), this.#reads.count(count, 'streamAllBackward'), 'backward', checkFilter(filter, 'options.filter'), checkCallOptions(options))
   }
 
   /** Iterates a stream lazily, one page in memory at a time. */
   streamForward(streamId: string, startVersion = 0, options: StreamReadOptions = {}): AsyncIterable<RecordedEvent> {
-    return this.#iterate(checkStreamId(streamId), checkPosition(startVersion, 'start version'), options, 'forward')
+    return this.#reads.iterate(checkStreamId(streamId), checkPosition(startVersion, 'start version'), options, 'forward')
   }
 
   streamBackward(streamId: string, startVersion = -1, options: StreamReadOptions = {}): AsyncIterable<RecordedEvent> {
-    return this.#iterate(checkStreamId(streamId), checkPosition(startVersion, 'start version', true), options, 'backward')
+    return this.#reads.iterate(checkStreamId(streamId), checkPosition(startVersion, 'start version', true), options, 'backward')
   }
 
   streamAllForward(startPosition = 0, options: StreamAllOptions = {}): AsyncIterable<RecordedEvent> {
     const start = checkPosition(startPosition, 'start position')
-    const pageSize = checkReadCount(options?.readBatchSize ?? 1000, this.config.maxReadCount, 'readBatchSize', 'a smaller page does: the iterator reads as many as it needs')
+    const pageSize = this.#reads.pageSize(options?.readBatchSize)
     const filter = checkFilter(options?.filter, 'options.filter')
     // Filtered pages are read one after the other: where the next one starts is known only
     // once the last is back. So are cancellable ones, which then end at a page boundary.
-    if (filter || options?.signal !== undefined || options?.timeout !== undefined) return this.#iterate(ALL_STREAM, Math.max(start, 1), options, 'forward', filter)
-    return iterateAllForward((from, to, count) => this.#readWindow(from, to, count), start, pageSize)
+    if (filter || options?.signal !== undefined || options?.timeout !== undefined) return this.#reads.iterate(ALL_STREAM, Math.max(start, 1), options, 'forward', filter)
+    return this.#reads.allForward(start, pageSize)
   }
 
   streamAllBackward(startPosition = -1, options: StreamAllOptions = {}): AsyncIterable<RecordedEvent> {
-    return this.#iterate(ALL_STREAM, checkPosition(startPosition, 'start position', true), options, 'backward', checkFilter(options?.filter, 'options.filter'))
+    return this.#reads.iterate(ALL_STREAM, checkPosition(startPosition, 'start position', true), options, 'backward', checkFilter(options?.filter, 'options.filter'))
   }
 
   /** The stream's version and status; `$all`'s version is the last global position. */
@@ -514,38 +445,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     }
     const resolved = resolveProjectOptions(options)
     if (this.#stopping) throw new ConnectionError('the event store has been stopped')
-    // Taken before any await, so that two calls at once cannot both start it.
-    if (this.#projectionNames.has(projectionName)) throw new SubscriptionAlreadyExistsError(`projection "${projectionName}" already runs in this store`, { name: projectionName })
-    this.#projectionNames.add(projectionName)
-    const report = this.#reportFn
-    let projection: RunningProjection
-    if (typeof handler === 'function') {
-      projection = new Projection(projectionName, handler, resolved, {
-        sql: this.#sql,
-        url: this.#url,
-        schema: this.config.schema,
-        codec: this.#codec,
-        connection: this.config.connection,
-        report,
-      })
-    } else {
-      if (Array.isArray(this.config.upcasters)) {
-        throw new InvalidArgumentError('an actor-module projection runs on a thread of its own, which functions cannot reach: give upcasters as the URL or path of a module to use both')
-      }
-      const moduleUrl = handler instanceof URL ? handler.href : new URL(handler, `file://${process.cwd()}/`).href
-      try {
-        projection = await startModuleProjection(this.#context, projectionName, moduleUrl, resolved, report)
-      } catch (error) {
-        this.#projectionNames.delete(projectionName)
-        throw error
-      }
-    }
-    this.#projections.add(projection)
-    void projection.closed.then(() => {
-      this.#projections.delete(projection)
-      this.#projectionNames.delete(projectionName)
-    })
-    return projection
+    return this.#projections.start(projectionName, handler, resolved)
   }
 
   /**
@@ -637,32 +537,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     // `signal` stops it whenever it aborts; `timeout` bounds the wait until it is live.
     const call = checkCallOptions({ signal, timeout })
     if (signal?.aborted) throw new AbortedError('the subscription was aborted before it started', { reason: String(signal.reason) })
-    const resolved = { ...resolveOptions({ selector, mapper, filter, startFrom: 'current', transient: true, bufferSize: 1000 }) }
-    const name = `${TRANSIENT_PREFIX}${randomUUID()}`
-    let live: () => void = () => {}
-    const subscribed = new Promise<void>((resolve) => {
-      live = resolve
-    })
-    const subscription = await this.#subscriptions.subscribe(
-      stream,
-      name,
-      async (message) => {
-        if (message.type === 'subscribed') live()
-        // The mapper's values, or the events when there is none: T, as the overloads say.
-        else for (const event of message.events) await handler(event as T)
-      },
-      resolved,
-      true,
-    )
-    if (signal) stopOnAbort(signal, subscription, this.#reportFn)
-    // Resolve once it is live, so that every event appended after this call is delivered.
-    try {
-      await cancellable(call, 'subscribing', () => Promise.race([subscribed, subscription.closed]))
-    } catch (error) {
-      await subscription.unsubscribe()
-      throw error
-    }
-    return () => subscription.unsubscribe()
+    return subscribeTransient(this.#subscriptions, stream, handler, { selector, mapper, filter }, call, this.#reportFn)
   }
 
   async #subscribe(streamId: string, name: string, subscriber: SubscriberOrModule, options?: SubscriptionOptions<unknown>): Promise<Subscription<unknown>> {
@@ -738,17 +613,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   /** Stores a snapshot of a source, replacing any older one. */
   async recordSnapshot(snapshot: SnapshotData, options?: CallOptions): Promise<void> {
     const call = checkCallOptions(options)
-    const s = checkPlainObject(snapshot, 'snapshot') as unknown as SnapshotData
-    if (s.data === undefined) throw new InvalidArgumentError('snapshot.data is missing')
-    const sourceType = checkText(s.sourceType, 'snapshot.sourceType')
-    const metadata = s.metadata === undefined || s.metadata === null ? {} : checkPlainObject(s.metadata, 'snapshot.metadata')
-    const row = {
-      source_uuid: checkText(s.sourceUuid, 'snapshot.sourceUuid'),
-      source_version: checkPosition(s.sourceVersion, 'snapshot.sourceVersion'),
-      source_type: sourceType,
-      data: storedValue(this.#codec, encodeTerm(this.#codec, s.data, 'snapshot.data', sourceType)),
-      metadata: storedValue(this.#codec, encodeTerm(this.#codec, metadata, 'snapshot.metadata', sourceType)),
-    }
+    const row = snapshotRow(snapshot, this.#codec)
     // Aborted once sent, the snapshot may or may not be stored: recording it again is harmless.
     await this.#query(call, 'recording the snapshot', (signal) => snapshots.recordSnapshot(this.#sql, row, signal))
   }
@@ -761,14 +626,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     const source = checkText(sourceUuid, 'sourceUuid')
     const row = await this.#query(checkCallOptions(options), 'reading the snapshot', (signal) => snapshots.readSnapshot(this.#sql, source, signal))
     if (!row) throw new SnapshotNotFoundError(`no snapshot of "${source}"`, { sourceUuid: source })
-    return {
-      sourceUuid: row.source_uuid,
-      sourceVersion: row.source_version,
-      sourceType: row.source_type,
-      data: decodeStored(this.#codec, row.data, row.source_type),
-      metadata: decodeStored(this.#codec, row.metadata, row.source_type) as Record<string, unknown>,
-      createdAt: row.created_at,
-    }
+    return recordedSnapshot(row, this.#codec)
   }
 
   /** Removes the snapshot of a source; nothing happens when there is none. */
@@ -786,155 +644,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
       throw toEventStoreError(error, this.config.schema)
     }
   }
-
-  #readCount(count: unknown, iterator: string): number {
-    return checkReadCount(count, this.config.maxReadCount, 'count', `iterate with store.${iterator}(), which holds one page in memory at a time`)
-  }
-
-  #readPage(streamId: string, start: number, count: number, direction: Direction, filter: ResolvedFilter | null = null, call: CallOptions = {}): Promise<RecordedEvent[]> {
-    const message = () => ({ schema: this.config.schema, streamId, direction, start, count })
-    return traced(channels.read, message, () => this.#fetchPage(streamId, start, count, direction, filter, call))
-  }
-
-  /** A page from a reader worker, decoded; its latency and size go to the metrics. */
-  async #fetchPage(streamId: string, start: number, count: number, direction: Direction, filter: ResolvedFilter | null, call: CallOptions): Promise<RecordedEvent[]> {
-    const began = performance.now()
-    const task: ReadTask =
-      streamId === ALL_STREAM ? { op: 'read_all', start, count, direction, filter } : { op: 'read_stream', streamId, start, count, direction }
-    const result = await this.#readers.run(task, call)
-    if (result.status === 'not_found') throw new StreamNotFoundError(`stream "${streamId}" does not exist`, { streamId })
-    if (result.status === 'deleted') throw new StreamDeletedError(`stream "${streamId}" has been deleted`, { streamId })
-    if (result.status !== 'found' && result.status !== 'filtered') throw new ConnectionError(`unexpected reader reply ${result.status}`)
-    const events = decodeEvents(this.#codec, parsePage(result.events))
-    this.#metrics.read(events.length, performance.now() - began)
-    return events
-  }
-
-  #readWindow(start: number, end: number, count: number): Promise<Window> {
-    const message = () => ({ schema: this.config.schema, streamId: ALL_STREAM, direction: 'forward' as const, start, count })
-    return traced(channels.read, message, () => this.#fetchWindow(start, end, count))
-  }
-
-  async #fetchWindow(start: number, end: number, count: number): Promise<Window> {
-    const began = performance.now()
-    const result = await this.#readers.run({ op: 'read_all_window', start, end, count })
-    if (result.status !== 'window') throw new ConnectionError(`unexpected reader reply ${result.status}`)
-    const events = decodeEvents(this.#codec, parsePage(result.events))
-    this.#metrics.read(events.length, performance.now() - began)
-    return { events, last: result.last }
-  }
-
-  async *#iterate(streamId: string, start: number, options: StreamReadOptions, direction: Direction, filter: ResolvedFilter | null = null): AsyncGenerator<RecordedEvent> {
-    const pageSize = checkReadCount(options?.readBatchSize ?? 1000, this.config.maxReadCount, 'readBatchSize', 'a smaller page does: the iterator reads as many as it needs')
-    const call = checkCallOptions({ signal: options?.signal, timeout: options?.timeout })
-    let next = start
-    for (;;) {
-      // Aborted, the iteration ends: a `for await` over it finishes as if the events had.
-      if (call.signal?.aborted) return
-      let page: RecordedEvent[]
-      try {
-        // A filtered page is short only when nothing further matches.
-        page = await this.#readPage(streamId, next, pageSize, direction, filter, call)
-      } catch (error) {
-        if (error instanceof AbortedError && call.signal?.aborted) return
-        throw error
-      }
-      yield* page
-      const last = page.at(-1)
-      if (page.length < pageSize || !last) return
-      next = direction === 'forward' ? last.eventNumber + 1 : last.eventNumber - 1
-      if (next < 1) return
-    }
-  }
 }
 
 const checkWriteOptions: (opts: WriteOptions | undefined) => WriteOptions = checkCallOptions
 
-/** Unsubscribes when `signal` aborts, for as long as the subscription runs. */
-function stopOnAbort(signal: AbortSignal, subscription: Subscription, report: Report): void {
-  const stop = () =>
-    void subscription.unsubscribe().catch((error: unknown) =>
-      report('warning', 'subscription', `subscription "${subscription.name}": stopping it when its signal aborted failed`, error, { name: subscription.name }),
-    )
-  if (signal.aborted) return stop()
-  signal.addEventListener('abort', stop, { once: true })
-  void subscription.closed.then(() => signal.removeEventListener('abort', stop))
-}
-
-function checkEventList(events: unknown): void {
-  if (!Array.isArray(events) || events.length === 0) {
-    throw new InvalidArgumentError(`events must be a non-empty array of { eventType, data }; got ${describe(events)}`)
-  }
-}
-
-/**
- * Validates and serialises an append's events, as the writer takes it. Whatever the caller's
- * objects do when read (holes in the array, getters that throw) ends as InvalidArgumentError
- * of this append alone.
- */
-function prepareEvents(events: EventData[], codec: Codec, traceparent: string | undefined): PreparedEvent[] {
-  const prepared: PreparedEvent[] = []
-  let units = 0
-  for (let i = 0; i < events.length; i += 1) {
-    const at = `events[${i}]`
-    let event: PreparedEvent
-    try {
-      event = prepareEvent(events[i], at, codec, traceparent)
-    } catch (error) {
-      if (error instanceof EventStoreError) throw error
-      throw new InvalidArgumentError(`${at} could not be read: ${(error as Error)?.message ?? String(error)}`, { argument: at })
-    }
-    units += event.dataJson.length + event.metadataJson.length
-    prepared.push(event)
-  }
-  // A UTF-16 unit takes at most 3 bytes in UTF-8: count the bytes only when it may matter.
-  if (units * 3 > MAX_APPEND_BYTES) {
-    const bytes = prepared.reduce((sum, e) => sum + Buffer.byteLength(e.dataJson) + Buffer.byteLength(e.metadataJson), 0)
-    if (bytes > MAX_APPEND_BYTES) {
-      throw new InvalidArgumentError(`the events of one append take ${bytes} bytes as stored; at most ${MAX_APPEND_BYTES / 2 ** 20} MiB are allowed, split the append`, { bytes })
-    }
-  }
-  return prepared
-}
-
-function prepareEvent(event: EventData | undefined, at: string, codec: Codec, traceparent: string | undefined): PreparedEvent {
-  checkPlainObject(event, at)
-  const { data, eventType: type, eventId, causationId, correlationId, metadata: given } = event as EventData
-  if (data === undefined) throw new InvalidArgumentError(`${at}.data is missing`, { argument: `${at}.data` })
-  const checked = given === undefined || given === null ? {} : checkPlainObject(given, `${at}.metadata`)
-  const eventType = checkText(type, `${at}.eventType`)
-  // A traceparent the caller put there stays: it names the span the event came from.
-  const traced = traceparent && !(TRACEPARENT_KEY in checked) ? { ...checked, [TRACEPARENT_KEY]: traceparent } : checked
-  // A new event is written in its type's current form: upcasters pass it by.
-  const version = codec.upcasters?.currentVersion(eventType) ?? null
-  const metadata = version !== null && !(SCHEMA_VERSION_KEY in traced) ? { ...traced, [SCHEMA_VERSION_KEY]: version } : traced
-  const idGiven = eventId !== undefined && eventId !== null
-  return {
-    eventId: idGiven ? checkUuid(eventId, `${at}.eventId`) : uuidV7(),
-    eventType,
-    causationId: checkOptionalUuid(causationId, `${at}.causationId`),
-    correlationId: checkOptionalUuid(correlationId, `${at}.correlationId`),
-    dataJson: encodeTerm(codec, data, `${at}.data`, eventType),
-    metadataJson: encodeTerm(codec, metadata, `${at}.metadata`, eventType),
-    idGiven,
-  }
-}
-
-/** Most bytes of data and metadata one append may carry: a batch joins them into one text parameter. */
-const MAX_APPEND_BYTES = 64 * 2 ** 20
-
-function toStreamInfo(row: InfoRow): StreamInfo {
-  return {
-    streamId: row.stream_uuid,
-    streamVersion: row.stream_version,
-    createdAt: row.created_at,
-    deletedAt: row.deleted_at,
-    status: row.deleted_at ? 'deleted' : 'created',
-  }
-}
-
-/** An encoded fragment (see encodeTerm) as the value a jsonb or bytea parameter takes. */
-function storedValue(codec: Codec, fragment: string): unknown {
-  const parsed = JSON.parse(fragment)
-  return codec.column === 'bytea' ? Buffer.from(parsed as string, 'base64') : parsed
-}

@@ -3,7 +3,8 @@
 // same transaction that sends the checkpoint back. `rebuild` then follows the replay.
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { EventStoreConfig } from '../config.js'
-import { EventStore, withDatabase } from '../event_store.js'
+import { EventStore } from '../event_store.js'
+import { withDatabase } from '../startup.js'
 import { InvalidArgumentError, SubscriptionNotFoundError } from '../errors.js'
 import { PROJECTION_PREFIX, resetProjection } from '../projections/projection.js'
 import type { SubscriptionStatus } from '../observability/status.js'

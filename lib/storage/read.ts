@@ -2,7 +2,7 @@
 // main thread as one JSON string (see pageText) instead of a structured clone of many objects.
 import { quote, quoteOnceEach, uuidOrNull } from '../json.js'
 import type { ColumnDataType } from '../serializer.js'
-import type { RecordedEvent } from '../types.js'
+import type { RecordedEvent, StreamInfo } from '../types.js'
 import { cancelledBy, type Sql } from './database.js'
 import { statements } from './statements.js'
 import { textArray } from './arrays.js'
@@ -196,3 +196,13 @@ export function parsePage(json: string): RecordedEvent[] {
   )
 }
 
+/** A stream's row as the API's StreamInfo. */
+export function toStreamInfo(row: InfoRow): StreamInfo {
+  return {
+    streamId: row.stream_uuid,
+    streamVersion: row.stream_version,
+    createdAt: row.created_at,
+    deletedAt: row.deleted_at,
+    status: row.deleted_at ? 'deleted' : 'created',
+  }
+}

@@ -1,0 +1,68 @@
+// The projections running in one store: each name once, a function run on this thread or an
+// actor module on a thread of its own; stopped together at the store's stop().
+import type { WorkerContextData } from '../actors/pool.js'
+import type { ConnectionSettings } from '../config.js'
+import { InvalidArgumentError, SubscriptionAlreadyExistsError } from '../errors.js'
+import type { Report } from '../reports.js'
+import type { Codec } from '../serializer.js'
+import type { Sql } from '../storage/database.js'
+import { startModuleProjection } from './module_projection.js'
+import { Projection, type ProjectionHandle, type ProjectionHandler, type ResolvedProjectOptions, type RunningProjection } from './projection.js'
+
+export interface ProjectionHost {
+  sql: Sql
+  /** The connection string with its password: projections open sessions of their own. */
+  url: string
+  schema: string
+  codec: Codec
+  connection: ConnectionSettings
+  /** Upcasters as configured: functions (an array) cannot reach a module's thread. */
+  upcasters: unknown
+  /** What a module projection's thread starts with. */
+  context: WorkerContextData
+  report: Report
+}
+
+export class Projections {
+  readonly #host: ProjectionHost
+  readonly #running = new Set<RunningProjection>()
+  readonly #names = new Set<string>()
+
+  constructor(host: ProjectionHost) {
+    this.#host = host
+  }
+
+  /** Starts projection `name`; refused while one of that name runs here. */
+  async start(name: string, handler: ProjectionHandler | URL | string, options: ResolvedProjectOptions): Promise<ProjectionHandle> {
+    // Taken before any await, so that two calls at once cannot both start it.
+    if (this.#names.has(name)) throw new SubscriptionAlreadyExistsError(`projection "${name}" already runs in this store`, { name })
+    this.#names.add(name)
+    const { sql, url, schema, codec, connection, report } = this.#host
+    let projection: RunningProjection
+    try {
+      if (typeof handler === 'function') {
+        projection = new Projection(name, handler, options, { sql, url, schema, codec, connection, report })
+      } else {
+        if (Array.isArray(this.#host.upcasters)) {
+          throw new InvalidArgumentError('an actor-module projection runs on a thread of its own, which functions cannot reach: give upcasters as the URL or path of a module to use both')
+        }
+        const moduleUrl = handler instanceof URL ? handler.href : new URL(handler, `file://${process.cwd()}/`).href
+        projection = await startModuleProjection(this.#host.context, name, moduleUrl, options, report)
+      }
+    } catch (error) {
+      this.#names.delete(name)
+      throw error
+    }
+    this.#running.add(projection)
+    void projection.closed.then(() => {
+      this.#running.delete(projection)
+      this.#names.delete(name)
+    })
+    return projection
+  }
+
+  /** The projections running now. */
+  get running(): RunningProjection[] {
+    return [...this.#running]
+  }
+}
