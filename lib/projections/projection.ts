@@ -132,6 +132,12 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   #wake: () => void = () => {}
   /** A notification came since the last batch began: do not wait before the next one. */
   #notified = false
+  /**
+   * The connection its batches run on, its own and replaced whenever the server was lost: a
+   * postgres.js 3 pool whose connections were terminated mid-transaction could leave the next
+   * begin() waiting for a connection for ever.
+   */
+  #batchSql: Sql | null = null
 
   constructor(name: string, handler: ProjectionHandler, options: ResolvedProjectOptions, context: ProjectionContext) {
     super()
@@ -156,12 +162,13 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   }
 
   /**
-   * Stops without waiting for the batch in flight: the store closes its connections, so the
-   * batch cannot commit. Its begin() is not awaited (postgres.js leaves a transaction whose
+   * Stops without waiting for the batch in flight: its connection is closed, so the batch
+   * cannot commit. Its begin() is not awaited (postgres.js leaves a transaction whose
    * pool was destroyed unsettled).
    */
   halt(): void {
     this.#halted.abort()
+    this.#dropBatchConnection()
     void this.stop()
   }
 
@@ -199,6 +206,7 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
           // A lost server is waited out, whatever it takes: the next batch finds the checkpoint
           // as the last one left it (committed or not), so nothing is applied twice.
           if (!lostServer(error)) throw error
+          this.#dropBatchConnection()
           report('warning', 'projection', `projection "${this.name}": PostgreSQL could not be reached; trying again`, error, { name: this.name })
           await this.#pause(RECONNECT_MS)
         }
@@ -215,9 +223,23 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
       if (this.#halted.signal.aborted) this.#end(end)
       // Listener.stop reports its own failures.
       await listener.stop()
+      this.#dropBatchConnection()
       await lockSession.end({ timeout: 1 }).catch((error: unknown) => report('warning', 'projection', `projection "${this.name}": closing its lock session failed`, error, { name: this.name }))
       this.#end(end)
     }
+  }
+
+  #batchConnection(): Sql {
+    const { url, schema, connection } = this.#context
+    this.#batchSql ??= openDatabase({ url, schema, max: 1, role: 'pg-eventstore projection', connection })
+    return this.#batchSql
+  }
+
+  /** Closes the batch connection at once, without waiting on it; the next batch opens a new one. */
+  #dropBatchConnection(): void {
+    const sql = this.#batchSql
+    this.#batchSql = null
+    void sql?.end({ timeout: 0 }).catch(() => {})
   }
 
   /** Waits `ms`, or less when woken by a notification or stop(). */
@@ -229,10 +251,10 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   async #create(): Promise<void> {
     let start = this.#options.startFrom
     if (start === -1) {
-      const [row] = await this.#context.sql.unsafe<{ stream_version: number }[]>(statements.last_position, ['$all'])
+      const [row] = await this.#batchConnection().unsafe<{ stream_version: number }[]>(statements.last_position, ['$all'])
       start = row?.stream_version ?? 0
     }
-    await this.#context.sql.unsafe(statements.subscription_create, ['$all', this.#row, start])
+    await this.#batchConnection().unsafe(statements.subscription_create, ['$all', this.#row, start])
   }
 
   /** Takes (or checks it still has) the advisory lock on its own session. */
@@ -256,7 +278,8 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   }
 
   async #batch(): Promise<number | 'caught_up'> {
-    const { sql, codec } = this.#context
+    const { codec } = this.#context
+    const sql = this.#batchConnection()
     const { batchSize, filter } = this.#options
     return (await sql.begin(async (tx) => {
       // The row lock orders every batch of this projection, in any process.
