@@ -239,7 +239,9 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   #dropBatchConnection(): void {
     const sql = this.#batchSql
     this.#batchSql = null
-    void sql?.end({ timeout: 0 }).catch(() => {})
+    void sql?.end({ timeout: 0 }).catch((error: unknown) =>
+      this.#context.report('warning', 'projection', `projection "${this.name}": closing its batch connection failed`, error, { name: this.name }),
+    )
   }
 
   /** Waits `ms`, or less when woken by a notification or stop(). */
