@@ -304,7 +304,10 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
  * and the next batch, here or in any process, starts from the first event.
  * @returns false when there is no such projection
  */
-export async function resetProjection(sql: Sql, name: string, reset: ((tx: postgres.TransactionSql) => unknown) | undefined, signal?: AbortSignal): Promise<boolean> {
+/** What clears a projection's read model when it is rebuilt, in the transaction that resets its checkpoint. */
+export type ResetReadModel = (tx: postgres.TransactionSql) => unknown
+
+export async function resetProjection(sql: Sql, name: string, reset: ResetReadModel | undefined, signal?: AbortSignal): Promise<boolean> {
   const row = `${PROJECTION_PREFIX}${name}`
   return (await sql.begin(async (tx) => {
     // The wait for a batch in flight is cancelled in PostgreSQL; after the user's reset, an

@@ -2,12 +2,22 @@
 // actor module on a thread of its own; stopped together at the store's stop().
 import type { WorkerContextData } from '../actors/pool.js'
 import type { ConnectionSettings } from '../config.js'
-import { InvalidArgumentError, SubscriptionAlreadyExistsError } from '../errors.js'
+import { ConnectionError, InvalidArgumentError, SubscriptionAlreadyExistsError } from '../errors.js'
 import type { Report } from '../reports.js'
 import type { Codec } from '../serializer.js'
 import type { Sql } from '../storage/database.js'
 import { startModuleProjection } from './module_projection.js'
-import { Projection, type ProjectionHandle, type ProjectionHandler, type ResolvedProjectOptions, type RunningProjection } from './projection.js'
+import { describe } from '../expected_version.js'
+import { checkText } from '../validation.js'
+import {
+  Projection,
+  type ProjectionHandle,
+  type ProjectionHandler,
+  type ProjectOptions,
+  type ResolvedProjectOptions,
+  resolveProjectOptions,
+  type RunningProjection,
+} from './projection.js'
 
 export interface ProjectionHost {
   sql: Sql
@@ -27,13 +37,30 @@ export class Projections {
   readonly #host: ProjectionHost
   readonly #running = new Set<RunningProjection>()
   readonly #names = new Set<string>()
+  #closed = false
 
   constructor(host: ProjectionHost) {
     this.#host = host
   }
 
+  /** store.project: checks its arguments, then starts the projection. */
+  async project(name: string, handler: ProjectionHandler | URL | string, options: ProjectOptions | undefined): Promise<ProjectionHandle> {
+    const projectionName = checkText(name, 'projection name')
+    if (typeof handler !== 'function' && typeof handler !== 'string' && !(handler instanceof URL)) {
+      throw new InvalidArgumentError(`handler must be a function (events, tx) or the URL or path of an actor module exporting one; got ${describe(handler)}`)
+    }
+    const resolved = resolveProjectOptions(options)
+    if (this.#closed) throw new ConnectionError('the event store has been stopped')
+    return this.#start(projectionName, handler, resolved)
+  }
+
+  /** Refuses new projections: the store is stopping. */
+  close(): void {
+    this.#closed = true
+  }
+
   /** Starts projection `name`; refused while one of that name runs here. */
-  async start(name: string, handler: ProjectionHandler | URL | string, options: ResolvedProjectOptions): Promise<ProjectionHandle> {
+  async #start(name: string, handler: ProjectionHandler | URL | string, options: ResolvedProjectOptions): Promise<ProjectionHandle> {
     // Taken before any await, so that two calls at once cannot both start it.
     if (this.#names.has(name)) throw new SubscriptionAlreadyExistsError(`projection "${name}" already runs in this store`, { name })
     this.#names.add(name)

@@ -3,11 +3,12 @@
 import { AbortedError, ConnectionError, StreamDeletedError, StreamNotFoundError } from '../errors.js'
 import type { StoreMetrics } from '../observability/metrics.js'
 import { channels, traced } from '../observability/channels.js'
-import type { ResolvedFilter } from '../filter.js'
+import { checkFilter, type ResolvedFilter } from '../filter.js'
 import { type Codec, decodeEvents } from '../serializer.js'
 import { type Direction, parsePage, type ReadTask } from '../storage/read.js'
 import { ALL_STREAM, type CallOptions, type RecordedEvent } from '../types.js'
-import { checkCallOptions, checkReadCount } from '../validation.js'
+import { checkCallOptions, checkPlainObject, checkPosition, checkReadCount, checkStreamId } from '../validation.js'
+import type { ReadAllOptions, StreamAllOptions, StreamReadOptions } from './read_options.js'
 import { iterateAllForward, type Window } from './all_forward.js'
 import type { ReaderPool } from './reader_pool.js'
 
@@ -28,6 +29,39 @@ export class Reads {
     this.#metrics = metrics
     this.#schema = schema
     this.#maxReadCount = maxReadCount
+  }
+
+  /** store.readStreamForward / readStreamBackward: one page of a stream, its arguments checked. */
+  readStream(streamId: string, startVersion: number, count: number, direction: Direction, options: CallOptions | undefined): Promise<RecordedEvent[]> {
+    const backward = direction === 'backward'
+    const checked = [checkStreamId(streamId), checkPosition(startVersion, 'start version', backward), this.count(count, backward ? 'streamBackward' : 'streamForward')] as const
+    return this.page(...checked, direction, null, checkCallOptions(options))
+  }
+
+  /** store.readAllStreamsForward / readAllStreamsBackward: one page of $all, its arguments checked. */
+  readAll(startPosition: number, count: number, direction: Direction, options: ReadAllOptions): Promise<RecordedEvent[]> {
+    const { filter } = checkPlainObject(options, 'options') as ReadAllOptions
+    const backward = direction === 'backward'
+    const start = checkPosition(startPosition, 'start position', backward)
+    const checkedCount = this.count(count, backward ? 'streamAllBackward' : 'streamAllForward')
+    return this.page(ALL_STREAM, start, checkedCount, direction, checkFilter(filter, 'options.filter'), checkCallOptions(options))
+  }
+
+  /** store.streamForward / streamBackward: a stream, one page in memory at a time. */
+  iterateStream(streamId: string, startVersion: number, direction: Direction, options: StreamReadOptions): AsyncIterable<RecordedEvent> {
+    return this.iterate(checkStreamId(streamId), checkPosition(startVersion, 'start version', direction === 'backward'), options, direction)
+  }
+
+  /** store.streamAllForward / streamAllBackward: $all, one page in memory at a time. */
+  iterateAll(startPosition: number, direction: Direction, options: StreamAllOptions): AsyncIterable<RecordedEvent> {
+    if (direction === 'backward') return this.iterate(ALL_STREAM, checkPosition(startPosition, 'start position', true), options, 'backward', checkFilter(options?.filter, 'options.filter'))
+    const start = checkPosition(startPosition, 'start position')
+    const pageSize = this.pageSize(options?.readBatchSize)
+    const filter = checkFilter(options?.filter, 'options.filter')
+    // Filtered pages are read one after the other: where the next one starts is known only
+    // once the last is back. So are cancellable ones, which then end at a page boundary.
+    if (filter || options?.signal !== undefined || options?.timeout !== undefined) return this.iterate(ALL_STREAM, Math.max(start, 1), options, 'forward', filter)
+    return this.allForward(start, pageSize)
   }
 
   /** An iterator's page size (default 1000), at most maxReadCount. */

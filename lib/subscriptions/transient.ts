@@ -3,20 +3,30 @@
 import { randomUUID } from 'node:crypto'
 import { cancellable } from '../actors/cancellable.js'
 import type { Report } from '../reports.js'
-import type { CallOptions } from '../types.js'
+import { AbortedError, InvalidArgumentError } from '../errors.js'
+import { describe } from '../expected_version.js'
+import { ALL_STREAM } from '../types.js'
+import { checkCallOptions, checkPlainObject } from '../validation.js'
 import { resolveOptions, type TransientSubscriptionOptions } from './options.js'
 import { stopOnAbort } from './stop_on_abort.js'
 import { type Subscriptions, TRANSIENT_PREFIX } from './subscribe.js'
 
-/** Starts it and resolves to the function that stops it; `call.signal` stops it whenever it aborts, `call.timeout` bounds the wait until it is live. */
+/**
+ * Starts it and resolves to the function that stops it; `options.signal` stops it whenever it
+ * aborts, `options.timeout` bounds the wait until it is live. `stream` arrives checked.
+ */
 export async function subscribeTransient<T>(
   subscriptions: Subscriptions,
   stream: string,
   handler: (event: T) => void | Promise<void>,
-  { selector, mapper, filter }: Pick<TransientSubscriptionOptions<T>, 'selector' | 'mapper' | 'filter'>,
-  call: CallOptions,
+  options: TransientSubscriptionOptions<T>,
   report: Report,
 ): Promise<() => Promise<void>> {
+  if (typeof handler !== 'function') throw new InvalidArgumentError(`handler must be a function; got ${describe(handler)}`)
+  const { selector, mapper, filter, signal, timeout } = checkPlainObject(options, 'options') as TransientSubscriptionOptions<T>
+  if (filter !== undefined && stream !== ALL_STREAM) throw new InvalidArgumentError('filters apply to $all: subscribe to $all with filter (for example streamPrefix)')
+  const call = checkCallOptions({ signal, timeout })
+  if (signal?.aborted) throw new AbortedError('the subscription was aborted before it started', { reason: String(signal.reason) })
   const resolved = resolveOptions({ selector, mapper, filter, startFrom: 'current', transient: true, bufferSize: 1000 })
   const name = `${TRANSIENT_PREFIX}${randomUUID()}`
   let live: () => void = () => {}
