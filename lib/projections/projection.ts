@@ -3,8 +3,8 @@
 // the read model and the checkpoint commit together. Each batch locks the checkpoint row and
 // reads its events after the checkpoint it finds there, inside the same transaction
 // (lib/storage/projections.ts): whichever process runs it, and however many think they hold
-// it, no event's effect is applied twice and none is skipped. An advisory lock on a session of its own keeps
-// one process at work and the others on standby, as for subscriptions.
+// it, no event's effect is applied twice and none is skipped. An advisory lock on a session
+// of its own keeps one process at work and the others on standby, as for subscriptions.
 import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type postgres from 'postgres'
