@@ -39,7 +39,7 @@ export {
 export type { StoreReport, Logger, ReportLevel } from './reports.js'
 export type { StoreStatus } from './event_store.js'
 export type { SubscriptionStatus, SubscriptionState } from './observability/status.js'
-export type { Holder } from './observability/holder.js'
+export type { Holder } from './storage/holder.js'
 export type { MetricsSnapshot, HistogramSnapshot, Counters } from './observability/metrics.js'
 export type { AppendMessage, LinkMessage, ReadMessage, DeleteMessage, DeliveryMessage } from './observability/channels.js'
 export { startAdminServer, type AdminServer, type AdminServerOptions } from './admin/server.js'

@@ -2,7 +2,8 @@
 // checkpoints, and one session connection holding the thread's subscription locks.
 import { workerData } from 'node:worker_threads'
 import type { WorkerContextData } from '../lib/actors/pool.js'
-import { openDatabase, type Sql } from '../lib/storage/database.js'
+import { openWorkerPool } from '../lib/storage/connections.js'
+import type { Sql } from '../lib/storage/database.js'
 import { type Codec, loadSerializer } from '../lib/serializer.js'
 import { workerReporter } from '../lib/reports.js'
 import { loadUpcasters } from '../lib/upcasting.js'
@@ -12,10 +13,10 @@ const data = workerData as WorkerContextData
 
 export const schema = data.schema
 export const column = data.column
-export const sql: Sql = openDatabase({ url: data.url, schema: data.schema, max: data.connectionsPerWorker, role: 'pg-eventstore worker', connection: data.connection })
+export const sql: Sql = openWorkerPool(data, data.connectionsPerWorker)
 /** Tells the store's main thread what this thread retried or survived. */
 export const report = workerReporter(data.storeId)
-export const locks = new LockSession(data.url, data.schema, data.connection, report)
+export const locks = new LockSession(data, report)
 
 // Loaded on first use: worker modules may be loaded as CommonJS (piscina tries require()
 // first), where a top-level await is not allowed.

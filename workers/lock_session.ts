@@ -2,18 +2,16 @@
 // PostgreSQL releases them when the session ends, which is how a standby elsewhere takes
 // over from a holder that died. If this connection drops, the locks are gone too: a
 // heartbeat notices and tells each holder, which goes back to standby.
-import { lockSessionRole } from '../lib/observability/holder.js'
 import { withTimeout } from '../lib/actors/timeout.js'
-import type { ConnectionSettings } from '../lib/config.js'
 import type { Report } from '../lib/reports.js'
-import { openDatabase, type Sql } from '../lib/storage/database.js'
-import { statements } from '../lib/storage/statements.js'
+import { type ConnectionTarget, openLockSession } from '../lib/storage/connections.js'
+import { closeDatabase, type Sql } from '../lib/storage/database.js'
+import { releaseAdvisoryLock, sessionPid, tryAdvisoryLock } from '../lib/storage/lock_session.js'
 
 const HEARTBEAT_MS = 1000
 
 export class LockSession {
-  readonly #open: () => Sql
-  /** A pool of one connection: postgres.js hangs a worker when the session under sql.reserve() is killed. */
+  readonly #target: ConnectionTarget
   #session: Sql | null = null
   readonly #holders = new Map<string, () => void>()
   #heartbeat: NodeJS.Timeout | null = null
@@ -22,18 +20,18 @@ export class LockSession {
 
   readonly #report: Report
 
-  constructor(url: string, schema: string, connection: ConnectionSettings, report: Report) {
-    this.#open = () => openDatabase({ url, schema, max: 1, role: lockSessionRole(), connection })
+  constructor(target: ConnectionTarget, report: Report) {
+    this.#target = target
     this.#report = report
   }
 
   /** Tries to take the lock `name`; `onLost` runs if the session holding it is lost. */
   async tryLock(name: string, onLost: () => void): Promise<boolean> {
     const session = this.#connect()
-    const [row] = await session.unsafe<{ acquired: boolean; pid: number }[]>(statements.subscription_try_lock, [name])
-    if (!row?.acquired) return false
-    if (this.#holders.size === 0) this.#pid = row.pid
-    else if (row.pid !== this.#pid) {
+    const pid = await tryAdvisoryLock(session, name)
+    if (pid === null) return false
+    if (this.#holders.size === 0) this.#pid = pid
+    else if (pid !== this.#pid) {
       // The session was replaced since the other locks were taken: they are gone.
       await this.#check()
       return this.tryLock(name, onLost)
@@ -51,14 +49,14 @@ export class LockSession {
     }
     const session = this.#connect()
     // Not answered in time, the session is ended: PostgreSQL then releases its locks anyway.
-    await withTimeout(session.unsafe(statements.subscription_unlock, [name]), HEARTBEAT_MS, () => new Error('no answer within 1 s')).catch((error: unknown) => {
+    await withTimeout(releaseAdvisoryLock(session, name), HEARTBEAT_MS, () => new Error('no answer within 1 s')).catch((error: unknown) => {
       this.#report('warning', 'lock', `releasing the lock of ${name} failed; ending its session instead`, error)
       this.#drop()
     })
   }
 
   #connect(): Sql {
-    this.#session ??= this.#open()
+    this.#session ??= openLockSession(this.#target)
     return this.#session
   }
 
@@ -68,8 +66,8 @@ export class LockSession {
       // enough: the session must still be the one that took the locks.
       // A query on a reserved connection whose server session died can wait forever.
       const session = this.#connect()
-      const [row] = await withTimeout(session<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`, HEARTBEAT_MS, () => new Error('no answer'))
-      if (row?.pid !== this.#pid) throw new Error('the lock session was replaced')
+      const pid = await withTimeout(sessionPid(session), HEARTBEAT_MS, () => new Error('no answer'))
+      if (pid !== this.#pid) throw new Error('the lock session was replaced')
     } catch (error) {
       const lost = [...this.#holders.values()]
       this.#holders.clear()
@@ -85,7 +83,7 @@ export class LockSession {
   #drop(): void {
     const session = this.#session
     this.#session = null
-    session?.end({ timeout: 1 }).catch((error: unknown) => this.#report('warning', 'lock', 'ending the lock session failed', error))
+    if (session) closeDatabase(session, 1).catch((error: unknown) => this.#report('warning', 'lock', 'ending the lock session failed', error))
   }
 }
 

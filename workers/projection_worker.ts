@@ -7,7 +7,8 @@ import type { WorkerContextData } from '../lib/actors/pool.js'
 import { toWire } from '../lib/errors.js'
 import type { ProjectionControl, ProjectionOutcome, ProjectionStatus, ProjectionTask } from '../lib/projections/messages.js'
 import { Projection, type ProjectionHandler } from '../lib/projections/projection.js'
-import { openDatabase } from '../lib/storage/database.js'
+import { openProjectionPool } from '../lib/storage/connections.js'
+import { closeDatabase } from '../lib/storage/database.js'
 import { report, threadCodec } from './context.js'
 
 export default async function runProjection({ name, moduleUrl, options, control }: ProjectionTask): Promise<ProjectionOutcome> {
@@ -21,7 +22,7 @@ export default async function runProjection({ name, moduleUrl, options, control 
     return { type: 'load_failed', error: toWire(error) }
   }
   const data = workerData as WorkerContextData
-  const sql = openDatabase({ url: data.url, schema: data.schema, max: 2, role: 'pg-eventstore projection', connection: data.connection })
+  const sql = openProjectionPool(data)
   const projection = new Projection(name, handler, options, { sql, url: data.url, schema: data.schema, codec: await threadCodec(), connection: data.connection, report })
   control.on('message', (message: ProjectionControl) => {
     if (message.type === 'stop') void projection.stop()
@@ -29,6 +30,6 @@ export default async function runProjection({ name, moduleUrl, options, control 
   control.postMessage({ type: 'started' } satisfies ProjectionStatus)
   const end = await projection.closed
   control.close()
-  await sql.end({ timeout: 5 })
+  await closeDatabase(sql)
   return { type: 'ended', reason: end.reason, error: end.error ? toWire(end.error) : null }
 }

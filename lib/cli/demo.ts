@@ -1,7 +1,7 @@
 // `npm run demo`: a short, readable tour of the store against a real PostgreSQL.
 import type { EventStoreConfig } from '../config.js'
 import { EventStore } from '../event_store.js'
-import { withDatabase } from '../startup.js'
+import { withDatabase } from '../store/startup.js'
 import { EventStoreError } from '../errors.js'
 import { drop, migrate } from '../storage/schema.js'
 

@@ -6,9 +6,9 @@ import { parseArgs } from 'node:util'
 import { packageRoot, packageVersion } from '../package_files.js'
 import { type EventStoreConfig, redactUrl, resolveConfig } from '../config.js'
 import { EventStore } from '../event_store.js'
-import { withDatabase } from '../startup.js'
+import { withDatabase } from '../store/startup.js'
 import { EventStoreError, InvalidArgumentError } from '../errors.js'
-import { createDatabase, drop, info, init, latestVersion, migrate } from '../storage/schema.js'
+import { createDatabase, createSchema, drop, info, init, latestVersion, migrate } from '../storage/schema.js'
 import { runDemo } from './demo.js'
 import { eventsCommand, interrupted, statusCommand } from './observe.js'
 import { projectionCommand } from './projection.js'
@@ -51,7 +51,7 @@ const commands: Record<string, (config: EventStoreConfig, options: CommandOption
   create: (config) =>
     withDatabase(config, async (sql, resolved, url) => {
       const { database, created } = resolved.url ? await createDatabase(url) : { database: 'postgres', created: false }
-      await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${resolved.schema}"`)
+      await createSchema(sql, resolved.schema)
       return `${created ? 'created' : 'found'} database "${database}"; schema "${resolved.schema}" is ready for: pg-eventstore init`
     }),
   init: (config) =>

@@ -4,10 +4,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { EventStoreConfig } from '../config.js'
 import { EventStore } from '../event_store.js'
-import { withDatabase } from '../startup.js'
+import { withDatabase } from '../store/startup.js'
 import { InvalidArgumentError, SubscriptionNotFoundError } from '../errors.js'
 import { PROJECTION_PREFIX, resetProjection } from '../projections/projection.js'
 import type { SubscriptionStatus } from '../observability/status.js'
+import { clearWithSql } from '../storage/projections.js'
 import { interrupted, subscriptionTable } from './observe.js'
 import type { Output } from './output.js'
 import { Progress } from './progress.js'
@@ -23,7 +24,7 @@ export async function projectionCommand(config: EventStoreConfig, action: string
   if (resetSql === undefined) {
     throw new InvalidArgumentError(`${action} replays every event into the read model: give --reset-sql with the SQL that clears it (it runs in the same transaction), or --reset-sql "" if the projection rebuilds over what is there`)
   }
-  const found = await withDatabase(config, (sql) => resetProjection(sql, name, resetSql === '' ? undefined : (tx) => tx.unsafe(resetSql)))
+  const found = await withDatabase(config, (sql) => resetProjection(sql, name, resetSql === '' ? undefined : clearWithSql(resetSql)))
   if (!found) throw new SubscriptionNotFoundError(`no projection "${name}"`, { name })
   if (action === 'reset') return `projection "${name}" will replay from the first event${resetSql ? ', its read model cleared' : ''}`
   return follow(config, name, progressTo)

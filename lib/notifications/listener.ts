@@ -4,7 +4,8 @@
 // position covers set-ups where notifications never arrive (e.g. some poolers).
 import type { Report } from '../reports.js'
 import type { Sql } from '../storage/database.js'
-import { statements } from '../storage/statements.js'
+import { listenTo } from '../storage/notifications.js'
+import { streamHead } from '../storage/subscriptions.js'
 import { eventsChannel, type Notification, parseNotification, wakeEveryone } from './notification.js'
 
 export const POLL_MS = 2000
@@ -29,14 +30,13 @@ export class Listener {
   }
 
   async start(): Promise<void> {
-    const [row] = await this.#sql.unsafe<{ stream_version: number }[]>(statements.last_position, ['$all'])
-    this.#lastSeen = row?.stream_version ?? 0
-    const { unlisten } = await this.#sql.listen(
+    this.#lastSeen = await streamHead(this.#sql, '$all')
+    this.#unlisten = await listenTo(
+      this.#sql,
       this.#channel,
       (payload) => this.#deliver(parseNotification(payload)),
       () => this.#deliver(wakeEveryone),
     )
-    this.#unlisten = unlisten
     this.#poll = setInterval(() => void this.#pollOnce(), POLL_MS)
     this.#poll.unref()
   }
@@ -55,8 +55,7 @@ export class Listener {
 
   async #pollOnce(): Promise<void> {
     try {
-      const [row] = await this.#sql.unsafe<{ stream_version: number }[]>(statements.last_position, ['$all'])
-      const last = row?.stream_version ?? 0
+      const last = await streamHead(this.#sql, '$all')
       if (this.#unreachable) this.#report('warning', 'listener', 'PostgreSQL answers the position poll again')
       this.#unreachable = false
       if (last > this.#lastSeen) this.#deliver({ last, streams: null, origin: null })

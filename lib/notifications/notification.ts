@@ -1,17 +1,13 @@
-// The NOTIFY payload the writer sends with every write, on channel "<schema>.events":
-// {"first", "last", "streams", "origin"}: the $all positions written (null for links alone),
-// the streams written (null when too many for one payload), and the writing store's origin
-// when its own subscriptions were handed the events (lib/subscriptions/hand_off.ts).
+// What a store hears on channel "<schema>.events" (the payload is written by
+// lib/storage/notifications.ts): which positions and streams a write touched, and whether its
+// store's own subscriptions were handed the events already.
 import { randomBytes } from 'node:crypto'
 
 /** The channel a store's writes notify and its listener listens on. */
 export const eventsChannel = (schema: string): string => `${schema}.events`
 
-/** Where a writer's notifications go, and the origin it signs them with. */
-export interface NotifyTarget {
-  channel: string
-  origin: string
-}
+/** The writer names it from here. */
+export type { NotifyTarget } from '../storage/notifications.js'
 
 /** An origin for one store instance: 64 random bits, so two processes never share one. */
 export const newOrigin = (): string => randomBytes(8).toString('hex')
@@ -45,19 +41,4 @@ export function concerns(notification: Notification, streamId: string): boolean 
   if (notification.streams === null) return true
   if (streamId === '$all') return notification.last !== null
   return notification.streams.includes(streamId)
-}
-
-/** PostgreSQL refuses NOTIFY payloads of 8,000 bytes or more. */
-const MAX_PAYLOAD_BYTES = 7900
-/** Room for the rest of the payload around the streams. */
-const POSITIONS_BYTES = 120
-
-export function notificationPayload(first: number | null, last: number | null, streams: readonly string[], origin: string | null): string {
-  return `{"first":${first},"last":${last},"streams":${streamsJson(streams)},"origin":${origin === null ? 'null' : `"${origin}"`}}`
-}
-
-/** The streams of a payload as JSON; null (everyone checks) when they would not fit. */
-export function streamsJson(streams: readonly string[]): string {
-  const json = JSON.stringify(streams)
-  return Buffer.byteLength(json) + POSITIONS_BYTES > MAX_PAYLOAD_BYTES ? 'null' : json
 }

@@ -3,9 +3,9 @@
 // acknowledged position, subscribers). Also what `pg-eventstore status` and the admin page show.
 import { hostname } from 'node:os'
 import type { Sql } from '../storage/database.js'
-import { statements } from '../storage/statements.js'
-import type { ActorStatus } from '../subscriptions/messages.js'
-import { type Holder, parseHolder } from './holder.js'
+import { type Holder, parseHolder } from '../storage/holder.js'
+import { firstEventAfter, subscriptionRows, type SubscriptionRow } from '../storage/status.js'
+import { streamHead } from '../storage/subscriptions.js'
 
 export type SubscriptionState = 'live' | 'catching_up' | 'standby' | 'stopped'
 
@@ -30,6 +30,19 @@ export interface SubscriptionStatus {
   local: boolean
 }
 
+/** What an actor tells of itself, for store.status(). */
+export interface ActorStatus {
+  /** The FSM's status: standby (waiting for the lock), loading, running or stopped. */
+  status: 'standby' | 'loading' | 'running' | 'stopped'
+  /** The last read came back short: the actor follows new events as they come. */
+  caughtUp: boolean
+  /** Every event up to here is acknowledged. */
+  acknowledged: number
+  /** The checkpoint last stored, and when (ms since the epoch; null: not since this actor started). */
+  storedCheckpoint: number
+  storedAt: number | null
+}
+
 /** One subscription actor of this store, as Subscriptions knows it. */
 export interface LocalSubscription {
   streamId: string
@@ -39,32 +52,20 @@ export interface LocalSubscription {
   actor: ActorStatus | null
 }
 
-interface Row {
-  stream_uuid: string
-  subscription_name: string
-  last_seen: number
-  head: number
-  /** The backend holding the lock; null when nobody does. */
-  backend_pid: number | null
-  application_name: string | null
-  client_addr: string | null
-}
-
-const prepared = { prepare: true } as const
 const thisHost = hostname()
 
 export async function subscriptionStatus(sql: Sql, schema: string, local: LocalSubscription[], now = Date.now()): Promise<SubscriptionStatus[]> {
-  const rows = await sql.unsafe<Row[]>(statements.subscription_status, [schema], prepared)
+  const rows = await subscriptionRows(sql, schema)
   const byKey = new Map(local.map((l) => [`${l.streamId}\u0000${l.name}`, l]))
   const listed = rows.map((row) => describe(row, byKey.get(`${row.stream_uuid}\u0000${row.subscription_name}`) ?? null, now))
   // Transient subscriptions keep no row: only this store knows them.
   const stored = new Set(rows.map((row) => `${row.stream_uuid}\u0000${row.subscription_name}`))
   for (const [key, subscription] of byKey) {
     if (stored.has(key)) continue
-    const [head] = await sql.unsafe<{ stream_version: number }[]>(statements.last_position, [subscription.streamId], prepared)
+    const head = await streamHead(sql, subscription.streamId)
     listed.push(
       describe(
-        { stream_uuid: subscription.streamId, subscription_name: subscription.name, last_seen: 0, head: head?.stream_version ?? 0, backend_pid: null, application_name: null, client_addr: null },
+        { stream_uuid: subscription.streamId, subscription_name: subscription.name, last_seen: 0, head, backend_pid: null, application_name: null, client_addr: null },
         subscription,
         now,
       ),
@@ -74,7 +75,7 @@ export async function subscriptionStatus(sql: Sql, schema: string, local: LocalS
   return listed
 }
 
-function describe(row: Row, local: LocalSubscription | null, now: number): SubscriptionStatus {
+function describe(row: SubscriptionRow, local: LocalSubscription | null, now: number): SubscriptionStatus {
   const actor = local?.actor ?? null
   const checkpoint = actor ? actor.acknowledged : row.last_seen
   const runsHere = actor !== null && (actor.status === 'loading' || actor.status === 'running')
@@ -103,6 +104,6 @@ function stateOf(actor: ActorStatus | null, held: boolean, lag: number): Subscri
 
 async function lagInSeconds(sql: Sql, status: SubscriptionStatus, now: number): Promise<void> {
   if (status.lag.events === 0) return
-  const [row] = await sql.unsafe<{ created_at: Date }[]>(statements.first_event_after, [status.streamId, status.checkpoint], prepared)
-  if (row) status.lag.seconds = Math.max(0, (now - row.created_at.getTime()) / 1000)
+  const createdAt = await firstEventAfter(sql, status.streamId, status.checkpoint)
+  if (createdAt) status.lag.seconds = Math.max(0, (now - createdAt.getTime()) / 1000)
 }

@@ -1,10 +1,10 @@
 // Transactional projections (store.project): a persistent subscription to $all whose handler
 // gets a batch of events and the postgres.js transaction that also moves the checkpoint, so
-// the read model and the checkpoint commit together. Each batch locks the checkpoint row
-// (FOR UPDATE) and reads its events after the checkpoint it finds there, inside the same
-// transaction: whichever process runs it, and however many think they hold it, no event's
-// effect is applied twice and none is skipped. An advisory lock on a session of its own keeps
-// one process at work and the others on standby, as for subscriptions.
+// the read model and the checkpoint commit together. Each batch locks the checkpoint row and
+// reads its events after the checkpoint it finds there, inside the same transaction
+// (lib/storage/projections.ts): whichever process runs it, and however many think they hold
+// it, no event's effect is applied twice and none is skipped. An advisory lock on a session
+// of its own keeps one process at work and the others on standby, as for subscriptions.
 import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type postgres from 'postgres'
@@ -12,17 +12,17 @@ import { InvalidArgumentError } from '../errors.js'
 import { describe } from '../expected_version.js'
 import { checkFilter, type EventFilter, type ResolvedFilter } from '../filter.js'
 import { Listener } from '../notifications/listener.js'
-import { lockSessionRole } from '../observability/holder.js'
 import type { Report } from '../reports.js'
 import { type Codec, decodeEvents } from '../serializer.js'
-import type { ConnectionSettings } from '../config.js'
-import { cancelledBy, openDatabase, type Sql } from '../storage/database.js'
+import { type ConnectionTarget, openLockSession, openProjectionBatchConnection } from '../storage/connections.js'
+import { closeDatabase, type Sql } from '../storage/database.js'
+import { tryAdvisoryLock } from '../storage/lock_session.js'
 import { isConnectionLoss, isNeverSent, toEventStoreError } from '../storage/pg_errors.js'
-import { readAllEvents } from '../storage/read.js'
+import { type ClearReadModel, projectBatch, resetProjectionRow } from '../storage/projections.js'
+import { createSubscription, streamHead } from '../storage/subscriptions.js'
 import { cancellable } from '../actors/cancellable.js'
 import { untilAborted } from '../actors/timeout.js'
 import { checkCallOptions } from '../validation.js'
-import { statements } from '../storage/statements.js'
 import type { CallOptions, RecordedEvent } from '../types.js'
 import { checkCount, checkPlainObject } from '../validation.js'
 
@@ -92,12 +92,9 @@ export function resolveProjectOptions(options: unknown): ResolvedProjectOptions 
   }
 }
 
-export interface ProjectionContext {
+export interface ProjectionContext extends ConnectionTarget {
   sql: Sql
-  url: string
-  schema: string
   codec: Codec
-  connection: ConnectionSettings
   report: Report
 }
 
@@ -132,11 +129,7 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   #wake: () => void = () => {}
   /** A notification came since the last batch began: do not wait before the next one. */
   #notified = false
-  /**
-   * The connection its batches run on, its own and replaced whenever the server was lost: a
-   * postgres.js 3 pool whose connections were terminated mid-transaction could leave the next
-   * begin() waiting for a connection for ever.
-   */
+  /** The connection its batches run on (openProjectionBatchConnection), replaced whenever the server was lost. */
   #batchSql: Sql | null = null
 
   constructor(name: string, handler: ProjectionHandler, options: ResolvedProjectOptions, context: ProjectionContext) {
@@ -173,8 +166,8 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   }
 
   async #run(): Promise<void> {
-    const { sql, url, schema, connection, report } = this.#context
-    const lockSession = openDatabase({ url, schema, max: 1, role: lockSessionRole(), connection })
+    const { sql, schema, report } = this.#context
+    const lockSession = openLockSession(this.#context)
     const listener = new Listener(
       sql,
       schema,
@@ -224,14 +217,13 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
       // Listener.stop reports its own failures.
       await listener.stop()
       this.#dropBatchConnection()
-      await lockSession.end({ timeout: 1 }).catch((error: unknown) => report('warning', 'projection', `projection "${this.name}": closing its lock session failed`, error, { name: this.name }))
+      await closeDatabase(lockSession, 1).catch((error: unknown) => report('warning', 'projection', `projection "${this.name}": closing its lock session failed`, error, { name: this.name }))
       this.#end(end)
     }
   }
 
   #batchConnection(): Sql {
-    const { url, schema, connection } = this.#context
-    this.#batchSql ??= openDatabase({ url, schema, max: 1, role: 'pg-eventstore projection', connection })
+    this.#batchSql ??= openProjectionBatchConnection(this.#context)
     return this.#batchSql
   }
 
@@ -239,7 +231,8 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   #dropBatchConnection(): void {
     const sql = this.#batchSql
     this.#batchSql = null
-    void sql?.end({ timeout: 0 }).catch((error: unknown) =>
+    if (!sql) return
+    void closeDatabase(sql, 0).catch((error: unknown) =>
       this.#context.report('warning', 'projection', `projection "${this.name}": closing its batch connection failed`, error, { name: this.name }),
     )
   }
@@ -251,18 +244,13 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   }
 
   async #create(): Promise<void> {
-    let start = this.#options.startFrom
-    if (start === -1) {
-      const [row] = await this.#batchConnection().unsafe<{ stream_version: number }[]>(statements.last_position, ['$all'])
-      start = row?.stream_version ?? 0
-    }
-    await this.#batchConnection().unsafe(statements.subscription_create, ['$all', this.#row, start])
+    const start = this.#options.startFrom === -1 ? await streamHead(this.#batchConnection(), '$all') : this.#options.startFrom
+    await createSubscription(this.#batchConnection(), '$all', this.#row, start)
   }
 
   /** Takes (or checks it still has) the advisory lock on its own session. */
   async #holdLock(session: Sql): Promise<boolean> {
-    const [row] = await session.unsafe<{ acquired: boolean }[]>(statements.subscription_try_lock, [`${this.#context.schema}:$all:${this.#row}`])
-    return row?.acquired === true
+    return (await tryAdvisoryLock(session, `${this.#context.schema}:$all:${this.#row}`)) !== null
   }
 
   /** One batch, tried again on failure; the number of events projected, or 'caught_up'. */
@@ -281,20 +269,10 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
 
   async #batch(): Promise<number | 'caught_up'> {
     const { codec } = this.#context
-    const sql = this.#batchConnection()
     const { batchSize, filter } = this.#options
-    return (await sql.begin(async (tx) => {
-      // The row lock orders every batch of this projection, in any process.
-      const [row] = await tx.unsafe<{ last_seen: number }[]>(statements.projection_lock, [this.#row])
-      if (!row) throw new InvalidArgumentError(`projection "${this.name}" was deleted`)
-      const { events: stored, head } = await readAllEvents(tx as unknown as Sql, row.last_seen + 1, batchSize, filter ?? null, codec.column)
-      const last = stored.at(-1)?.eventNumber ?? row.last_seen
-      // A short filtered page looked at everything up to the head it read.
-      const upTo = head !== null && stored.length < batchSize ? Math.max(last, head) : last
-      if (stored.length > 0) await this.#handler(decodeEvents(codec, stored), tx)
-      if (upTo > row.last_seen) await tx.unsafe(statements.subscription_checkpoint, ['$all', this.#row, upTo])
-      return stored.length === 0 ? 'caught_up' : stored.length
-    })) as number | 'caught_up'
+    const projected = await projectBatch(this.#batchConnection(), this.#row, { batchSize, filter, column: codec.column }, (stored, tx) => this.#handler(decodeEvents(codec, stored), tx))
+    if (projected === null) throw new InvalidArgumentError(`projection "${this.name}" was deleted`)
+    return projected
   }
 }
 
@@ -304,19 +282,6 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
  * and the next batch, here or in any process, starts from the first event.
  * @returns false when there is no such projection
  */
-/** What clears a projection's read model when it is rebuilt, in the transaction that resets its checkpoint. */
-export type ResetReadModel = (tx: postgres.TransactionSql) => unknown
-
-export async function resetProjection(sql: Sql, name: string, reset: ResetReadModel | undefined, signal?: AbortSignal): Promise<boolean> {
-  const row = `${PROJECTION_PREFIX}${name}`
-  return (await sql.begin(async (tx) => {
-    // The wait for a batch in flight is cancelled in PostgreSQL; after the user's reset, an
-    // abort still rolls everything back.
-    const [locked] = await cancelledBy(tx.unsafe(statements.projection_lock, [row]), signal)
-    if (!locked) return false
-    await reset?.(tx)
-    if (signal?.aborted) throw signal.reason
-    await tx.unsafe(statements.projection_reset, [row])
-    return true
-  })) as boolean
+export function resetProjection(sql: Sql, name: string, reset: ClearReadModel | undefined, signal?: AbortSignal): Promise<boolean> {
+  return resetProjectionRow(sql, `${PROJECTION_PREFIX}${name}`, reset, signal)
 }

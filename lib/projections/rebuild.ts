@@ -2,14 +2,15 @@
 // user's `reset(tx)` clearing its read model in the same transaction.
 import { InvalidArgumentError, SubscriptionNotFoundError } from '../errors.js'
 import { describe } from '../expected_version.js'
-import type { Query } from '../query.js'
+import type { Query } from '../storage/query.js'
 import type { Sql } from '../storage/database.js'
 import type { CallOptions } from '../types.js'
 import { checkCallOptions, checkPlainObject, checkText } from '../validation.js'
-import { resetProjection, type ResetReadModel } from './projection.js'
+import type { ClearReadModel } from '../storage/projections.js'
+import { resetProjection } from './projection.js'
 
 export interface RebuildOptions extends CallOptions {
-  reset?: ResetReadModel
+  reset?: ClearReadModel
 }
 
 export async function rebuildProjection(sql: Sql, query: Query, name: string, options: RebuildOptions): Promise<void> {
@@ -17,7 +18,7 @@ export async function rebuildProjection(sql: Sql, query: Query, name: string, op
   const { reset, signal, timeout } = checkPlainObject(options, 'options') as { reset?: unknown } & CallOptions
   if (reset !== undefined && typeof reset !== 'function') throw new InvalidArgumentError(`options.reset must be a function (tx); got ${describe(reset)}`)
   const found = await query(checkCallOptions({ signal, timeout }), 'rebuilding the projection', (cancel) =>
-    resetProjection(sql, projectionName, reset as ResetReadModel | undefined, cancel),
+    resetProjection(sql, projectionName, reset as ClearReadModel | undefined, cancel),
   )
   if (!found) throw new SubscriptionNotFoundError(`no projection "${projectionName}"`, { name: projectionName })
 }

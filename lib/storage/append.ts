@@ -7,7 +7,7 @@
 // - locking: lock $all, read what the batch touches, let the writer plan against it, write.
 // Either way the notification to listeners (lib/notifications) is sent by the same
 // transaction, so it arrives exactly when the events are visible.
-import { type NotifyTarget, notificationPayload, streamsJson } from '../notifications/notification.js'
+import { type NotifyTarget, notificationPayload, streamsJson } from './notifications.js'
 import type { Sql } from './database.js'
 import { plainArray, textArray } from './arrays.js'
 import { statements } from './statements.js'

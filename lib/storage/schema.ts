@@ -171,6 +171,11 @@ export async function info(sql: Sql, schema: string): Promise<SchemaInfo> {
   return { schema, version, latestVersion, ...counts, serverVersion: server?.server_version ?? 'unknown' }
 }
 
+/** Creates the schema when it is missing, for a store to be made in it (init). */
+export async function createSchema(sql: Sql, schema: string): Promise<void> {
+  await sql.unsafe(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
+}
+
 /** Creates the database named in `url` when it is missing (connects to `postgres` to do it). */
 export async function createDatabase(url: string): Promise<{ database: string; created: boolean }> {
   const database = decodeURIComponent(new URL(url).pathname.slice(1)) || 'postgres'

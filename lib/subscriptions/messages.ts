@@ -4,6 +4,7 @@ import type { WireError } from '../errors.js'
 import type { MessagePort } from 'node:worker_threads'
 import type { RecordedEvent } from '../types.js'
 import type { ResolvedFilter } from '../filter.js'
+import type { ActorStatus } from '../observability/status.js'
 
 /** What the actor needs to know of a subscription; plain data, it crosses threads. */
 export interface SubscriptionSpec {
@@ -59,19 +60,6 @@ export type SubscriberReply =
   | { type: 'failed'; error: WireError }
   /** Sent after the subscriber's last ack on the same port, so unsubscribing loses no ack. */
   | { type: 'leave' }
-
-/** What an actor tells of itself, for store.status(). */
-export interface ActorStatus {
-  /** The FSM's status: standby (waiting for the lock), loading, running or stopped. */
-  status: 'standby' | 'loading' | 'running' | 'stopped'
-  /** The last read came back short: the actor follows new events as they come. */
-  caughtUp: boolean
-  /** Every event up to here is acknowledged. */
-  acknowledged: number
-  /** The checkpoint last stored, and when (ms since the epoch; null: not since this actor started). */
-  storedCheckpoint: number
-  storedAt: number | null
-}
 
 /** What the main thread calls on an actor, over comlink. */
 export interface SubscriptionControl {

@@ -16,7 +16,7 @@ import { workerUrl } from '../package_files.js'
 import type { Sql } from '../storage/database.js'
 import { type Codec, decodeEvents } from '../serializer.js'
 import { toEventStoreError } from '../storage/pg_errors.js'
-import { statements } from '../storage/statements.js'
+import { deleteSubscription } from '../storage/subscriptions.js'
 import type { CommittedEvents } from '../storage/write_plan.js'
 import type { RecordedEvent } from '../types.js'
 import { type HandOff, handOffFor, sharedCopy } from './hand_off.js'
@@ -133,13 +133,13 @@ export class Subscriptions {
   /** Stops the subscription if it runs here, then forgets its checkpoint. */
   async delete(streamId: string, name: string): Promise<void> {
     await this.unsubscribe(streamId, name)
-    let deleted: unknown[]
+    let deleted: boolean
     try {
-      deleted = await this.#sql.unsafe(statements.subscription_delete, [streamId, name], { prepare: true })
+      deleted = await deleteSubscription(this.#sql, streamId, name)
     } catch (error) {
       throw toEventStoreError(error, this.#schema)
     }
-    if (deleted.length === 0) throw new SubscriptionNotFoundError(`no subscription "${name}" to ${streamId}`, { streamId, name })
+    if (!deleted) throw new SubscriptionNotFoundError(`no subscription "${name}" to ${streamId}`, { streamId, name })
   }
 
   /** Stops every subscription, waiting at most `ms` (or until `cut` aborts) for their last checkpoints. */

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { Progress } from '../../lib/cli/progress.js'
 import { formatEvent, subscriptionTable } from '../../lib/cli/observe.js'
-import { lockSessionRole, parseHolder } from '../../lib/observability/holder.js'
+import { lockSessionRole, parseHolder } from '../../lib/storage/holder.js'
 import { Histogram } from '../../lib/observability/metrics.js'
 import type { SubscriptionStatus } from '../../lib/observability/status.js'
 

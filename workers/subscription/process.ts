@@ -9,7 +9,7 @@ import { Mailbox } from '../../lib/actors/mailbox.js'
 import { toEventStoreError } from '../../lib/storage/pg_errors.js'
 import { parsePage, runRead } from '../../lib/storage/read.js'
 import { type HandOff, handedOffEvents, receivedHandOff } from '../../lib/subscriptions/hand_off.js'
-import { statements } from '../../lib/storage/statements.js'
+import { createSubscription, saveCheckpoint, streamHead } from '../../lib/storage/subscriptions.js'
 import type {
   QueuedEvent,
   SubscriberReply,
@@ -24,7 +24,6 @@ import { column, locks, report, schema, sql } from '../context.js'
 import { type Effect, start, transition } from './fsm.js'
 import { ackedPosition, initialState } from './state.js'
 
-const prepared = { prepare: true } as const
 /** A checkpoint write not answered by then counts as failed (the next one carries it). */
 const CHECKPOINT_TIMEOUT_MS = 5000
 
@@ -104,20 +103,15 @@ export async function runSubscription(
   }
 
   const loadCheckpoint = async (): Promise<SubscriptionMessage> => {
-    let startFrom = spec.startFrom
-    if (startFrom === -1) {
-      const [row] = await sql.unsafe<{ stream_version: number }[]>(statements.last_position, [spec.streamId], prepared)
-      startFrom = row?.stream_version ?? 0
-    }
+    const startFrom = spec.startFrom === -1 ? await streamHead(sql, spec.streamId) : spec.startFrom
     if (spec.transient) return { type: 'checkpoint_loaded', checkpoint: startFrom }
-    const [row] = await sql.unsafe<{ last_seen: number }[]>(statements.subscription_create, [spec.streamId, spec.name, startFrom], prepared)
-    return { type: 'checkpoint_loaded', checkpoint: row?.last_seen ?? startFrom }
+    return { type: 'checkpoint_loaded', checkpoint: await createSubscription(sql, spec.streamId, spec.name, startFrom) }
   }
 
   const checkpoints = new CheckpointWriter(
     (position) =>
       withTimeout(
-        sql.unsafe(statements.subscription_checkpoint, [spec.streamId, spec.name, position], prepared).then(() => undefined),
+        saveCheckpoint(sql, spec.streamId, spec.name, position),
         CHECKPOINT_TIMEOUT_MS,
         () => new Error(`no answer within ${CHECKPOINT_TIMEOUT_MS} ms`),
       ),

@@ -3,17 +3,18 @@
 // schema commands use a short-lived connection made the same way (withDatabase).
 import { randomUUID } from 'node:crypto'
 import type { Piscina } from 'piscina'
-import { startPool, type WorkerContextData } from './actors/pool.js'
-import { type EventStoreConfig, type ResolvedConfig, resolveConfig } from './config.js'
-import { acquireEmbeddedServer, type EmbeddedServer } from './embedded/server.js'
-import { workerUrl } from './package_files.js'
-import { READER_ACTOR } from './readers/messages.js'
-import { type Codec, loadSerializer } from './serializer.js'
-import { connectFailure } from './storage/connect_errors.js'
-import { closeDatabase, openDatabase, type Sql } from './storage/database.js'
-import { toEventStoreError } from './storage/pg_errors.js'
-import * as schemaLife from './storage/schema.js'
-import { loadUpcasters } from './upcasting.js'
+import { startPool, type WorkerContextData } from '../actors/pool.js'
+import { type EventStoreConfig, type ResolvedConfig, resolveConfig } from '../config.js'
+import { acquireEmbeddedServer, type EmbeddedServer } from '../embedded/server.js'
+import { workerUrl } from '../package_files.js'
+import { READER_ACTOR } from '../readers/messages.js'
+import { type Codec, loadSerializer } from '../serializer.js'
+import { connectFailure } from '../storage/connect_errors.js'
+import { openAdminConnection, openStorePool } from '../storage/connections.js'
+import { closeDatabase, type Sql } from '../storage/database.js'
+import { toEventStoreError } from '../storage/pg_errors.js'
+import * as schemaLife from '../storage/schema.js'
+import { loadUpcasters } from '../upcasting.js'
 
 /** Connections a worker thread opens at least; the pool size is divided among the threads. */
 const MIN_CONNECTIONS_PER_WORKER = 2
@@ -34,7 +35,7 @@ async function connect(config: ResolvedConfig): Promise<{ url: string; embedded:
 export async function withDatabase<T>(config: EventStoreConfig, work: (sql: Sql, resolved: ResolvedConfig, url: string) => Promise<T>): Promise<T> {
   const resolved = resolveConfig(config)
   const { url, embedded } = await connect(resolved)
-  const sql = openDatabase({ url, schema: resolved.schema, max: 1, role: 'pg-eventstore admin' })
+  const sql = openAdminConnection(url, resolved.schema)
   try {
     return await work(sql, resolved, url)
   } catch (error) {
@@ -58,7 +59,7 @@ export interface OpenedStore {
 export async function openStore(config: EventStoreConfig): Promise<OpenedStore> {
   const resolved = resolveConfig(config)
   const { url, embedded } = await connect(resolved)
-  const sql = openDatabase({ url, schema: resolved.schema, max: resolved.poolSize, customPlans: true, connection: resolved.connection })
+  const sql = openStorePool({ url, schema: resolved.schema, connection: resolved.connection }, resolved.poolSize)
   let codec: Codec
   try {
     await schemaLife.checkSchema(sql, resolved.schema)

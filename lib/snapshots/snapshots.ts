@@ -1,13 +1,13 @@
 // store.recordSnapshot / readSnapshot / deleteSnapshot: one snapshot per source, encoded with
 // the store's codec, stored and read on the main thread's pool.
-import { SnapshotNotFoundError } from './errors.js'
-import type { Query } from './query.js'
-import type { Codec } from './serializer.js'
-import { recordedSnapshot, snapshotRow } from './snapshot_codec.js'
-import type { Sql } from './storage/database.js'
-import * as stored from './storage/snapshots.js'
-import type { CallOptions, RecordedSnapshot, SnapshotData } from './types.js'
-import { checkText } from './validation.js'
+import { SnapshotNotFoundError } from '../errors.js'
+import type { Query } from '../storage/query.js'
+import type { Codec } from '../serializer.js'
+import { recordedSnapshot, snapshotRow } from './codec.js'
+import type { Sql } from '../storage/database.js'
+import * as stored from '../storage/snapshots.js'
+import type { CallOptions, RecordedSnapshot, SnapshotData } from '../types.js'
+import { checkText } from '../validation.js'
 
 export class Snapshots {
   readonly #sql: Sql

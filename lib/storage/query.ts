@@ -1,10 +1,10 @@
 // A statement the main thread runs on the store's pool under the caller's { signal, timeout }:
 // refused once the store stops, cancelled in PostgreSQL when the caller gives up, and any
 // failure turned into the store's typed errors.
-import { cancellable } from './actors/cancellable.js'
-import { ConnectionError } from './errors.js'
-import { toEventStoreError } from './storage/pg_errors.js'
-import type { CallOptions } from './types.js'
+import { cancellable } from '../actors/cancellable.js'
+import { ConnectionError } from '../errors.js'
+import type { CallOptions } from '../types.js'
+import { toEventStoreError } from './pg_errors.js'
 
 export type Query = <T>(call: CallOptions, what: string, work: (signal: AbortSignal | undefined) => Promise<T>) => Promise<T>
 

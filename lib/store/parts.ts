@@ -1,23 +1,24 @@
 // The parts of a started store, built in the order they depend on each other (subscriptions
 // before the writer that hands them committed events) and stopped in the reverse order.
 import type { Piscina } from 'piscina'
-import { untilAborted } from './actors/timeout.js'
-import type { ResolvedConfig } from './config.js'
-import type { EmbeddedServer } from './embedded/server.js'
-import { newOrigin } from './notifications/notification.js'
-import { StoreMetrics } from './observability/metrics.js'
-import type { ReportRelay } from './observability/report_relay.js'
-import { Projections } from './projections/registry.js'
-import type { Query } from './query.js'
-import { ReaderPool } from './readers/reader_pool.js'
-import { Reads } from './readers/reads.js'
-import type { Codec } from './serializer.js'
-import { Snapshots } from './snapshots.js'
+import { untilAborted } from '../actors/timeout.js'
+import type { ResolvedConfig } from '../config.js'
+import type { EmbeddedServer } from '../embedded/server.js'
+import { newOrigin } from '../notifications/notification.js'
+import { StoreMetrics } from '../observability/metrics.js'
+import type { ReportRelay } from '../observability/report_relay.js'
+import { Projections } from '../projections/registry.js'
+import type { Query } from '../storage/query.js'
+import { ReaderPool } from '../readers/reader_pool.js'
+import { Reads } from '../readers/reads.js'
+import type { Codec } from '../serializer.js'
+import { Snapshots } from '../snapshots/snapshots.js'
 import type { OpenedStore } from './startup.js'
-import { closeDatabase, openDatabase, type Sql } from './storage/database.js'
-import { Subscriptions } from './subscriptions/subscribe.js'
-import { Writer } from './writer/writer.js'
-import { Writes } from './writer/writes.js'
+import { openWriterConnection } from '../storage/connections.js'
+import { closeDatabase, type Sql } from '../storage/database.js'
+import { Subscriptions } from '../subscriptions/subscribe.js'
+import { Writer } from '../writer/writer.js'
+import { Writes } from '../writer/writes.js'
 
 /** How long stop() lets subscriptions store their last checkpoints. */
 const STOP_SUBSCRIPTIONS_MS = 5000
@@ -46,7 +47,7 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
   const origin = newOrigin()
   const subscriptions = new Subscriptions(pool, sql, config.schema, codec, origin, context, report, metrics)
   const writer = new Writer(sql, config.schema, {
-    openConnection: () => openDatabase({ url, schema: config.schema, max: 1, customPlans: true, role: 'pg-eventstore writer', connection: config.connection }),
+    openConnection: () => openWriterConnection({ url, schema: config.schema, connection: config.connection }),
     maxQueued: config.maxQueuedWrites,
     outcomeTimeout: config.outcomeTimeout,
     report,

@@ -10,7 +10,7 @@ export interface Holder {
   pid: number | null
 }
 
-/** The role the lock sessions of this process report (lib/storage/database.ts adds the schema). */
+/** The role the lock sessions of this process report (openDatabase adds the schema). */
 export function lockSessionRole(): string {
   return `${PREFIX}${process.pid}@${hostname()}`
 }

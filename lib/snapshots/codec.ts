@@ -1,10 +1,10 @@
 // Snapshots between the API's form and their stored row: checked and encoded with the store's
 // serializer on the way in, decoded on the way out.
-import { InvalidArgumentError } from './errors.js'
-import { type Codec, decodeStored, encodeTerm } from './serializer.js'
-import type { SnapshotRow } from './storage/snapshots.js'
-import type { RecordedSnapshot, SnapshotData } from './types.js'
-import { checkPlainObject, checkPosition, checkText } from './validation.js'
+import { InvalidArgumentError } from '../errors.js'
+import { type Codec, decodeStored, encodeTerm } from '../serializer.js'
+import type { SnapshotRow } from '../storage/snapshots.js'
+import type { RecordedSnapshot, SnapshotData } from '../types.js'
+import { checkPlainObject, checkPosition, checkText } from '../validation.js'
 
 /** The row to store for `snapshot`; refuses bad input before anything is written. */
 export function snapshotRow(snapshot: SnapshotData, codec: Codec): Omit<SnapshotRow, 'created_at'> {

@@ -1,11 +1,11 @@
 // store.status() and store.metrics(): what the writer, the worker pool and the subscriptions
 // are doing, and the counters since start; also what the OpenTelemetry bridge reads of them.
-import type { Query } from '../query.js'
-import type { StoreParts } from '../store_parts.js'
+import type { MetricsSnapshot, RecentReport } from '../observability/metrics.js'
+import type { TelemetrySource } from '../observability/otel.js'
+import { type SubscriptionStatus, subscriptionStatus } from '../observability/status.js'
+import type { Query } from '../storage/query.js'
+import type { StoreParts } from './parts.js'
 import type { CallOptions } from '../types.js'
-import type { MetricsSnapshot, RecentReport } from './metrics.js'
-import type { TelemetrySource } from './otel.js'
-import { type SubscriptionStatus, subscriptionStatus } from './status.js'
 
 /** How long status() waits for a subscription actor to describe itself. */
 const STATUS_ANSWER_MS = 1000
