@@ -22,7 +22,7 @@
 // queue again; the server not back within outcomeTimeout, the callers get a ConnectionError
 // with details.outcome 'unknown'.
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Deque } from '../actors/deque.js'
+import { Mailbox } from '../actors/mailbox.js'
 import { withTimeout } from '../actors/timeout.js'
 import { AbortedError, ConnectionError, type EventStoreError, OverloadedError, TimeoutError } from '../errors.js'
 import { eventsChannel, newOrigin, type NotifyTarget } from '../notifications/notification.js'
@@ -118,7 +118,7 @@ export class Writer {
   readonly #onOutcomeUnknown: () => void
   readonly #metrics: StoreMetrics | null
   /** Queued envelopes, settled ones included until they reach the head. */
-  readonly #mailbox = new Deque<Envelope>()
+  readonly #mailbox = new Mailbox<Envelope>()
   /** Queued envelopes not yet settled. */
   #live = 0
   /** Batches being written: up to PIPELINE_DEPTH pipelined ones, or one exclusive one. */
@@ -175,7 +175,7 @@ export class Writer {
         signal?.removeEventListener('abort', onAbort)
         if (timer) clearTimeout(timer)
       }
-      this.#mailbox.push(envelope)
+      this.#mailbox.post(envelope)
       this.#live += 1
       this.#schedulePump()
     })
