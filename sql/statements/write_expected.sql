@@ -1,23 +1,15 @@
--- Writes one batch in one statement (its own transaction), planned against the states its
--- requests expect (lib/writer/group_commit.ts assumeExpectedStates) instead of states read
--- under the $all lock: one round trip instead of three. The expectations are checked here,
--- under the lock; if any fails, the statement fails as a whole (ES002 from
--- assert_expected_state, or 23505 from a unique index) and nothing is written.
--- Streams appended with 'any_version' or 'stream_exists' are taken at the version found
--- under the lock (`last`, once grown): their events carry versions counted back from it
--- (0 for the last event, -1 before it, …), which the writer adds back for its hand-off.
--- $1 text[]    streams to create (stream_uuid): expected not to exist; a unique violation if they do
--- $2 bigint[]  their versions
--- $3 text[]    streams that grow (stream_uuid)
--- $4 bigint[]  the versions they are expected at (and not deleted); NULL for 'stream_exists'
--- $5 bigint[]  their new versions; for 'stream_exists', how many events they get
--- $6 bigint    how many positions the batch takes in $all
--- $7..$15     events as in write_batch.sql, positions counted from 1 within the batch
--- $16 text     notification channel "<schema>.events"
--- $17 text     the streams written as a JSON array, or 'null' when too many for a payload
--- $18 text     the writing store's origin (lib/notifications/notification.ts)
--- $19 text[]   streams appended with 'any_version': created, or grown from the version found
--- $20 bigint[] how many events each gets
+-- Writes a batch planned against the states its requests expect rather than states read
+-- under the $all lock, so it needs one round trip. It checks those states under the lock and
+-- fails whole if one does not hold (ES002, or 23505 for a stream that exists); the writer then
+-- takes the locking write. 'any_version' and 'stream_exists' streams take the version found
+-- under the lock: their events' versions come counted back from it (0 for the last).
+-- $1, $2    streams to create (stream_uuid), their versions
+-- $3..$5    streams that grow, the versions expected (NULL: 'stream_exists'), their new
+--           versions ('stream_exists': how many events they get)
+-- $6        how many positions the batch takes in $all
+-- $7..$15   events as in write_batch.sql, positions counted from 1
+-- $16..$18  the notification: channel, streams (JSON array or 'null'), origin
+-- $19, $20  streams appended with 'any_version', how many events each gets
 WITH moved_all AS (
   -- Taken first (the other parts join it), so the $all lock orders this transaction as it
   -- orders the locking write; the row is re-read after any wait, so `first` is current.

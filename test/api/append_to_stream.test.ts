@@ -72,7 +72,7 @@ t.test('a failing append in a batch does not fail the others queued with it', as
 t.test('events the writer refuses as it takes them fail their own append only, in either half of a burst', async (t) => {
   const store = await startStore(t)
   // The writer checks events as it takes each append: the first half of these ten before
-  // anything is sent, the second half while the first is written (lib/writer/writer.ts).
+  // anything is sent, the second half while the first is written (lib/writer/batching.ts).
   const bad = new Set([2, 7])
   const results = await Promise.allSettled(
     Array.from({ length: 10 }, (_, i) =>

@@ -11,6 +11,8 @@ function prepared(dataJson = '{"n":1}'): PreparedEvent {
 }
 const append = (streamId: string, dataJson?: string): WriteRequest => ({ type: 'append', streamId, expected: 0, events: [prepared(dataJson)] })
 const appendAt = (streamId: string, expected: WriteRequest['expected']): WriteRequest => ({ type: 'append', streamId, expected, events: [prepared()] })
+/** Resolves once the writer has taken what was posted: it pumps on a microtask of the posting turn. */
+const writerTurn = () => new Promise((resolve) => setImmediate(resolve))
 const codeOf = (result: PromiseSettledResult<void>) => (result.status === 'fulfilled' ? 'ok' : (result.reason as { code: string }).code)
 
 async function startWriter(t: Test, maxBatchRows?: number) {
@@ -31,7 +33,7 @@ t.test('requests posted together share two pipelined transactions; requests arri
   await Promise.all(Array.from({ length: 20 }, (_, i) => writer.post(append(`a-${i}`))))
   t.same(writer.stats, { batches: 2, requests: 20, expected: 2, locking: 0 }, 'two halves, sent back to back')
   const first = writer.post(append('b-first'))
-  await new Promise((resolve) => setImmediate(resolve)) // the first batch is now in flight
+  await writerTurn() // the first batch is now in flight
   const rest = Array.from({ length: 10 }, (_, i) => writer.post(append(`b-${i}`)))
   await Promise.all([first, ...rest])
   t.same(writer.stats, { batches: 4, requests: 31, expected: 4, locking: 0 }, 'the ten arriving mid-flight went as one batch')
@@ -118,9 +120,10 @@ t.test('abort and timeout withdraw queued requests; a stopped writer refuses new
   await lockTaken
   // Two pipelined batches in flight (both waiting for the lock); what follows stays queued.
   const first = writer.post(append('first'))
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  await writerTurn()
   const second = writer.post(append('second'))
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  await writerTurn()
+  t.same([writer.stats.batches, writer.queued], [2, 0], 'both batches were taken, one turn each')
   const controller = new AbortController()
   const aborted = writer.post(append('aborted'), { signal: controller.signal })
   const timedOut = writer.post(append('slow'), { timeout: 30 })
