@@ -6,9 +6,6 @@ import { randomBytes } from 'node:crypto'
 /** The channel a store's writes notify and its listener listens on. */
 export const eventsChannel = (schema: string): string => `${schema}.events`
 
-/** The writer names it from here. */
-export type { NotifyTarget } from '../storage/notifications.js'
-
 /** An origin for one store instance: 64 random bits, so two processes never share one. */
 export const newOrigin = (): string => randomBytes(8).toString('hex')
 

@@ -4,7 +4,7 @@
 // by the locking write, which plans against what it reads and so finds out exactly which
 // request fails.
 import type { EventStoreError } from '../errors.js'
-import type { NotifyTarget } from '../notifications/notification.js'
+import type { NotifyTarget } from '../storage/notifications.js'
 import { writeExpected, writeLocking } from '../storage/append.js'
 import type { Sql } from '../storage/database.js'
 import { isRolledBack } from '../storage/pg_errors.js'

@@ -4,7 +4,8 @@
 // still gets its own result, and a batch that fails as a whole is retried request by request
 // so that one bad request cannot fail the others.
 import { AbortedError, ConnectionError, OverloadedError } from '../errors.js'
-import { eventsChannel, newOrigin, type NotifyTarget } from '../notifications/notification.js'
+import { eventsChannel, newOrigin } from '../notifications/notification.js'
+import type { NotifyTarget } from '../storage/notifications.js'
 import type { StoreMetrics } from '../observability/metrics.js'
 import type { Report } from '../reports.js'
 import { isWritten } from '../storage/append.js'
