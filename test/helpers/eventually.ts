@@ -1,0 +1,10 @@
+// Polls what only PostgreSQL knows (a row, a checkpoint, a backend in pg_stat_activity) and
+// tells no one about when it changes: the one place tests wait on a clock, bounded.
+export async function eventually<T>(read: () => Promise<T>, holds: (value: T) => boolean, { within = 5000, every = 25 } = {}): Promise<T> {
+  const deadline = Date.now() + within
+  for (;;) {
+    const value = await read()
+    if (holds(value) || Date.now() > deadline) return value
+    await new Promise((resolve) => setTimeout(resolve, every))
+  }
+}
