@@ -8,3 +8,6 @@ export async function eventually<T>(read: () => Promise<T>, holds: (value: T) =>
     await new Promise((resolve) => setTimeout(resolve, every))
   }
 }
+
+/** Whether `check` came to hold within `within` ms. */
+export const becomesTrue = (check: () => Promise<boolean>, within = 5000): Promise<boolean> => eventually(check, (holds) => holds, { within })
