@@ -221,12 +221,12 @@ t.test("backends terminated under it: the projection waits out each lost connect
   for (let i = 0; i < 4; i += 1) await store.appendToStream(`t-${i}`, 0, makeEvents(30))
   const projection = await store.project('survivor', async (events, tx) => {
     await insertAll(events, tx)
-    await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, 20)) // each batch takes a while: terminations land mid-batch
   }, { batchSize: 5, retry: { attempts: 1 } })
   let stopped = false
   void projection.closed.then(() => (stopped = true))
   for (let i = 0; i < 6 && (await rows()) < 120; i += 1) {
-    await new Promise((r) => setTimeout(r, 150))
+    await new Promise((r) => setTimeout(r, 150)) // the fault's own pace
     await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE ${`%:${config.schema}`} AND pid <> pg_backend_pid()`
   }
   t.ok(await until(async () => (await rows()) === 120, 30_000), 'all 120 rows in the end')

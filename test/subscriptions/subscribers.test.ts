@@ -3,6 +3,7 @@ import t from 'tap'
 import { Changes, Recorded } from '../helpers/changes.js'
 import { startStore } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
+import { eventually } from '../helpers/eventually.js'
 import { Inbox, numbersOf } from '../helpers/inbox.js'
 
 const projector = new URL('../fixtures/projector.js', import.meta.url)
@@ -27,6 +28,9 @@ t.test('an actor module runs in the worker pool and acks from there', async (t) 
   t.ok(reports.received.every((r) => r.threadId !== threadId), 'it ran off the main thread')
   await store.appendToStream('s', 5, makeEvents(1))
   await reports.until(() => numbers().length === 5)
+  // The module reports a batch before it acks it, from its own thread: the actor tells when the ack is in.
+  const acknowledged = async () => (await store.status()).subscriptions.find((s) => s.name === 'projector-1')?.checkpoint
+  t.equal(await eventually(acknowledged, (n) => n === 6), 6, 'the actor has its acks')
   await store.unsubscribeFromAllStreams('projector-1')
   const again = new Inbox({ autoAck: true })
   await store.subscribeToAllStreams('projector-1', again.subscriber)
