@@ -6,7 +6,9 @@ import t, { type Test } from 'tap'
 import { EventStore } from '../../lib/event_store.js'
 import type { RecordedEvent } from '../../lib/types.js'
 import { freshStoreConfig } from '../helpers/database.js'
+import { Recorded } from '../helpers/changes.js'
 import { makeEvents } from '../helpers/events.js'
+import { becomesTrue } from '../helpers/eventually.js'
 import { Inbox } from '../helpers/inbox.js'
 import { holdLock } from '../helpers/locks.js'
 
@@ -19,15 +21,13 @@ async function setUp(t: Test) {
   t.teardown(() => admin.end())
   /** Holds an exclusive lock on a table (events by default) until the returned function is called. */
   const lockEvents = (table = 'events') => holdLock(admin, `LOCK TABLE "${config.schema}".${table} IN ACCESS EXCLUSIVE MODE`)
+  const backends = async (role: string, condition: string) =>
+    Number((await admin.unsafe(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND ${condition}`, [`${role}:${config.schema}`]))[0]?.n)
   /** Statements of this store's worker (or main pool) waiting for a lock. */
-  const waitingReads = async (role = 'pg-eventstore worker') =>
-    Number((await admin`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = ${`${role}:${config.schema}`} AND wait_event_type = 'Lock'`)[0]?.n)
-  return { store, config, admin, lockEvents, waitingReads }
-}
-
-async function eventually(check: () => Promise<boolean>, within = 5000): Promise<boolean> {
-  for (const deadline = Date.now() + within; Date.now() < deadline; await new Promise((r) => setTimeout(r, 25))) if (await check()) return true
-  return false
+  const waitingReads = (role = 'pg-eventstore worker') => backends(role, `wait_event_type = 'Lock'`)
+  /** Statements or transactions of the main pool not finished yet: PostgreSQL tells no one when they end. */
+  const busy = () => backends('pg-eventstore', `state <> 'idle'`)
+  return { store, config, admin, lockEvents, waitingReads, busy }
 }
 
 t.test('a read past its timeout rejects with timeout and its statement is cancelled', async (t) => {
@@ -37,7 +37,7 @@ t.test('a read past its timeout rejects with timeout and its statement is cancel
   const started = Date.now()
   await t.rejects(store.readStreamForward('s', 0, 10, { timeout: 200 }), { code: 'timeout' })
   t.ok(Date.now() - started < 2000, `rejected after ${Date.now() - started} ms`)
-  t.ok(await eventually(async () => (await waitingReads()) === 0), 'no statement of the store waits on the lock any more')
+  t.ok(await becomesTrue(async () => (await waitingReads()) === 0), 'no statement of the store waits on the lock any more')
   await unlock()
   t.equal((await store.readStreamForward('s', 0, 10, { timeout: 5000 })).length, 10, 'reads go on')
 })
@@ -48,10 +48,10 @@ t.test('aborting reads frees their worker connections: more aborted reads than c
   t.teardown(unlock)
   const controller = new AbortController()
   const reads = Array.from({ length: 6 }, () => store.readAllStreamsForward(0, 10, { signal: controller.signal }))
-  t.ok(await eventually(async () => (await waitingReads()) >= 1), 'reads are waiting on the lock')
+  t.ok(await becomesTrue(async () => (await waitingReads()) >= 1), 'reads are waiting on the lock')
   controller.abort(new Error('user left'))
   for (const read of reads) await t.rejects(read, { code: 'aborted' })
-  t.ok(await eventually(async () => (await waitingReads()) === 0), 'their statements were cancelled')
+  t.ok(await becomesTrue(async () => (await waitingReads()) === 0), 'their statements were cancelled')
   await unlock()
   t.equal((await store.readAllStreamsForward(0, 100, { timeout: 5000 })).length, 10, 'the next read gets a connection at once')
 })
@@ -100,9 +100,10 @@ t.test('snapshot calls take { signal, timeout } too, and cancel their statement'
   await t.rejects(store.readSnapshot('a', { timeout: 200 }), { code: 'timeout' })
   const controller = new AbortController()
   const deleting = store.deleteSnapshot('a', { signal: controller.signal })
-  setTimeout(() => controller.abort(), 100)
+  t.ok(await becomesTrue(async () => (await waitingReads('pg-eventstore')) === 1), 'the delete waits on the lock')
+  controller.abort()
   await t.rejects(deleting, { code: 'aborted' })
-  t.ok(await eventually(async () => (await waitingReads('pg-eventstore')) === 0), 'no statement of the main pool waits on the lock')
+  t.ok(await becomesTrue(async () => (await waitingReads('pg-eventstore')) === 0), 'no statement of the main pool waits on the lock')
   await unlock()
   t.match(await store.readSnapshot('a'), { sourceVersion: 1, data: { n: 1 } }, 'the cancelled delete did not happen')
 })
@@ -120,23 +121,28 @@ t.test('a subscription stops when its signal aborts; a transient one too; an abo
   await t.rejects(store.subscribeToAllStreams('bad', inbox.subscriber, { signal: {} as never }), { code: 'invalid_argument' })
 
   const transient = new AbortController()
-  const seen: unknown[] = []
-  await store.subscribe('s', (event) => void seen.push(event), { signal: transient.signal })
+  const seen = new Recorded<unknown>()
+  await store.subscribe('s', seen.push, { signal: transient.signal })
+  // Still subscribed after the abort: what it sees, the aborted one would have seen by then.
+  const witness = new Recorded<unknown>()
+  await store.subscribe('s', witness.push)
   await store.appendToStream('s', 10, makeEvents(1))
-  for (let i = 0; i < 100 && seen.length === 0; i += 1) await new Promise((r) => setTimeout(r, 20))
+  await seen.until(() => seen.items.length > 0)
   transient.abort()
-  await new Promise((r) => setTimeout(r, 300))
+  // The stop the signal starts tells no one when it is done; status lists the subscription until then.
+  const transients = async () => (await store.status()).subscriptions.filter((s) => s.streamId === 's' && s.name.startsWith('$transient-')).length
+  t.ok(await becomesTrue(async () => (await transients()) === 1), 'the aborted subscription stopped')
   await store.appendToStream('s', 11, makeEvents(1))
-  await new Promise((r) => setTimeout(r, 300))
-  t.equal(seen.length, 1, 'after the abort, nothing more is delivered')
+  await witness.until(() => witness.items.length === 2)
+  t.equal(seen.items.length, 1, 'after the abort, nothing more is delivered')
   await t.rejects(store.subscribe('s', () => {}, { timeout: 0 }), { code: 'invalid_argument' })
 })
 
 t.test('rebuildProjection held up behind a batch in flight times out and resets nothing', async (t) => {
-  const { store, config, admin } = await setUp(t)
+  const { store, config, admin, busy } = await setUp(t)
   const projection = await store.project('p', async () => {})
   const checkpoint = async () => Number((await admin.unsafe(`SELECT last_seen FROM "${config.schema}".subscriptions WHERE subscription_name = '$projection-p'`))[0]?.last_seen)
-  t.ok(await eventually(async () => (await checkpoint()) === 10), 'the projection caught up')
+  t.ok(await becomesTrue(async () => (await checkpoint()) === 10), 'the projection caught up')
   await t.rejects(projection.stop({ timeout: 'soon' } as never), { code: 'invalid_argument' })
   await projection.stop({ timeout: 5000 })
 
@@ -147,10 +153,10 @@ t.test('rebuildProjection held up behind a batch in flight times out and resets 
   await t.rejects(store.rebuildProjection('p', { timeout: 200, reset: (tx) => tx.unsafe(`INSERT INTO ${marks} VALUES (1)`) }), { code: 'timeout' })
   await release()
   // The cancel may reach PostgreSQL after the lock was released: then the reset runs, and is rolled back.
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.ok(await becomesTrue(async () => (await busy()) === 0), 'the timed-out rebuild ended in PostgreSQL too')
   t.equal(Number((await admin.unsafe(`SELECT count(*) AS n FROM ${marks}`))[0]?.n), 0, "the reset's writes were not committed")
   await t.rejects(store.rebuildProjection('p', { signal: AbortSignal.abort() }), { code: 'aborted' })
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.ok(await becomesTrue(async () => (await busy()) === 0), 'nothing of it runs in PostgreSQL')
   t.equal(await checkpoint(), 10, 'the checkpoint did not move')
   await t.rejects(store.rebuildProjection('p', { timeout: 'soon' } as never), { code: 'invalid_argument' })
   await store.rebuildProjection('p', { timeout: 5000 })

@@ -3,6 +3,7 @@
 import { subscribe as subscribeChannel, unsubscribe as unsubscribeChannel } from 'node:diagnostics_channel'
 import t from 'tap'
 import type { StoreReport } from '../../lib/reports.js'
+import { Recorded } from '../helpers/changes.js'
 import { startStore } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
 
@@ -22,8 +23,8 @@ t.test("a failing subscriber reaches the store's 'error' listeners, the logger a
   const logged: string[] = []
   const logger = { warn: (_: object, message?: string) => logged.push(`warn ${message}`), error: (_: object, message?: string) => logged.push(`error ${message}`) }
   const store = await startStore(t, { logger })
-  const heard: StoreReport[] = []
-  store.on('error', (report) => heard.push(report))
+  const heard = new Recorded<StoreReport>()
+  store.on('error', heard.push)
   const published: StoreReport[] = []
   const onPublish = (message: unknown) => published.push(message as StoreReport)
   subscribeChannel('pg-eventstore:error', onPublish)
@@ -33,8 +34,9 @@ t.test("a failing subscriber reaches the store's 'error' listeners, the logger a
     if (message.type === 'events') throw new Error('projection broke')
   })
   await subscription.closed
-  for (const deadline = Date.now() + 2000; heard.length === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10))
-  t.match(heard[0], { level: 'error', source: 'subscription', message: /projection broke/, details: { name: 'fails' } })
+  // The listener, the logger and the channel are told in one go.
+  await heard.until(() => heard.items.length > 0, { within: 2000, what: 'the error report' })
+  t.match(heard.items[0], { level: 'error', source: 'subscription', message: /projection broke/, details: { name: 'fails' } })
   t.ok(logged.some((line) => line.startsWith('error') && line.includes('projection broke')), 'the logger got it')
   t.ok(published.some((report) => report.message.includes('projection broke')), 'the diagnostics channel got it')
 })

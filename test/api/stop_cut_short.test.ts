@@ -8,12 +8,8 @@ import { EventStore } from '../../lib/event_store.js'
 import type { StoreReport } from '../../lib/reports.js'
 import { freshStoreConfig } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
+import { becomesTrue } from '../helpers/eventually.js'
 import { holdLock } from '../helpers/locks.js'
-
-async function eventually(check: () => Promise<boolean>, within = 5000): Promise<boolean> {
-  for (const deadline = Date.now() + within; Date.now() < deadline; await new Promise((r) => setTimeout(r, 25))) if (await check()) return true
-  return false
-}
 
 t.test('stop({ timeout }) ends a held-up projection, a write in flight and a queued one, then resolves', async (t) => {
   const config = await freshStoreConfig(t)
@@ -37,12 +33,12 @@ t.test('stop({ timeout }) ends a held-up projection, a write in flight and a que
   const projection = await store.project('p', async (events, tx) => {
     for (const event of events) await tx.unsafe(`INSERT INTO ${table} VALUES ($1)`, [event.eventId])
   })
-  t.ok(await eventually(async () => (await waiting()) === 1), "the projection's batch waits for its table")
+  t.ok(await becomesTrue(async () => (await waiting()) === 1), "the projection's batch waits for its table")
 
   const unlockAll = await hold(`SELECT 1 FROM "${config.schema}".streams WHERE stream_id = 0 FOR UPDATE`)
   const inFlight = store.appendToStream('s', 0, makeEvents(2))
   inFlight.catch(() => {})
-  t.ok(await eventually(async () => (await waiting()) === 2), 'the append waits for the $all row')
+  t.ok(await becomesTrue(async () => (await waiting()) === 2), 'the append waits for the $all row')
   // A link waits for the write before it: it is still queued when stop() comes.
   const queued = store.linkToStream('links', 0, [target?.eventId as string])
   queued.catch(() => {})

@@ -6,6 +6,7 @@ import t, { type Test } from 'tap'
 import { EventStore } from '../../lib/event_store.js'
 import type { RecordedEvent } from '../../lib/types.js'
 import type { Upcaster } from '../../lib/upcasting.js'
+import { Recorded } from '../helpers/changes.js'
 import { freshStoreConfig } from '../helpers/database.js'
 import { Inbox } from '../helpers/inbox.js'
 
@@ -84,20 +85,20 @@ t.test('subscriber functions and actor modules receive upcast events; splits are
   t.same(shape(await inbox.receiveEvents(1)).map((e) => e.n), [3], 'the split event was acked: delivery goes on')
 
   const heard = new BroadcastChannel('modules')
-  const batches: { eventType: string; data: unknown }[][] = []
+  const batches = new Recorded<{ eventType: string; data: unknown }[]>()
   heard.onmessage = (message) => {
     const data = (message as { data: { type: string; events?: { eventType: string; data: unknown }[] } }).data
     if (data.type === 'events' && data.events) batches.push(data.events)
   }
   t.teardown(() => heard.close())
   await current.subscribeToAllStreams('modules', new URL('../fixtures/projector.js', import.meta.url), { bufferSize: 10 })
-  for (let i = 0; i < 200 && batches.flat().length < 4; i += 1) await new Promise((r) => setTimeout(r, 25))
+  await batches.until(() => batches.items.flat().length >= 4).catch(() => {})
   t.same(
-    batches.flat().map((e) => e.eventType),
+    batches.items.flat().map((e) => e.eventType),
     ['OrderPlaced', 'StreetChanged', 'CityChanged', 'OrderPlaced'],
     'the module, on its own thread, got them upcast too',
   )
-  t.same(batches.flat()[3]?.data, { total: 4, currency: 'EUR' })
+  t.same(batches.items.flat()[3]?.data, { total: 4, currency: 'EUR' })
 })
 
 t.test('upcasters given as functions cannot reach an actor module: refused when subscribing', async (t) => {

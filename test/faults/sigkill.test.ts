@@ -11,7 +11,9 @@ t.test('a writing process killed mid-flight five times: no acknowledged append l
   for (let round = 0; round < 5; round += 1) {
     const child = spawnScript(t, 'fixtures/killable_writer.ts', { URL: config.url, SCHEMA: config.schema, ROUND: String(round) })
     await child.waitFor((line) => line === 'ready', 60_000)
-    await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 700))
+    // Killed at a random moment of its run: after a random number of acknowledged appends.
+    const acks = 10 + Math.floor(Math.random() * 40)
+    await child.waitFor(() => child.lines.filter((line) => line.startsWith('ack ')).length >= acks, 60_000)
     child.process.kill('SIGKILL')
     await child.exited
     for (const line of child.lines) if (line.startsWith('ack ')) acked.add(line.slice(4))

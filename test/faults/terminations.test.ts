@@ -17,7 +17,7 @@ t.test('backends terminated every 200 ms under load', async (t) => {
   t.teardown(() => admin.end({ timeout: 1 }))
   const load = new FaultLoad(store, { writers: 20, subscriptions: 2 })
   await load.start()
-  await sleep(500)
+  t.ok(await load.resolved(50), 'the load is under way')
   let terminated = 0
   const until = Date.now() + 5000
   while (Date.now() < until) {
@@ -25,10 +25,10 @@ t.test('backends terminated every 200 ms under load', async (t) => {
       SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
       WHERE application_name LIKE ${`pg-eventstore%:${config.schema}`} AND pid <> pg_backend_pid()`
     terminated += rows.filter((r) => r.killed).length
-    await sleep(200)
+    await sleep(200) // the fault's own pace
   }
   const calm = Date.now()
-  await sleep(2500)
+  await load.succeededAfter(calm)
   const recovery = load.firstSuccessAfter(calm)
   await load.stop()
   const report = await load.check(config.url, config.schema)

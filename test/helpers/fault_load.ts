@@ -8,6 +8,7 @@ import type { Test } from 'tap'
 import type { EventStore } from '../../lib/event_store.js'
 import type { StoreReport } from '../../lib/reports.js'
 import type { ExpectedVersion } from '../../lib/types.js'
+import { Changes } from './changes.js'
 
 /** How long one call may take before the load counts it as hung. */
 export const CALL_BOUND_MS = 30_000
@@ -54,6 +55,8 @@ export class FaultLoad {
   #running = false
   #reports = { warning: 0, error: 0 }
   readonly #prefix = randomUUID().slice(0, 8)
+  /** Told of every settled append and every delivery. */
+  readonly #changes = new Changes()
 
   constructor(store: EventStore, options: LoadOptions) {
     this.#store = store
@@ -71,6 +74,7 @@ export class FaultLoad {
         if (message.type !== 'events') return
         for (const event of message.events) received.add(event.eventId)
         message.subscription.ack(message.events)
+        this.#changes.notify()
       }, { bufferSize: 50 })
     }
     this.#running = true
@@ -91,6 +95,17 @@ export class FaultLoad {
 
   get resolvedCount(): number {
     return this.#intents.filter((i) => i.outcome === 'ok').length
+  }
+
+  /** Resolves once `count` more appends than now have resolved; false if they have not within `within` ms. */
+  async resolved(count: number, within = 10_000): Promise<boolean> {
+    const target = this.resolvedCount + count
+    return this.#changes.until(() => this.resolvedCount >= target, { within }).then(() => true, () => false)
+  }
+
+  /** Resolves once an append resolved at or after `since`; false if none has within `within` ms. */
+  async succeededAfter(since: number, within = 10_000): Promise<boolean> {
+    return this.#changes.until(() => this.firstSuccessAfter(since) !== null, { within }).then(() => true, () => false)
   }
 
   /** One writer: appends to its own stream, with exact versions (resynchronised after a failure) or 'any_version'. */
@@ -126,6 +141,7 @@ export class FaultLoad {
       clearTimeout(timer)
       intent.outcome = outcome
       intent.settledAt = Date.now()
+      this.#changes.notify()
       if (outcome === 'hung') return
       if (outcome === 'ok') {
         if (version !== null) version += eventIds.length
@@ -159,9 +175,8 @@ export class FaultLoad {
           if (present > 0 && (present < intent.eventIds.length || intent.outcome !== 'connection:unknown')) misreported += 1
         }
       }
-      const deadline = Date.now() + settleMs
       const missing = () => this.#received.map((received) => rows.filter((r) => !received.has(r.event_id)).length)
-      while (missing().some((n) => n > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+      await this.#changes.until(() => missing().every((n) => n === 0), { within: settleMs }).catch(() => {})
       return {
         appends: this.#intents.length,
         resolved: this.resolvedCount,

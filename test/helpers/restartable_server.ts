@@ -32,6 +32,7 @@ export async function restartableServer(t: Test): Promise<RestartableServer> {
     async stop(mode) {
       const postmaster = pid()
       process.kill(postmaster, mode === 'fast' ? 'SIGINT' : 'SIGQUIT')
+      // The postmaster is no child of ours: nothing tells when it is gone.
       while (isAlive(postmaster)) await sleep(10)
     },
     async start() {

@@ -6,44 +6,38 @@ import { concerns, type Notification, parseNotification } from '../../lib/notifi
 import { notificationPayload } from '../../lib/storage/notifications.js'
 import { closeDatabase, openDatabase } from '../../lib/storage/database.js'
 import { freshStoreConfig } from '../helpers/database.js'
+import { Recorded } from '../helpers/changes.js'
 import { makeEvents } from '../helpers/events.js'
-
-async function waitFor(received: Notification[], predicate: (n: Notification) => boolean, within = 5000) {
-  const deadline = Date.now() + within
-  while (!received.some(predicate)) {
-    if (Date.now() > deadline) throw new Error(`no matching notification; got ${JSON.stringify(received)}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 /** A Listener on a fresh store's schema (or on another channel), stopped when the test ends. */
 async function listening(t: Test, channelSchema?: (schema: string) => string) {
   const config = await freshStoreConfig(t)
   const sql = openDatabase({ url: config.url, schema: config.schema, max: 2 })
-  const received: Notification[] = []
-  const listener = new Listener(sql, channelSchema?.(config.schema) ?? config.schema, (n) => received.push(n))
+  const recorded = new Recorded<Notification>()
+  const listener = new Listener(sql, channelSchema?.(config.schema) ?? config.schema, recorded.push)
   await listener.start()
   t.teardown(async () => {
     await listener.stop()
     await closeDatabase(sql)
   })
-  return { config, received }
+  const waitFor = (predicate: (n: Notification) => boolean, within = 5000) => recorded.until(() => recorded.items.some(predicate), { within, what: 'a matching notification' })
+  return { config, received: recorded.items, waitFor }
 }
 
 t.test('payloads name the positions and streams written; links name their streams', async (t) => {
-  const { config, received } = await listening(t)
+  const { config, received, waitFor } = await listening(t)
   const store = await EventStore.start(config)
   t.teardown(() => store.stop())
   await Promise.all([store.appendToStream('a', 0, makeEvents(2)), store.appendToStream('b', 0, makeEvents(1))])
-  await waitFor(received, (n) => n.last === 3)
+  await waitFor((n) => n.last === 3)
   const written = received.filter((n) => n.last !== null)
   t.same([...new Set(written.flatMap((n) => n.streams ?? []))].sort(), ['a', 'b'])
   const [event] = await store.readStreamForward('a')
   await store.linkToStream('linked', 0, [event!])
-  await waitFor(received, (n) => n.streams?.includes('linked') ?? false)
+  await waitFor((n) => n.streams?.includes('linked') ?? false)
   t.ok(received.some((n) => n.last === null && n.streams?.[0] === 'linked' && n.origin === null), 'a link notification has no position, and no origin: it is not handed off')
   await store.appendToStream('c', 'any_version', makeEvents(2))
-  await waitFor(received, (n) => n.last === 5)
+  await waitFor((n) => n.last === 5)
   t.same(received.find((n) => n.last === 5)?.streams, ['c'])
   const origins = new Set(received.filter((n) => n.last !== null).map((n) => n.origin))
   t.equal(origins.size, 1, 'every append is signed with one origin')
@@ -51,22 +45,22 @@ t.test('payloads name the positions and streams written; links name their stream
 })
 
 t.test('after the listening connection is killed, a re-listen wakes everyone', async (t) => {
-  const { config, received } = await listening(t)
+  const { config, received, waitFor } = await listening(t)
   received.length = 0
   const admin = postgres(config.url, { max: 1, onnotice: () => {} })
   t.teardown(() => admin.end())
   await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ${`pg-eventstore:${config.schema}`} AND query ILIKE 'listen%'`
-  await waitFor(received, (n) => n.last === null && n.streams === null)
+  await waitFor((n) => n.last === null && n.streams === null)
   t.pass('woke every subscription to catch up, without waiting for a new event')
 })
 
 t.test('where notifications never arrive, the poll still reports new events', async (t) => {
   // Listening on another schema's channel: no NOTIFY of this store is ever heard.
-  const { config, received } = await listening(t, (schema) => `${schema}_silent`)
+  const { config, received, waitFor } = await listening(t, (schema) => `${schema}_silent`)
   const store = await EventStore.start(config)
   t.teardown(() => store.stop())
   await store.appendToStream('a', 0, makeEvents(2))
-  await waitFor(received, (n) => n.last === 2, POLL_MS * 2 + 1000)
+  await waitFor((n) => n.last === 2, POLL_MS * 2 + 1000)
   t.same(received.find((n) => n.last === 2), { last: 2, streams: null, origin: null })
 })
 

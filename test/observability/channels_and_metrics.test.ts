@@ -2,16 +2,20 @@
 import { tracingChannel } from 'node:diagnostics_channel'
 import t, { type Test } from 'tap'
 import type { RecordedEvent } from '../../lib/types.js'
+import { Changes, Recorded } from '../helpers/changes.js'
 import { startStore } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
 import { Inbox } from '../helpers/inbox.js'
 
 type Heard = { phase: string; message: Record<string, unknown> }
 
-/** Records every phase published on the named tracing channel until the test ends. */
-function listen(t: Test, name: string): Heard[] {
+/** Records every phase published on the named tracing channel until the test ends; tells `changes`. */
+function listen(t: Test, name: string, changes = new Changes()): Heard[] {
   const heard: Heard[] = []
-  const record = (phase: string) => (message: unknown) => heard.push({ phase, message: message as Record<string, unknown> })
+  const record = (phase: string) => (message: unknown) => {
+    heard.push({ phase, message: message as Record<string, unknown> })
+    changes.notify()
+  }
   const handlers = { start: record('start'), end: record('end'), asyncStart: record('asyncStart'), asyncEnd: record('asyncEnd'), error: record('error') }
   const channel = tracingChannel(name)
   channel.subscribe(handlers)
@@ -44,7 +48,8 @@ t.test('appends, links, reads and deletes are traced with their arguments and ou
 
 t.test('deliveries to a subscriber function are traced', async (t) => {
   const store = await startStore(t)
-  const deliveries = listen(t, 'pg-eventstore:delivery')
+  const delivered = new Changes()
+  const deliveries = listen(t, 'pg-eventstore:delivery', delivered)
   const inbox = new Inbox({ autoAck: true })
   await store.subscribeToAllStreams('traced', inbox.subscriber)
   await inbox.receive('subscribed', { within: 5000 })
@@ -53,7 +58,7 @@ t.test('deliveries to a subscriber function are traced', async (t) => {
   const starts = deliveries.filter((h) => h.phase === 'start')
   t.match(starts[0]?.message, { subscription: 'traced', streamId: '$all' })
   t.equal(starts.reduce((sum, h) => sum + (h.message.events as RecordedEvent[]).length, 0), 2, 'each delivered event in one traced delivery')
-  for (let i = 0; i < 50 && !deliveries.some((h) => h.phase === 'asyncEnd'); i += 1) await new Promise((r) => setTimeout(r, 10))
+  await delivered.until(() => deliveries.some((h) => h.phase === 'asyncEnd'), { within: 500 }).catch(() => {})
   t.ok(deliveries.some((h) => h.phase === 'asyncEnd'), 'the delivery ends once the subscriber returned')
 })
 
@@ -93,12 +98,14 @@ t.test('metrics() counts appends, events, reads, batches and latencies', async (
 
 t.test("the store's warnings and errors are counted and the latest kept for status()", async (t) => {
   const store = await startStore(t)
+  const errors = new Recorded<unknown>()
+  store.on('error', errors.push)
   await store.appendToStream('s', 0, makeEvents(1))
   const failing = await store.subscribeToAllStreams('breaks', async (message) => {
     if (message.type === 'events') throw new Error('projection broke')
   })
   await failing.closed
-  for (let i = 0; i < 100 && store.metrics().counters.errors === 0; i += 1) await new Promise((r) => setTimeout(r, 20))
+  await errors.until(() => errors.items.length > 0, { what: "the store's error report" })
   const { recentReports } = await store.status()
   const failed = recentReports.find((report) => /a subscriber of "breaks" failed/.test(report.message))
   t.match(failed, { level: 'error', source: 'subscription', message: /projection broke/ })

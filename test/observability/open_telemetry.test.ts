@@ -7,6 +7,7 @@ import { type HistogramMetricData, MeterProvider, MetricReader, type MetricData 
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import t from 'tap'
 import { EventStore } from '../../lib/event_store.js'
+import { Changes } from '../helpers/changes.js'
 import { freshStoreConfig, startStore } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
 import { Inbox } from '../helpers/inbox.js'
@@ -18,7 +19,16 @@ class TestReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
 }
 
-const spans = new InMemorySpanExporter()
+/** Told of every finished span. */
+const exported = new Changes()
+class AwaitedExporter extends InMemorySpanExporter {
+  override export(...args: Parameters<InMemorySpanExporter['export']>): void {
+    super.export(...args)
+    exported.notify()
+  }
+}
+
+const spans = new AwaitedExporter()
 const contextManager = new AsyncLocalStorageContextManager().enable()
 api.context.setGlobalContextManager(contextManager)
 const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] })
@@ -122,7 +132,8 @@ t.test('a delivery span links to the appends of its events, written by another s
     })
   }
   await inbox.receiveEvents(2)
-  for (let i = 0; i < 100 && spansNamed('deliver').length < 1; i += 1) await new Promise((r) => setTimeout(r, 10))
+  // A delivery span ends once its subscriber returned, just after the inbox recorded the batch.
+  await exported.until(() => spansNamed('deliver').length >= seenInside.length, { what: 'a span for each delivery' })
   const appends = spansNamed('append')
   const deliveries = spansNamed('deliver')
   t.equal(appends.length, 2)
@@ -145,7 +156,7 @@ t.test('a trace crosses processes: the delivery here links to the append span of
   t.match(printed, { traceId: /^[0-9a-f]{32}$/, spanId: /^[0-9a-f]{16}$/ })
   const [event] = await inbox.receiveEvents(1)
   t.equal(event?.metadata.$traceparent, `00-${printed.traceId}-${printed.spanId}-01`, 'the event carries the other process span')
-  for (let i = 0; i < 100 && spansNamed('deliver').length === 0; i += 1) await new Promise((r) => setTimeout(r, 10))
+  await exported.until(() => spansNamed('deliver').length > 0, { what: 'a delivery span' })
   const links = spansNamed('deliver').flatMap((span) => span.links.map((link) => link.context))
   t.match(links, [{ traceId: printed.traceId, spanId: printed.spanId, isRemote: true }])
 })

@@ -6,6 +6,7 @@ import { EventStore } from '../../lib/event_store.js'
 import type { SubscriptionStatus } from '../../lib/observability/status.js'
 import { freshStoreConfig, startStore } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
+import { eventually } from '../helpers/eventually.js'
 import { Inbox } from '../helpers/inbox.js'
 import { spawnScript } from '../helpers/processes.js'
 
@@ -13,15 +14,6 @@ async function subscriptionNamed(store: EventStore, name: string): Promise<Subsc
   const found = (await store.status()).subscriptions.find((s) => s.name === name)
   if (!found) throw new Error(`no subscription ${name} in status`)
   return found
-}
-
-async function eventually<T>(read: () => Promise<T>, holds: (value: T) => boolean, within = 5000): Promise<T> {
-  const deadline = Date.now() + within
-  for (;;) {
-    const value = await read()
-    if (holds(value) || Date.now() > deadline) return value
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 t.test('the writer and worker figures', async (t) => {
@@ -47,7 +39,7 @@ t.test('a slow subscription here: its lag rises while it holds events unacked an
   const lagging = await eventually(() => subscriptionNamed(store, 'slow'), (s) => s.head === 5)
   t.match(lagging, { name: 'slow', streamId: '$all', checkpoint: 0, head: 5, lag: { events: 5 }, holder: { host: hostname(), pid: process.pid }, subscribers: 1, local: true })
   t.ok(lagging.lag.seconds >= 0 && lagging.lag.seconds < 60, `lag in seconds ${lagging.lag.seconds}`)
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  await new Promise((resolve) => setTimeout(resolve, 300)) // what is measured here is time passing
   t.ok((await subscriptionNamed(store, 'slow')).lag.seconds >= 0.25, 'its lag in seconds grows while nothing is acked')
   inbox.messages.at(-1)?.subscription.ack(events)
   const caughtUp = await eventually(() => subscriptionNamed(store, 'slow'), (s) => s.lag.events === 0 && s.state === 'live')

@@ -7,6 +7,7 @@ import { EventStore } from '../../lib/event_store.js'
 import type { RecordedEvent } from '../../lib/types.js'
 import { freshStoreConfig } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
+import { becomesTrue } from '../helpers/eventually.js'
 import { spawnScript } from '../helpers/processes.js'
 
 async function setUp(t: Test) {
@@ -23,10 +24,8 @@ async function setUp(t: Test) {
   return { config, admin, store, rows, positions, checkpoint }
 }
 
-async function until(check: () => Promise<boolean>, within = 15_000): Promise<boolean> {
-  for (const deadline = Date.now() + within; Date.now() < deadline; await new Promise((r) => setTimeout(r, 25))) if (await check()) return true
-  return false
-}
+/** Rows and checkpoints change in the database, which tells no one: polled. */
+const until = (check: () => Promise<boolean>, within = 15_000) => becomesTrue(check, within)
 
 const insertAll = async (events: RecordedEvent[], tx: postgres.TransactionSql) => {
   for (const event of events) await tx`INSERT INTO projected (position, stream) VALUES (${event.eventNumber}, ${event.streamId})`
@@ -132,14 +131,26 @@ t.test("a holder that lost its lock session cannot commit a stale batch: the row
   const other = await EventStore.start(config)
   t.teardown(() => other.stop())
   await store.appendToStream('s', 0, makeEvents(60))
+  // The second batch stays in flight here until the other store waits behind it.
+  let inFlight = () => {}
+  const batchInFlight = new Promise<void>((resolve) => (inFlight = resolve))
+  let release = () => {}
+  const released = new Promise<void>((resolve) => (release = resolve))
   const slow = await store.project('race', async (events, tx) => {
     await insertAll(events, tx)
-    await new Promise((r) => setTimeout(r, 100))
+    if (events[0]?.eventNumber === 6) {
+      inFlight()
+      await released
+    }
   }, { batchSize: 5 })
-  t.ok(await until(async () => (await rows()) >= 5))
+  await batchInFlight
   // The holder's lock session dies: the other store takes the lock while a batch is in flight here.
   await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE ${`pg-eventstore locks ${process.pid}@%`}`
   const taker = await other.project('race', insertAll, { batchSize: 5 })
+  const waitingOnRowLock = async () =>
+    Number((await admin`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE ${`%:${config.schema}`} AND wait_event_type = 'Lock'`)[0]?.n)
+  t.ok(await until(async () => (await waitingOnRowLock()) === 1), "the other store's batch waits for the checkpoint row")
+  release()
   t.ok(await until(async () => (await rows()) === 60, 30_000), 'all 60 rows')
   t.same(await positions(), Array.from({ length: 60 }, (_, i) => i + 1), 'no event applied twice, though both ran batches')
   await Promise.all([slow.stop(), taker.stop()])
@@ -210,12 +221,12 @@ t.test("backends terminated under it: the projection waits out each lost connect
   for (let i = 0; i < 4; i += 1) await store.appendToStream(`t-${i}`, 0, makeEvents(30))
   const projection = await store.project('survivor', async (events, tx) => {
     await insertAll(events, tx)
-    await new Promise((r) => setTimeout(r, 20))
+    await new Promise((r) => setTimeout(r, 20)) // each batch takes a while: terminations land mid-batch
   }, { batchSize: 5, retry: { attempts: 1 } })
   let stopped = false
   void projection.closed.then(() => (stopped = true))
   for (let i = 0; i < 6 && (await rows()) < 120; i += 1) {
-    await new Promise((r) => setTimeout(r, 150))
+    await new Promise((r) => setTimeout(r, 150)) // the fault's own pace
     await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE ${`%:${config.schema}`} AND pid <> pg_backend_pid()`
   }
   t.ok(await until(async () => (await rows()) === 120, 30_000), 'all 120 rows in the end')

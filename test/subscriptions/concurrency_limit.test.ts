@@ -1,6 +1,7 @@
 // concurrencyLimit holds when subscribes arrive at the same time: the place is taken before
 // the first await. Each event then goes to one subscriber of the group.
 import t from 'tap'
+import { Changes } from '../helpers/changes.js'
 import { startStore } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
 import { Inbox, numbersOf } from '../helpers/inbox.js'
@@ -11,7 +12,8 @@ for (const [limit, callers] of [
 ] as const) {
   t.test(`${callers} simultaneous subscribes with concurrencyLimit ${limit}: ${limit} succeed, every event goes to one of them`, async (t) => {
     const store = await startStore(t)
-    const inboxes = Array.from({ length: callers }, () => new Inbox({ autoAck: true }))
+    const changes = new Changes()
+    const inboxes = Array.from({ length: callers }, () => new Inbox({ autoAck: true, changes }))
     const results = await Promise.allSettled(inboxes.map((inbox) => store.subscribeToAllStreams('group', inbox.subscriber, { concurrencyLimit: limit, bufferSize: 10 })))
     const joined = inboxes.filter((_, i) => results[i]?.status === 'fulfilled')
     t.equal(joined.length, limit, `${limit} subscribed`)
@@ -22,12 +24,9 @@ for (const [limit, callers] of [
     )
     for (const inbox of joined) await inbox.receive('subscribed')
     for (let i = 0; i < 10; i += 1) await store.appendToStream(`s-${i}`, 0, makeEvents(100))
-    const seen: number[] = []
-    for (const deadline = Date.now() + 20_000; seen.length < 1000 && Date.now() < deadline; ) {
-      seen.length = 0
-      for (const inbox of joined) for (const message of inbox.messages) if (message.type === 'events') seen.push(...numbersOf(message.events))
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
+    const seenNow = () => joined.flatMap((inbox) => inbox.messages.flatMap((message) => (message.type === 'events' ? numbersOf(message.events) : [])))
+    await changes.until(() => seenNow().length >= 1000, { within: 20_000 }).catch(() => {})
+    const seen = seenNow()
     t.same(
       [...seen].sort((a, b) => a - b),
       Array.from({ length: 1000 }, (_, i) => i + 1),

@@ -1,5 +1,6 @@
 import { BroadcastChannel } from 'node:worker_threads'
 import t from 'tap'
+import { Recorded } from '../helpers/changes.js'
 import { startStore } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
 import { Inbox, numbersOf } from '../helpers/inbox.js'
@@ -58,7 +59,7 @@ t.test('a subscriber module that ends its thread closes its own subscription wit
   t.same(numbersOf(await watcher.receiveEvents(2)), [1, 2])
   const healthyChannel = new BroadcastChannel('healthy-module')
   t.teardown(() => healthyChannel.close())
-  const healthySeen: number[] = []
+  const healthySeen = new Recorded<number>()
   healthyChannel.onmessage = (message) => {
     const data = (message as MessageEvent).data as { type: string; numbers?: number[] }
     if (data.type === 'events') healthySeen.push(...(data.numbers ?? []))
@@ -77,11 +78,14 @@ t.test('a subscriber module that ends its thread closes its own subscription wit
 
   await store.appendToStream('s', 2, makeEvents(200, 3))
   t.same(numbersOf(await watcher.receiveEvents(201)), Array.from({ length: 201 }, (_, i) => i + 3), 'the function subscriber missed nothing')
-  for (const deadline = Date.now() + 10_000; !healthySeen.includes(202) && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20))
-  t.same(healthySeen, Array.from({ length: 202 }, (_, i) => i + 1), 'the module subscriber on its own thread missed nothing')
+  await healthySeen.until(() => healthySeen.items.includes(202), { within: 10_000 }).catch(() => {})
+  t.same(healthySeen.items, Array.from({ length: 202 }, (_, i) => i + 1), 'the module subscriber on its own thread missed nothing')
   let settled = false
   void Promise.race([watched.closed, healthy.closed]).then(() => (settled = true))
-  await new Promise((resolve) => setTimeout(resolve, 100))
+  // Only a subscription still open is delivered a sentinel appended now.
+  await store.appendToStream('s', 202, makeEvents(1))
+  t.same(numbersOf(await watcher.receiveEvents(1)), [204])
+  await healthySeen.until(() => healthySeen.items.includes(203))
   t.notOk(settled, 'both neighbours are still subscribed')
   t.same(numbersOf(await store.readStreamForward('s', 0, 3)), [1, 2, 3], 'reads work')
 })
@@ -102,26 +106,30 @@ t.test('a subscriber module that cannot be loaded is refused as invalid_argument
 t.test('transient subscriptions: live once subscribe resolves, new events only, no ack needed, stop ends them', async (t) => {
   const store = await startStore(t)
   await store.appendToStream('s', 0, makeEvents(2))
-  const seen: unknown[] = []
+  const seen = new Recorded<unknown>()
   const stop = await store.subscribe('$all', (event) => {
     seen.push(event)
   }, { selector: (e) => e.streamId !== 'noise', mapper: (e) => e.eventNumber })
-  const onStream: number[] = []
+  const onStream = new Recorded<number>()
   const stopStream = await store.subscribe('s', (event) => {
     onStream.push((event as { streamVersion: number }).streamVersion)
   })
+  // Still subscribed when the others have stopped: what it sees, they would have seen by then.
+  const witness = new Recorded<number>()
+  await store.subscribe('$all', (event) => witness.push(event.eventNumber))
   await store.appendToStream('s', 2, makeEvents(3))
   await store.appendToStream('noise', 0, makeEvents(1))
   await store.appendToStream('s', 5, makeEvents(1))
-  const deadline = Date.now() + 5000
-  while ((seen.length < 4 || onStream.length < 4) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
-  t.same(seen, [3, 4, 5, 7], 'new events only, selected and mapped, no ack needed')
-  t.same(onStream, [3, 4, 5, 6])
+  await seen.until(() => seen.items.length >= 4).catch(() => {})
+  await onStream.until(() => onStream.items.length >= 4).catch(() => {})
+  t.same(seen.items, [3, 4, 5, 7], 'new events only, selected and mapped, no ack needed')
+  t.same(onStream.items, [3, 4, 5, 6])
   await stop()
   await stopStream()
   await store.appendToStream('s', 6, makeEvents(1))
-  await new Promise((resolve) => setTimeout(resolve, 200))
-  t.equal(seen.length, 4, 'nothing after stop')
+  await witness.until(() => witness.items.includes(8))
+  t.equal(seen.items.length, 4, 'nothing after stop')
+  t.equal(onStream.items.length, 4)
   await t.rejects(store.subscribe('$all', 'nope' as never), { code: 'invalid_argument' })
 })
 
