@@ -74,7 +74,7 @@ export class Caller<T extends Methods<T>> {
     // Held once: comlink makes a proxy at each property access.
     this.#call = remote.call as never
     this.#cancel = remote.cancel as never
-    port.once('close', () => this.close(new ConnectionError(`${what} failed: the thread serving it ended or closed its port`)))
+    port.once('close', () => this.close(new ConnectionError(`${what} failed: its actor stopped or its thread ended`)))
   }
 
   /** Calls awaiting their reply. */
