@@ -4,9 +4,8 @@
 // (message, subscription) => void | Promise<void>, and may export `selector` and `mapper`.
 // It posts { type: 'loaded' } on `status` once the module is loaded; the task resolves when
 // the subscription is over.
-import type { MessagePort } from 'node:worker_threads'
 import { toWire } from '../lib/errors.js'
-import type { ModuleHost, ModuleOutcome, ModuleStatus } from '../lib/subscriptions/module_subscriber.js'
+import type { ModuleOutcome, ModuleStatus, ModuleSubscriberTask } from '../lib/subscriptions/messages.js'
 import type { ModuleSubscriber, ModuleSubscription } from '../lib/subscriptions/subscriber.js'
 import { type EndpointOptions, SubscriberEndpoint } from '../lib/subscriptions/subscriber_endpoint.js'
 import { schema, threadCodec } from './context.js'
@@ -14,7 +13,7 @@ import { schema, threadCodec } from './context.js'
 /** What the module is delivered depends on its own mapper, which this thread doesn't know. */
 type Handler = ModuleSubscriber<unknown>
 
-export default async function host({ port, status, moduleUrl, streamId, name }: ModuleHost & { port: MessagePort; status: MessagePort }): Promise<ModuleOutcome> {
+export default async function host({ port, status, moduleUrl, streamId, name }: ModuleSubscriberTask): Promise<ModuleOutcome> {
   let module: { default?: Handler; selector?: EndpointOptions['selector']; mapper?: EndpointOptions['mapper'] }
   try {
     module = await import(moduleUrl)

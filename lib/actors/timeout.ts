@@ -1,5 +1,5 @@
-// A call to another thread or server that must answer in time: comlink and postgres.js
-// never settle a call whose other side died.
+// Work that must settle in time: postgres.js never settles a query whose server died, nor
+// does a call to an actor that is alive but stuck.
 export function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<never>((_, reject) => {

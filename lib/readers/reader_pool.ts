@@ -2,13 +2,13 @@
 // lives as long as the store and serves the reads posted on its port (workers/reader_worker.ts).
 // A port instead of a piscina task for each read spares piscina's bookkeeping on both threads
 // (benchmarks/README.md). Errors come back with their codes.
-import { MessageChannel, type MessagePort } from 'node:worker_threads'
+import { MessageChannel } from 'node:worker_threads'
 import type { Piscina } from 'piscina'
-import { cancellable } from '../actors/cancellable.js'
-import { ConnectionError, type EventStoreError, fromWire } from '../errors.js'
+import { Caller } from '../actors/calls.js'
+import { ConnectionError } from '../errors.js'
 import type { CallOptions } from '../types.js'
 import type { ReadResult, ReadTask } from '../storage/read.js'
-import { READER_ACTOR, type ReadReply, type ReadRequest } from './messages.js'
+import { READER_ACTOR, type ReaderCalls, type ReaderTask } from './messages.js'
 
 const STOPPED = 'the event store has been stopped'
 /** How long stop() waits for reads in flight, as long as the store's pool waits for its queries. */
@@ -26,14 +26,8 @@ export function respawnDelay(youngDeaths: number): number {
   return youngDeaths <= 1 ? 0 : Math.min(MAX_RESPAWN_DELAY_MS, FIRST_RESPAWN_DELAY_MS * 2 ** (youngDeaths - 2))
 }
 
-interface Pending {
-  resolve: (result: ReadResult) => void
-  reject: (error: Error) => void
-}
-
 interface ReaderActor {
-  port: MessagePort
-  pending: Map<number, Pending>
+  reads: Caller<ReaderCalls>
   started: number
 }
 
@@ -41,7 +35,6 @@ export class ReaderPool {
   readonly #pool: Piscina
   /** The actors alive; one that ends leaves at once, so no read is posted to a dead one. */
   readonly #actors: ReaderActor[] = []
-  #nextId = 0
   #closed = false
   /** Actors in a row that ended soon after they started. */
   #youngDeaths = 0
@@ -56,48 +49,26 @@ export class ReaderPool {
    * `timeout` ms, it rejects at once, and the actor cancels its statement in PostgreSQL.
    */
   run(task: ReadTask, call: CallOptions = {}): Promise<ReadResult> {
-    return cancellable(call, 'the read', (signal) => this.#post(task, signal))
-  }
-
-  #post(task: ReadTask, signal: AbortSignal | undefined): Promise<ReadResult> {
     if (this.#closed) return Promise.reject(new ConnectionError(STOPPED))
-    let actor = this.#actors[0]
+    // An actor whose thread died is skipped until its task's end replaces it.
+    let actor: ReaderActor | undefined
+    for (const other of this.#actors) if (!other.reads.closed && (!actor || other.reads.pending < actor.reads.pending)) actor = other
     if (!actor) return Promise.reject(new ConnectionError('no reader worker is running; a new one is starting'))
-    for (const other of this.#actors) if (other.pending.size < actor.pending.size) actor = other
-    const { port, pending } = actor
-    const id = this.#nextId++
-    signal?.addEventListener(
-      'abort',
-      () => {
-        if (pending.delete(id)) port.postMessage({ id, cancel: true } satisfies ReadRequest)
-      },
-      { once: true },
-    )
-    return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject })
-      port.postMessage({ id, task } satisfies ReadRequest)
-    })
+    return actor.reads.call('read', [task], call)
   }
 
   /** Refuses further reads, lets those in flight finish (for up to CLOSE_WAIT_MS), and ends the actors. */
   async close(cut?: AbortSignal): Promise<void> {
     this.#closed = true
     const deadline = Date.now() + CLOSE_WAIT_MS
-    while (this.#actors.some((actor) => actor.pending.size > 0) && Date.now() < deadline && !cut?.aborted) await new Promise((resolve) => setTimeout(resolve, 5))
+    while (this.#actors.some((actor) => actor.reads.pending > 0) && Date.now() < deadline && !cut?.aborted) await new Promise((resolve) => setTimeout(resolve, 5))
     for (const actor of [...this.#actors]) this.#ended(actor, null)
   }
 
   #spawn(): ReaderActor {
     const { port1, port2 } = new MessageChannel()
-    const actor: ReaderActor = { port: port1, pending: new Map(), started: Date.now() }
-    port1.on('message', ({ id, result }: ReadReply) => {
-      const pending = actor.pending.get(id)
-      if (!pending) return
-      actor.pending.delete(id)
-      if (result.status === 'error') pending.reject(fromWire(result.error) as EventStoreError)
-      else pending.resolve(result)
-    })
-    const task = this.#pool.run({ port: port2 }, { name: READER_ACTOR, transferList: [port2] as never }) as Promise<void>
+    const actor: ReaderActor = { reads: new Caller(port1, 'the read'), started: Date.now() }
+    const task = this.#pool.run({ port: port2 } satisfies ReaderTask, { name: READER_ACTOR, transferList: [port2] as never }) as Promise<void>
     task.then(
       () => this.#ended(actor, null),
       (error: unknown) => this.#ended(actor, error),
@@ -110,10 +81,8 @@ export class ReaderPool {
     const index = this.#actors.indexOf(actor)
     if (index === -1) return
     this.#actors.splice(index, 1)
-    actor.port.close()
     const reason = this.#closed && !error ? STOPPED : `a reader worker failed: ${(error as Error)?.message ?? error ?? 'it ended'}`
-    for (const pending of actor.pending.values()) pending.reject(new ConnectionError(reason, undefined, { cause: error ?? undefined }))
-    actor.pending.clear()
+    actor.reads.close(new ConnectionError(reason, undefined, { cause: error ?? undefined }))
     if (this.#closed) return
     this.#youngDeaths = Date.now() - actor.started < SHORT_LIFE_MS ? this.#youngDeaths + 1 : 0
     const respawn = () => {

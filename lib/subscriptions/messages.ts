@@ -1,7 +1,10 @@
-// Every message into and out of a subscription actor, shared by the main thread and the
-// workers (= the receive clauses of commanded's subscription.ex and subscriber.ex).
+// Every message into and out of a subscription actor and its subscribers' threads, shared by
+// the main thread and the workers (= the receive clauses of commanded's subscription.ex and
+// subscriber.ex): piscina tasks and their outcomes, one-way messages, and the calls with a
+// reply each side answers (over lib/actors/calls.ts).
 import type { WireError } from '../errors.js'
 import type { MessagePort } from 'node:worker_threads'
+import type { ClosedReason } from './handle.js'
 import type { RecordedEvent } from '../types.js'
 import type { ResolvedFilter } from '../filter.js'
 import type { ActorStatus } from '../observability/status.js'
@@ -61,11 +64,13 @@ export type SubscriberReply =
   /** Sent after the subscriber's last ack on the same port, so unsubscribing loses no ack. */
   | { type: 'leave' }
 
-/** What the main thread calls on an actor, over comlink. */
+/** What the main thread calls on an actor. */
 export interface SubscriptionControl {
+  /** `port`: the subscriber's end of its channel (EndpointMessage out, SubscriberReply in). */
   connect(subscriberId: string, port: MessagePort, bufferSize: number): void
   notify(lastPosition: number | null): void
-  unsubscribe(): Promise<void>
+  /** Returns once the actor has the message; its task ends when it has stopped. */
+  unsubscribe(): void
   status(): ActorStatus
 }
 
@@ -74,8 +79,40 @@ export interface SubscriptionCallbacks {
   partitionKeys(events: RecordedEvent[]): (string | null)[]
 }
 
+/** The piscina task that hosts an actor (workers/subscription_worker.ts). */
+export interface SubscriptionTask {
+  spec: SubscriptionSpec
+  /** SubscriptionControl is called here. */
+  control: MessagePort
+  /** SubscriptionCallbacks are called here; null: the subscription needs none. */
+  callbacks: MessagePort | null
+  /** The writer's committed events (lib/subscriptions/hand_off.ts). */
+  feed: MessagePort
+}
+
 /** How an actor's task ends. */
 export interface SubscriptionOutcome {
   reason: 'unsubscribed' | 'error'
   error: WireError | null
 }
+
+/** Which module an actor-module subscriber's thread runs, for which subscription. */
+export interface ModuleHost {
+  moduleUrl: string
+  streamId: string
+  name: string
+}
+
+/** The piscina task of an actor-module subscriber (workers/subscriber_worker.ts). */
+export interface ModuleSubscriberTask extends ModuleHost {
+  /** Its end of the channel to the actor. */
+  port: MessagePort
+  /** ModuleStatus goes out here. */
+  status: MessagePort
+}
+
+/** What the subscriber's thread posts on its status port once its module is loaded. */
+export type ModuleStatus = { type: 'loaded' }
+
+/** How the subscriber's task ended. */
+export type ModuleOutcome = { type: 'load_failed'; error: WireError } | { type: 'ended'; reason: ClosedReason['reason']; error: WireError | null }

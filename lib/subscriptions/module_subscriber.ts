@@ -4,23 +4,11 @@
 // (with reason 'error'), never the store's actors or other subscribers.
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { oneThreadPool, type WorkerContextData } from '../actors/pool.js'
-import { fromWire, InvalidArgumentError, type WireError } from '../errors.js'
+import { fromWire, InvalidArgumentError } from '../errors.js'
 import { workerUrl } from '../package_files.js'
 import type { Report } from '../reports.js'
 import type { ClosedReason } from './handle.js'
-
-/** Which module the thread runs, for which subscription. */
-export interface ModuleHost {
-  moduleUrl: string
-  streamId: string
-  name: string
-}
-
-/** How the subscriber's task ended. */
-/** What the subscriber's thread posts on its status port once its module is loaded. */
-export type ModuleStatus = { type: 'loaded' }
-
-export type ModuleOutcome = { type: 'load_failed'; error: WireError } | { type: 'ended'; reason: ClosedReason['reason']; error: WireError | null }
+import type { ModuleHost, ModuleOutcome, ModuleStatus, ModuleSubscriberTask } from './messages.js'
 
 export interface SubscriberThread {
   /** Settles when the subscriber is over: its subscription ended, it failed, or its thread died. */
@@ -33,7 +21,7 @@ export interface SubscriberThread {
 export function startModuleSubscriber(context: WorkerContextData, host: ModuleHost, port: MessagePort, report: Report): Promise<SubscriberThread> {
   const pool = oneThreadPool(workerUrl('subscriber_worker'), context)
   const status = new MessageChannel()
-  const task = pool.run({ ...host, port, status: status.port2 }, { transferList: [port, status.port2] as never }) as Promise<ModuleOutcome>
+  const task = pool.run({ ...host, port, status: status.port2 } satisfies ModuleSubscriberTask, { transferList: [port, status.port2] as never }) as Promise<ModuleOutcome>
   const close = () => pool.destroy().catch((error: unknown) => report('warning', 'subscription', `closing the thread of subscriber ${host.moduleUrl} failed`, error))
   const ended: Promise<ClosedReason> = task.then(
     (outcome) => ({ reason: outcome.type === 'ended' ? outcome.reason : 'error', error: outcome.error ? fromWire(outcome.error) : null }),

@@ -3,8 +3,8 @@
 // notifications to the actors concerned, and hears when an actor stops.
 import { randomUUID } from 'node:crypto'
 import { MessageChannel, type MessagePort } from 'node:worker_threads'
-import * as Comlink from 'comlink'
 import type { Piscina } from 'piscina'
+import { Caller, serve } from '../actors/calls.js'
 import type { WorkerContextData } from '../actors/pool.js'
 import { untilAborted, withTimeout } from '../actors/timeout.js'
 import type { Report } from '../reports.js'
@@ -21,7 +21,7 @@ import type { CommittedEvents } from '../storage/write_plan.js'
 import type { RecordedEvent } from '../types.js'
 import { type HandOff, handOffFor, sharedCopy } from './hand_off.js'
 import { Subscription } from './handle.js'
-import type { SubscriptionControl, SubscriptionOutcome, SubscriptionSpec } from './messages.js'
+import type { SubscriptionCallbacks, SubscriptionControl, SubscriptionOutcome, SubscriptionSpec, SubscriptionTask } from './messages.js'
 import type { StoreMetrics } from '../observability/metrics.js'
 import type { LocalSubscription } from '../observability/status.js'
 import type { ResolvedOptions } from './options.js'
@@ -39,8 +39,7 @@ interface Actor {
   concurrencyLimit: number
   /** Subscribers being attached: they hold a place under concurrencyLimit before any await. */
   joining: number
-  control: Comlink.Remote<SubscriptionControl>
-  controlPort: MessagePort
+  control: Caller<SubscriptionControl>
   /** Where the writer's committed events go to the actor. */
   feed: MessagePort
   subscribers: Set<Subscription<unknown>>
@@ -106,7 +105,7 @@ export class Subscriptions {
     } catch (error) {
       if (!joined) actor.joining -= 1
       // An actor spawned for nobody stops again.
-      if (actor.subscribers.size === 0 && actor.joining === 0) actor.control.unsubscribe().catch((cause: unknown) => this.#warn(actor, 'stopping an unused subscription actor failed', cause))
+      if (actor.subscribers.size === 0 && actor.joining === 0) this.#tell(actor, 'stopping an unused subscription actor failed', 'unsubscribe')
       throw error
     }
   }
@@ -120,10 +119,17 @@ export class Subscriptions {
       // Each subscriber leaves on its own channel, behind its acks: none is lost.
       for (const endpoint of local) endpoint?.leave()
     } else {
-      actor.control.unsubscribe().catch((error: unknown) => this.#warn(actor, 'the unsubscribe call failed; waiting for the actor to stop', error))
+      this.#tell(actor, 'the unsubscribe call failed; waiting for the actor to stop', 'unsubscribe')
     }
     await actor.exited
     return true
+  }
+
+  /** A call whose reply nobody awaits; one the actor's stopping cut short is no news. */
+  #tell<K extends 'notify' | 'unsubscribe'>(actor: Actor, failure: string, method: K, ...args: Parameters<SubscriptionControl[K]>): void {
+    actor.control.call(method, args).catch((error: unknown) => {
+      if (!actor.control.closed) this.#warn(actor, failure, error)
+    })
   }
 
   #warn(actor: Actor, message: string, error: unknown): void {
@@ -183,7 +189,7 @@ export class Subscriptions {
         streamId: actor.spec.streamId,
         name: actor.spec.name,
         subscribers: actor.subscribers.size,
-        actor: await withTimeout(Promise.race([actor.control.status(), actor.exited.then(() => null)]), ms, () => new Error('no answer')).catch(() => null),
+        actor: await actor.control.call('status', [], { timeout: ms }).catch(() => null),
       })),
     )
   }
@@ -198,7 +204,7 @@ export class Subscriptions {
     const handedOff = notification.origin === this.#origin
     for (const actor of this.#actors.values()) {
       if (handedOff && !readsOnly(actor.spec)) continue
-      if (concerns(notification, actor.spec.streamId)) actor.control.notify(notification.last).catch((error: unknown) => this.#warn(actor, 'a notification did not reach it', error))
+      if (concerns(notification, actor.spec.streamId)) this.#tell(actor, 'a notification did not reach it', 'notify', notification.last)
     }
   }
 
@@ -226,11 +232,11 @@ export class Subscriptions {
           const key = event === undefined ? null : partitionBy(event)
           return key === undefined || key === null ? null : String(key)
         })
-      Comlink.expose({ partitionKeys }, callbacks.port1 as unknown as Comlink.Endpoint)
+      serve<SubscriptionCallbacks>(callbacks.port1, { partitionKeys })
     }
     const transferList = [control.port2, feed.port2, ...(callbacks ? [callbacks.port2] : [])]
     const task = this.#pool.run(
-      { spec, control: control.port2, callbacks: callbacks?.port2 ?? null, feed: feed.port2 },
+      { spec, control: control.port2, callbacks: callbacks?.port2 ?? null, feed: feed.port2 } satisfies SubscriptionTask,
       { filename: workerUrl('subscription_worker').href, transferList: transferList as never },
     ) as Promise<SubscriptionOutcome>
     const exited = task.catch(
@@ -243,8 +249,7 @@ export class Subscriptions {
       spec,
       concurrencyLimit: options.concurrencyLimit,
       joining: 0,
-      control: Comlink.wrap<SubscriptionControl>(control.port1 as unknown as Comlink.Endpoint),
-      controlPort: control.port1,
+      control: new Caller(control.port1, `the call to subscription "${name}"`),
       feed: feed.port1,
       subscribers: new Set(),
       exited,
@@ -252,7 +257,7 @@ export class Subscriptions {
     this.#actors.set(key, actor)
     void exited.then((outcome) => {
       if (this.#actors.get(key) === actor) this.#actors.delete(key)
-      actor.controlPort.close()
+      actor.control.close(new ConnectionError(`subscription "${name}" stopped`))
       actor.feed.close()
       callbacks?.port1.close()
       const error = outcome.error ? fromWire(outcome.error) : null
@@ -305,7 +310,7 @@ export class Subscriptions {
     actor.subscribers.add(subscription)
     joined()
     void subscription.closed.then(() => actor.subscribers.delete(subscription))
-    await callActor(actor.control.connect(subscriberId, Comlink.transfer(channel.port1, [channel.port1 as never]), options.bufferSize), actor)
+    await withTimeout(actor.control.call('connect', [subscriberId, channel.port1, options.bufferSize], { transfer: [channel.port1] }), CALL_TIMEOUT_MS, () => new ConnectionError('the subscription actor did not answer'))
     return subscription
   }
 
@@ -321,11 +326,3 @@ const readsOnly = (spec: SubscriptionSpec): boolean => spec.partitioned || spec.
 
 /** Names of transient subscriptions (`store.subscribe`), reserved so they never meet a user's. */
 export const TRANSIENT_PREFIX = '$transient-'
-
-/** A call into an actor: fails when the actor stops or does not answer in time. */
-function callActor<T>(call: Promise<T>, actor: Actor): Promise<T> {
-  const gone = actor.exited.then((): never => {
-    throw new ConnectionError(`subscription "${actor.spec.name}" stopped`)
-  })
-  return withTimeout(Promise.race([call, gone]), CALL_TIMEOUT_MS, () => new ConnectionError('the subscription actor did not answer'))
-}

@@ -3,7 +3,7 @@
 // Slow work (reads, taking the lock, loading the checkpoint) runs in the background and
 // reports back as a message, so acks keep flowing while a catch-up read is under way.
 import type { MessagePort } from 'node:worker_threads'
-import * as Comlink from 'comlink'
+import { type Caller, serve, type Served } from '../../lib/actors/calls.js'
 import { toWire, type WireError } from '../../lib/errors.js'
 import { Mailbox } from '../../lib/actors/mailbox.js'
 import { toEventStoreError } from '../../lib/storage/pg_errors.js'
@@ -30,7 +30,7 @@ const CHECKPOINT_TIMEOUT_MS = 5000
 export async function runSubscription(
   spec: SubscriptionSpec,
   control: MessagePort,
-  callbacks: Comlink.Remote<SubscriptionCallbacks> | null,
+  callbacks: Caller<SubscriptionCallbacks> | null,
   /** Events the main thread's writer committed (lib/subscriptions/hand_off.ts). */
   feed: MessagePort,
 ): Promise<SubscriptionOutcome> {
@@ -44,7 +44,7 @@ export async function runSubscription(
   })
 
   let current = start(initialState(spec))
-  const api: SubscriptionControl = {
+  const api: Served<SubscriptionControl> = {
     connect(subscriberId, port, bufferSize) {
       ports.set(subscriberId, port)
       port.on('message', (reply: SubscriberReply) => {
@@ -57,9 +57,8 @@ export async function runSubscription(
     notify(lastPosition) {
       mailbox.post({ type: 'notify', lastPosition })
     },
-    async unsubscribe() {
+    unsubscribe() {
       mailbox.post({ type: 'unsubscribe' })
-      await done
     },
     status() {
       const { state } = current
@@ -72,7 +71,7 @@ export async function runSubscription(
       }
     },
   }
-  Comlink.expose(api, control as unknown as Comlink.Endpoint)
+  serve<SubscriptionControl>(control, api)
   feed.on('message', (message: HandOff | SharedArrayBuffer) => {
     const handOff = receivedHandOff(message)
     const events = handedOffEvents(handOff, spec.streamId, column).map((event) => ({ event, partitionKey: null }))
@@ -95,7 +94,7 @@ export async function runSubscription(
     // A stream that does not exist yet reads as empty: the subscription waits for it.
     // Events stay as stored: the subscriber's thread decodes them (lib/serializer.ts decodeEvents).
     const events = result.status === 'found' || result.status === 'filtered' ? parsePage(result.events) : []
-    const keys = callbacks && events.length > 0 ? await callbacks.partitionKeys(events) : null
+    const keys = callbacks && events.length > 0 ? await callbacks.call('partitionKeys', [events]) : null
     const queued: QueuedEvent[] = events.map((event, i) => ({ event, partitionKey: keys?.[i] ?? null }))
     // A short filtered page looked at everything up to the head it read: nothing there matched.
     const scanned = result.status === 'filtered' && events.length < count ? result.head : undefined
