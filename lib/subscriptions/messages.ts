@@ -67,7 +67,11 @@ export type SubscriberReply =
 /** What the main thread calls on an actor. */
 export interface SubscriptionControl {
   /** `port`: the subscriber's end of its channel (EndpointMessage out, SubscriberReply in). */
-  connect(subscriberId: string, port: MessagePort, bufferSize: number): void
+  /**
+   * Resolves once the actor has taken the subscriber in; rejects with a ConnectionError whose
+   * details say `actorStopping` when the actor stopped first (its last subscriber had left).
+   */
+  connect(subscriberId: string, port: MessagePort, bufferSize: number): Promise<void>
   notify(lastPosition: number | null): void
   /** Returns once the actor has the message; its task ends when it has stopped. */
   unsubscribe(): void

@@ -104,6 +104,12 @@ export class Subscriptions {
       return subscription
     } catch (error) {
       if (!joined) actor.joining -= 1
+      // The actor found here was stopping (its last subscriber had just left): once it has
+      // stopped, a new one takes the subscriber. Its half-joined subscription closes with it.
+      if (existing && (actor.control.closed || (error instanceof ConnectionError && error.details?.actorStopping === true))) {
+        await actor.exited
+        return this.subscribe(streamId, name, subscriber, options, autoAck)
+      }
       // An actor spawned for nobody stops again.
       if (actor.subscribers.size === 0 && actor.joining === 0) this.#tell(actor, 'stopping an unused subscription actor failed', 'unsubscribe')
       throw error
@@ -310,7 +316,14 @@ export class Subscriptions {
     actor.subscribers.add(subscription)
     joined()
     void subscription.closed.then(() => actor.subscribers.delete(subscription))
-    await withTimeout(actor.control.call('connect', [subscriberId, channel.port1, options.bufferSize], { transfer: [channel.port1] }), CALL_TIMEOUT_MS, () => new ConnectionError('the subscription actor did not answer'))
+    const connected = actor.control.call('connect', [subscriberId, channel.port1, options.bufferSize], { transfer: [channel.port1] })
+    try {
+      await withTimeout(connected, CALL_TIMEOUT_MS, () => new ConnectionError('the subscription actor did not answer'))
+    } catch (error) {
+      // Not handed over: closing the actor's end tells the subscriber's end there is no actor.
+      channel.port1.close()
+      throw error
+    }
     return subscription
   }
 

@@ -31,6 +31,26 @@ t.test('a subscriber that throws stops its subscription cleanly; a resubscribe r
   t.same(numbersOf(await retry.receiveEvents(4)), [3, 4, 5, 6], 'resumed at the event that failed: the checkpoint was 2')
 })
 
+t.test('subscribing again the moment a failed subscriber closed its subscription always works', async (t) => {
+  const store = await startStore(t)
+  store.on('error', () => {})
+  await store.appendToStream('s', 0, makeEvents(1))
+  // Each round, the actor may still be stopping when the next subscribe comes: that one must
+  // reach a new actor, not fail on the old one.
+  for (let round = 1; round <= 15; round += 1) {
+    const inbox = new Inbox({ autoAck: true })
+    inbox.onEvents = () => {
+      throw new Error(`round ${round} fails`)
+    }
+    const sub = await store.subscribeToAllStreams('flaky', inbox.subscriber)
+    t.match(await sub.closed, { reason: 'error', error: { message: `round ${round} fails` } }, `round ${round} closed with its own error`)
+  }
+  const last = new Inbox({ autoAck: true })
+  await store.subscribeToAllStreams('flaky', last.subscriber)
+  await last.receive('subscribed')
+  t.same(numbersOf(await last.receiveEvents(1)), [1], 'the event no failed round acknowledged is delivered')
+})
+
 t.test('with no error listener, a failing subscriber does not take the process down', async (t) => {
   const store = await startStore(t)
   await store.appendToStream('s', 0, makeEvents(1))

@@ -4,7 +4,7 @@
 // reports back as a message, so acks keep flowing while a catch-up read is under way.
 import type { MessagePort } from 'node:worker_threads'
 import { type Caller, serve, type Served } from '../../lib/actors/calls.js'
-import { toWire, type WireError } from '../../lib/errors.js'
+import { ConnectionError, toWire, type WireError } from '../../lib/errors.js'
 import { Mailbox } from '../../lib/actors/mailbox.js'
 import { toEventStoreError } from '../../lib/storage/pg_errors.js'
 import { parsePage, runRead } from '../../lib/storage/read.js'
@@ -44,8 +44,15 @@ export async function runSubscription(
   })
 
   let current = start(initialState(spec))
+  /** Subscribers whose connect call waits until the mailbox has taken them in. */
+  const joining = new Map<string, { joined: () => void; refused: (error: Error) => void }>()
+  const stopping = () => new ConnectionError(`subscription "${spec.name}" stopped before the subscriber joined`, { actorStopping: true })
   const api: Served<SubscriptionControl> = {
     connect(subscriberId, port, bufferSize) {
+      if (current.state.status === 'stopped') {
+        port.close()
+        throw stopping()
+      }
       ports.set(subscriberId, port)
       port.on('message', (reply: SubscriberReply) => {
         if (reply.type === 'ack') mailbox.post({ type: 'ack', subscriberId, eventNumbers: reply.eventNumbers })
@@ -53,6 +60,7 @@ export async function runSubscription(
       })
       port.on('close', () => mailbox.post({ type: 'subscriber_down', subscriberId, error: null }))
       mailbox.post({ type: 'connect', subscriberId, bufferSize })
+      return new Promise<void>((joined, refused) => joining.set(subscriberId, { joined, refused }))
     },
     notify(lastPosition) {
       mailbox.post({ type: 'notify', lastPosition })
@@ -171,8 +179,14 @@ export async function runSubscription(
   while (current.state.status !== 'stopped') {
     const message = await mailbox.receive()
     current = transition(current.state, message)
+    if (message.type === 'connect') {
+      joining.get(message.subscriberId)?.joined()
+      joining.delete(message.subscriberId)
+    }
     for (const effect of current.effects) await perform(effect)
   }
+  // Connects still in the mailbox came after the last subscriber had gone: the actor stopped.
+  for (const { refused } of joining.values()) refused(stopping())
   const outcome = await done
   feed.close()
   control.close()
