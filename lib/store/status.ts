@@ -1,7 +1,6 @@
 // store.status() and store.metrics(): what the writer, the worker pool and the subscriptions
-// are doing, and the counters since start; also what the OpenTelemetry bridge reads of them.
+// are doing, and the counters since start.
 import type { MetricsSnapshot, RecentReport } from '../observability/metrics.js'
-import type { TelemetrySource } from '../observability/otel.js'
 import { type SubscriptionStatus, subscriptionStatus } from '../observability/status.js'
 import type { Query } from '../storage/query.js'
 import type { StoreParts } from './parts.js'
@@ -39,17 +38,5 @@ export function storeMetrics({ metrics, writer, pool }: StoreParts): MetricsSnap
     commitLatency: metrics.commitLatency.snapshot(),
     readLatency: metrics.readLatency.snapshot(),
     workerUtilization: pool.utilization,
-  }
-}
-
-/** What the OpenTelemetry bridge reads of a store. */
-export function telemetrySource(parts: StoreParts, status: () => Promise<StoreStatus>): TelemetrySource {
-  const { config, metrics, writer, pool } = parts
-  return {
-    schema: config.schema,
-    metrics,
-    queued: () => writer.queued,
-    workerUtilization: () => pool.utilization,
-    subscriptions: async () => (await status()).subscriptions,
   }
 }
