@@ -1,5 +1,5 @@
 // What subscribers' types promise (README, Subscriptions), checked by the compiler alone: never
-// run, compiled by `npm run typecheck` and by test/docs/readme_examples.test.ts. Each
+// run, compiled by `npm run typecheck` and by test/package/readme_examples.test.ts. Each
 // `@ts-expect-error` fails the compilation once its line stops being an error.
 import type { EventStore, ModuleSubscriber, RecordedEvent, Subscriber, Subscription } from '../../lib/index.js'
 

@@ -1,6 +1,6 @@
 // Every ```ts block of README.md compiles under `strict`, against this repository's lib/.
 // - Each block is a module of its own, so blocks may reuse names; all are compiled in one
-//   program, with test/docs/subscriber_types.ts (what must not compile, as @ts-expect-error).
+//   program, with test/package/subscriber_types.ts (what must not compile, as @ts-expect-error).
 // - Names the README uses without defining them (`store`, `sendEmail`, …) are declared once, in
 //   PREAMBLE, as globals; a block's own imports and declarations shadow them.
 // - A block fenced ```ts signature shows a call's shape (`opts?`, `count = 1000`): not code,
@@ -111,5 +111,5 @@ const take = (file: string) => {
 
 t.ok(blocks.length > 0, `README.md has ts blocks (${blocks.length})`)
 for (const block of blocks) t.same(take(fileOf(block)), [], `README.md:${block.line} compiles`)
-t.same(take(typesTest), [], 'test/docs/subscriber_types.ts compiles: each @ts-expect-error line is an error')
+t.same(take(typesTest), [], 'test/package/subscriber_types.ts compiles: each @ts-expect-error line is an error')
 t.same([...errors.values()].flat(), [], 'nothing else fails (the preamble, lib/)')
