@@ -159,6 +159,7 @@ export class Writer {
       if (queue.live === 0) break
       const turn = nextTurn(queue.envelopes, inFlight, this.#maxBatchRows, this.#connection.own, half)
       if (!turn) return // waits for the batches in flight; their end pumps again
+      if (turn.length === 0) continue // every append prepared was refused: prepare the next ones
       const batch = queue.take(turn.length)
       const streams = batch.map((envelope) => (envelope.request as WriterMessage).streamId)
       inFlight.start(streams, turn.pipelined)

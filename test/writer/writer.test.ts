@@ -79,6 +79,12 @@ t.test('pending appends: half is sent before the rest are prepared; a refused on
   })
   await Promise.all(Array.from({ length: 6 }, (_, i) => writer.post(anyVersion(`any-${i}`))))
   t.same(writer.stats, { batches: 4, requests: 15, expected: 4, locking: 0 }, 'two one-statement batches for the six')
+
+  // A first half refused whole: nothing of it is sent, not even an empty transaction.
+  const burst = ['r-0', 'r-1', 'r-2', 'r-3']
+  const refused = await Promise.allSettled(burst.map((name) => writer.post(pending(name, name === 'r-0' || name === 'r-1'))))
+  t.same(refused.map(codeOf), ['invalid_argument', 'invalid_argument', 'ok', 'ok'])
+  t.same(writer.stats, { batches: 6, requests: 17, expected: 6, locking: 0 }, 'the other two went half and half, as one-statement batches: no empty locking one')
 })
 
 t.test('a batch is capped by rows, but a larger single request still goes whole', async (t) => {
