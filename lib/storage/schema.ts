@@ -137,6 +137,17 @@ export async function drop(sql: Sql, schema: string): Promise<void> {
     await lockSchema(tx, schema)
     const [row] = await tx<{ exists: boolean }[]>`SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = ${schema}) AS exists`
     if (!row?.exists) return
+    const tables = await tx<{ name: string }[]>`
+      SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = ${schema} AND c.relkind IN ('r', 'p') AND c.relname IN ('schema_migrations', 'events', 'streams', 'links', 'subscriptions', 'snapshots')`
+    // Without the store's migrations table, tables of those names are someone else's.
+    if (!tables.some((table) => table.name === 'schema_migrations')) {
+      if (tables.length === 0) return
+      throw new SchemaError(
+        `schema "${schema}" is not a pg-eventstore store (it has no schema_migrations table) but holds ${tables.map((t) => t.name).join(', ')}: nothing was dropped; check --schema`,
+        { schema },
+      )
+    }
     await tx.unsafe(`SET LOCAL search_path TO "${schema}"`)
     await tx.unsafe(readSql('drop.sql'))
     if (schema !== 'public') {

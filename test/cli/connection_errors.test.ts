@@ -120,4 +120,13 @@ t.test('init into a schema that holds a table of the same name: a schema error n
   const tables = await sql<{ name: string }[]>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ${schema}`
   t.same(tables.map((row) => row.name), ['events'], 'nothing of the store was left, the table is untouched')
   t.same(await sql.unsafe(`SELECT id FROM "${schema}".events`), [{ id: 7 }])
+
+  // Nor do drop and reset touch a table the store did not make.
+  await t.rejects(EventStore.drop({ url, schema }), { code: 'schema', message: /not a pg-eventstore store.*events.*nothing was dropped/ })
+  for (const command of ['drop', 'reset']) {
+    const refused = await cli(command, '--url', url, '--schema', schema)
+    t.equal(refused.code, 1, `${command} is refused`)
+    t.match(refused.stderr, /not a pg-eventstore store/)
+  }
+  t.same(await sql.unsafe(`SELECT id FROM "${schema}".events`), [{ id: 7 }], 'the table is still there, with its row')
 })
