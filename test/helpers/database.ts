@@ -1,6 +1,7 @@
 // Per test file: a fresh schema in the run's database, initialised, dropped at the end.
 import { randomBytes } from 'node:crypto'
 import { basename } from 'node:path'
+import postgres from 'postgres'
 import type { Test } from 'tap'
 import type { EventStoreConfig } from '../../lib/config.js'
 import { acquireEmbeddedServer } from '../../lib/embedded/server.js'
@@ -25,8 +26,22 @@ export async function freshStoreConfig(t: Test, overrides: EventStoreConfig = {}
   const url = await testDatabaseUrl(t)
   const config = { url, schema: uniqueSchema(t), workers: 1, poolSize: 4, ...overrides }
   await EventStore.init(config)
-  t.teardown(() => EventStore.drop(config))
+  t.teardown(() => dropTestSchema(config))
   return config
+}
+
+/**
+ * Drops the store's tables, then the schema with whatever a test made in it beside them (a
+ * projection's read model): drop() alone keeps a schema that holds anything of the user's.
+ */
+async function dropTestSchema(config: { url: string; schema: string }): Promise<void> {
+  await EventStore.drop(config)
+  const sql = postgres(config.url, { max: 1, onnotice: () => {} })
+  try {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS "${config.schema}" CASCADE`)
+  } finally {
+    await sql.end()
+  }
 }
 
 /** A started store on a fresh schema, stopped when the test ends. */
