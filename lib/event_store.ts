@@ -3,7 +3,7 @@
 // thread, reads to the reader workers, subscriptions and projections to their actors.
 import { EventEmitter } from 'node:events'
 import { cancellable, cutShort } from './actors/cancellable.js'
-import { checkRoleName, type EventStoreConfig, redactUrl, type ResolvedConfig } from './config.js'
+import { type EventStoreConfig, redactUrl, type ResolvedConfig } from './config.js'
 import { parseExpectedVersion } from './expected_version.js'
 import { attachOpenTelemetry, loadOpenTelemetry } from './observability/otel.js'
 import { StoreMetrics, type MetricsSnapshot } from './observability/metrics.js'
@@ -16,10 +16,9 @@ import { mainThreadQuery, type Query } from './storage/query.js'
 import type { ReadAllOptions, StreamAllOptions, StreamReadOptions } from './readers/read_options.js'
 import { paginateStreams, streamInfo } from './readers/stream_listing.js'
 import type { StoreReport } from './reports.js'
-import { openStore, withDatabase } from './store/startup.js'
+import { dropSchema, grantRole, initSchema, migrateSchema } from './store/schema_commands.js'
+import { openStore } from './store/startup.js'
 import { assembleStore, shutDown, type StoreParts } from './store/parts.js'
-import { driverIsGuarded, warnUnguardedDriver } from './storage/driver_guard.js'
-import * as schemaLife from './storage/schema.js'
 import type { Subscription } from './subscriptions/handle.js'
 import type { SubscriptionOptions, TransientSubscriptionOptions } from './subscriptions/options.js'
 import { checkSubscribedStream, subscribePersistent } from './subscriptions/persistent.js'
@@ -53,11 +52,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
     this.#relay = new ReportRelay(this, opened.resolved.logger, metrics, opened.context.storeId)
     this.#query = mainThreadQuery(opened.resolved.schema, () => this.#stopping !== null)
     this.#parts = assembleStore(opened, this.#relay, metrics, this.#query)
-    if (!driverIsGuarded()) {
-      // Told once listeners had a chance to attach (the store is returned first); on stderr
-      // when nobody listens, since a process that can crash should not learn it by crashing.
-      setImmediate(() => warnUnguardedDriver(this.listenerCount('warning') > 0 || this.config.logger !== null, this.#relay.report))
-    }
+    this.#relay.warnIfDriverUnguarded()
   }
 
   /**
@@ -80,12 +75,12 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
 
   /** Creates the store's tables in its schema (`pg-eventstore init`). */
   static async init(config: EventStoreConfig = {}): Promise<void> {
-    await withDatabase(config, (sql, resolved) => schemaLife.init(sql, resolved.schema, resolved.columnDataType ?? 'jsonb').then(() => undefined))
+    await initSchema(config)
   }
 
   /** Applies pending migrations (`pg-eventstore migrate`); returns the versions applied. */
   static async migrate(config: EventStoreConfig = {}): Promise<number[]> {
-    return withDatabase(config, async (sql, resolved) => (await schemaLife.migrate(sql, resolved.schema)).map((m) => m.version))
+    return migrateSchema(config)
   }
 
   /**
@@ -94,13 +89,12 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    * (`pg-eventstore grant --role NAME`). Run it as the owner, after init or migrate.
    */
   static async grant(config: EventStoreConfig, role: string, options: { hardDeletes?: boolean } = {}): Promise<void> {
-    const name = checkRoleName(role)
-    await withDatabase(config, (sql, resolved) => schemaLife.grantAppRole(sql, resolved.schema, name, options.hardDeletes === true))
+    await grantRole(config, role, options.hardDeletes === true)
   }
 
   /** Removes the store's tables from its schema (`pg-eventstore drop`). */
   static async drop(config: EventStoreConfig = {}): Promise<void> {
-    await withDatabase(config, (sql, resolved) => schemaLife.drop(sql, resolved.schema))
+    await dropSchema(config)
   }
 
   /**

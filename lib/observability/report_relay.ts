@@ -3,6 +3,7 @@
 // BroadcastChannel of the store's own and are relayed the same way.
 import { BroadcastChannel } from 'node:worker_threads'
 import { type Logger, makeReport, publish, type Report, reportChannelName, type ReportLevel, type StoreReport } from '../reports.js'
+import { driverIsGuarded, warnUnguardedDriver } from '../storage/driver_guard.js'
 import type { StoreMetrics } from './metrics.js'
 
 /** The store as an emitter of reports. */
@@ -47,6 +48,16 @@ export class ReportRelay {
         // fault into a crash, nor break the part of the store that reported it.
       }
     }
+  }
+
+  /**
+   * Warns when the loaded driver lacks the guard, once listeners had a chance to attach (the
+   * store is returned first); on stderr when nobody listens, since a process that can crash
+   * should not learn it by crashing.
+   */
+  warnIfDriverUnguarded(): void {
+    if (driverIsGuarded()) return
+    setImmediate(() => warnUnguardedDriver(this.#listeners.listenerCount('warning') > 0 || this.#logger !== null, this.report))
   }
 
   /** Stops relaying the worker threads' reports. */
