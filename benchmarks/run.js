@@ -12,6 +12,7 @@ import { machine, progress, row, table } from './harness.js'
 import { httpWorkloads } from './http_service.js'
 import { readWorkloads } from './read.js'
 import { subscribeWorkloads } from './subscribe.js'
+import { subscribeAllWorkloads } from './subscribe_all.js'
 
 const { values } = parseArgs({ options: { json: { type: 'boolean' }, only: { type: 'string' }, quick: { type: 'boolean' } } })
 const quick = values.quick === true
@@ -29,6 +30,7 @@ const workloads = [
   ...appendWorkloads({ store, raw, ...settings }),
   ...readWorkloads({ store, raw, ...settings }),
   ...subscribeWorkloads({ store, raw, ...settings }),
+  ...subscribeAllWorkloads({ store, raw, ...settings }),
   ...httpWorkloads({ url, ...settings }),
   ...growth.workloads,
 ].filter((w) => !values.only || w.name.includes(values.only))
