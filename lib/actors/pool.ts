@@ -1,7 +1,6 @@
 // The worker pool hosting the reader and subscription actors. Actors are long-lived,
 // so threads never idle out and never park in Atomics.wait (piscina's atomics: 'disabled').
 import { Piscina } from 'piscina'
-import { balancer } from './balancer.js'
 import type { ColumnDataType } from '../serializer.js'
 import type { ConnectionSettings } from '../config.js'
 
@@ -26,11 +25,10 @@ export interface PoolOptions {
   workerData: WorkerContextData
   /** Tasks one thread runs at once; reads are I/O bound, so many may overlap. */
   concurrentTasksPerWorker: number
-  /** The name of the task that goes once to each thread (lib/actors/balancer.ts). */
-  onePerThread: string
 }
 
-export function startPool({ filename, threads, workerData, concurrentTasksPerWorker, onePerThread }: PoolOptions): Piscina {
+/** Piscina's own balancer places each task on the least busy thread, so the reader actors spread over the threads. */
+export function startPool({ filename, threads, workerData, concurrentTasksPerWorker }: PoolOptions): Piscina {
   return new Piscina({
     filename: filename.href,
     minThreads: threads,
@@ -40,7 +38,6 @@ export function startPool({ filename, threads, workerData, concurrentTasksPerWor
     // Nothing reads piscina's run and wait time histograms; recording them costs every task.
     recordTiming: false,
     concurrentTasksPerWorker,
-    loadBalancer: balancer(concurrentTasksPerWorker, onePerThread),
     workerData,
   })
 }

@@ -3,7 +3,7 @@
 import type { MessagePort } from 'node:worker_threads'
 import type { ReadResult, ReadTask } from '../storage/read.js'
 
-/** The export piscina runs as a reader actor (workers/reader_worker.ts); the pool's balancer puts one on each thread. */
+/** The export piscina runs as a reader actor (workers/reader_worker.ts). */
 export const READER_ACTOR = 'readerActor'
 
 /** The actor's piscina task: it serves reads on `port` until the store closes it. */

@@ -1,5 +1,6 @@
-// The main thread's side of the reader actors: one on each worker thread, a piscina task that
-// lives as long as the store and serves the reads posted on its port (workers/reader_worker.ts).
+// The main thread's side of the reader actors: as many as worker threads, each a piscina task
+// (placed on the least busy thread) that lives as long as the store and serves the reads
+// called on its port (workers/reader_worker.ts).
 // A port instead of a piscina task for each read spares piscina's bookkeeping on both threads
 // (benchmarks/README.md). Errors come back with their codes.
 import { MessageChannel } from 'node:worker_threads'

@@ -7,7 +7,6 @@ import { startPool, type WorkerContextData } from '../actors/pool.js'
 import { type EventStoreConfig, type ResolvedConfig, resolveConfig } from '../config.js'
 import { acquireEmbeddedServer, type EmbeddedServer } from '../embedded/server.js'
 import { workerUrl } from '../package_files.js'
-import { READER_ACTOR } from '../readers/messages.js'
 import { type Codec, loadSerializer } from '../serializer.js'
 import { connectFailure } from '../storage/connect_errors.js'
 import { openAdminConnection, openStorePool } from '../storage/connections.js'
@@ -85,7 +84,6 @@ export async function openStore(config: EventStoreConfig): Promise<OpenedStore> 
     threads: resolved.workers,
     workerData: context,
     concurrentTasksPerWorker: TASKS_PER_WORKER,
-    onePerThread: READER_ACTOR,
   })
   return { resolved, sql, context, pool, embedded, codec }
 }

@@ -3,7 +3,6 @@
 // subscriptions the same way). The actor takes them only when they follow on exactly from
 // what it has; otherwise they count as a notification and it reads (workers/subscription/fsm.ts).
 // Other processes still learn of the write by NOTIFY and read.
-import { deserialize, serialize } from 'node:v8'
 import type { ColumnDataType } from '../serializer.js'
 import type { CommittedEvents, EventColumns } from '../storage/write_plan.js'
 import type { RecordedEvent } from '../types.js'
@@ -38,19 +37,6 @@ export function handOffFor(committed: CommittedEvents, streamId: string): HandOf
     metadata: pick(e.metadata),
   }
   return { ...committed, events, last }
-}
-
-/** A hand-off serialized once into shared memory: posting it to each actor copies nothing. */
-export function sharedCopy(handOff: HandOff): SharedArrayBuffer {
-  const bytes = serialize(handOff)
-  const shared = new SharedArrayBuffer(bytes.length)
-  new Uint8Array(shared).set(bytes)
-  return shared
-}
-
-/** A hand-off as an actor receives it: the object itself, or a shared copy. */
-export function receivedHandOff(message: HandOff | SharedArrayBuffer): HandOff {
-  return message instanceof SharedArrayBuffer ? (deserialize(new Uint8Array(message)) as HandOff) : message
 }
 
 /**

@@ -19,7 +19,7 @@ import { toEventStoreError } from '../storage/pg_errors.js'
 import { deleteSubscription } from '../storage/subscriptions.js'
 import type { CommittedEvents } from '../storage/write_plan.js'
 import type { RecordedEvent } from '../types.js'
-import { type HandOff, handOffFor, sharedCopy } from './hand_off.js'
+import { type HandOff, handOffFor } from './hand_off.js'
 import { Subscription } from './handle.js'
 import type { SubscriptionCallbacks, SubscriptionControl, SubscriptionOutcome, SubscriptionSpec, SubscriptionTask } from './messages.js'
 import type { StoreMetrics } from '../observability/metrics.js'
@@ -176,14 +176,11 @@ export class Subscriptions {
   handOff(committed: CommittedEvents): void {
     // A partitioned actor needs each event's key, which only its read asks for; a filtered
     // one reads only what matches, with the filter in SQL.
-    const actors = [...this.#actors.values()].filter((actor) => !readsOnly(actor.spec))
-    // Cloning a batch costs this thread once per receiver: several $all actors share one
-    // serialized copy instead.
-    const onAll = actors.filter((actor) => actor.spec.streamId === '$all').length
-    const all = onAll === 0 ? null : (handOffFor(committed, '$all') as HandOff)
-    const toAll = all && onAll > 1 ? sharedCopy(all) : all
-    for (const actor of actors) {
-      const message = actor.spec.streamId === '$all' ? toAll : handOffFor(committed, actor.spec.streamId)
+    let all: HandOff | null = null
+    for (const actor of this.#actors.values()) {
+      if (readsOnly(actor.spec)) continue
+      const { streamId } = actor.spec
+      const message = streamId === '$all' ? (all ??= handOffFor(committed, '$all')) : handOffFor(committed, streamId)
       if (message) actor.feed.postMessage(message)
     }
   }

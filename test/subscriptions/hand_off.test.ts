@@ -4,7 +4,7 @@ import { type ColumnDataType, encodeTerm } from '../../lib/serializer.js'
 import type { CommittedEvents } from '../../lib/storage/write_plan.js'
 import { closeDatabase, openDatabase } from '../../lib/storage/database.js'
 import { parsePage, runRead } from '../../lib/storage/read.js'
-import { handedOffEvents, handOffFor, receivedHandOff, sharedCopy } from '../../lib/subscriptions/hand_off.js'
+import { handedOffEvents, handOffFor } from '../../lib/subscriptions/hand_off.js'
 import type { RecordedEvent } from '../../lib/types.js'
 import type { PreparedEvent } from '../../lib/writer/messages.js'
 import { checkUuid } from '../../lib/validation.js'
@@ -78,8 +78,6 @@ for (const column of ['jsonb', 'bytea'] as const) {
       t.equal(fromRead.length, streamId === '$all' ? 6 : streamId === 'x' ? 3 : 3, `${streamId}: all events read`)
       t.equal(asText(handedOff(streamId)), asText(fromRead), `${streamId}: handed off as read`)
     }
-    const whole = handOffFor(committed[0] as CommittedEvents, '$all')
-    t.same(whole && receivedHandOff(sharedCopy(whole)), whole, 'a shared copy (several $all actors) arrives as the hand-off itself')
     t.same(handOffFor(committed[0] as CommittedEvents, 'linked'), null, 'a stream the batch did not touch gets nothing')
     const last = committed.map((c) => handOffFor(c, 'x')?.last)
     t.same(last, [3, 5, undefined], "a stream's hand-off carries the end of the whole batch in $all")

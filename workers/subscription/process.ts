@@ -8,7 +8,7 @@ import { ConnectionError, toWire, type WireError } from '../../lib/errors.js'
 import { Mailbox } from '../../lib/actors/mailbox.js'
 import { toEventStoreError } from '../../lib/storage/pg_errors.js'
 import { parsePage, runRead } from '../../lib/storage/read.js'
-import { type HandOff, handedOffEvents, receivedHandOff } from '../../lib/subscriptions/hand_off.js'
+import { type HandOff, handedOffEvents } from '../../lib/subscriptions/hand_off.js'
 import { createSubscription, saveCheckpoint, streamHead } from '../../lib/storage/subscriptions.js'
 import type {
   QueuedEvent,
@@ -80,8 +80,7 @@ export async function runSubscription(
     },
   }
   serve<SubscriptionControl>(control, api)
-  feed.on('message', (message: HandOff | SharedArrayBuffer) => {
-    const handOff = receivedHandOff(message)
+  feed.on('message', (handOff: HandOff) => {
     const events = handedOffEvents(handOff, spec.streamId, column).map((event) => ({ event, partitionKey: null }))
     mailbox.post({ type: 'committed', events, last: handOff.last })
   })
