@@ -42,8 +42,6 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   readonly #query: Query
   readonly #stopNow = new AbortController()
   #stopping: Promise<void> | null = null
-  /** Stops the OpenTelemetry bridge, when it runs. */
-  #detachTelemetry: (() => void) | null = null
 
   private constructor(opened: Awaited<ReturnType<typeof openStore>>) {
     super()
@@ -69,7 +67,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   static async start(config: EventStoreConfig = {}): Promise<EventStore> {
     const store = new EventStore(await openStore(config))
     const openTelemetry = store.config.openTelemetry ? await loadOpenTelemetry() : null
-    if (openTelemetry) store.#detachTelemetry = attachOpenTelemetry(openTelemetry, telemetrySource(store.#parts, () => store.status()))
+    if (openTelemetry) store.#parts.detachTelemetry = attachOpenTelemetry(openTelemetry, telemetrySource(store.#parts, () => store.status()))
     return store
   }
 
@@ -116,14 +114,9 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
       return Promise.reject(error)
     }
     const release = cutShort(cutBy, this.#stopNow)
-    this.#stopping ??= this.#stop()
+    this.#stopping ??= shutDown(this.#parts, this.#relay, this.#stopNow.signal)
     void this.#stopping.finally(release)
     return this.#stopping
-  }
-
-  async #stop(): Promise<void> {
-    this.#detachTelemetry?.()
-    await shutDown(this.#parts, this.#relay, this.#stopNow.signal)
   }
 
   /**

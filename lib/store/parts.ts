@@ -37,6 +37,8 @@ export interface StoreParts {
   writer: Writer
   writes: Writes
   snapshots: Snapshots
+  /** Stops the OpenTelemetry bridge, when it runs. */
+  detachTelemetry: (() => void) | null
 }
 
 export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: StoreMetrics, query: Query): StoreParts {
@@ -70,15 +72,17 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
     writer,
     writes: new Writes(writer, codec, metrics, { schema: config.schema, recordTraceContext: config.recordTraceContext }),
     snapshots: new Snapshots(sql, codec, query),
+    detachTelemetry: null,
   }
 }
 
 /**
- * Stops projections and subscriptions (storing their checkpoints), drains the writer, stops
- * the workers, closes the pools and releases the embedded server; each step bounded. Once
- * `cut` aborts, what still runs is ended without waiting.
+ * Stops the telemetry bridge, projections and subscriptions (storing their checkpoints),
+ * drains the writer, stops the workers, closes the pools and releases the embedded server;
+ * each step bounded. Once `cut` aborts, what still runs is ended without waiting.
  */
 export async function shutDown(parts: StoreParts, relay: ReportRelay, cut: AbortSignal): Promise<void> {
+  parts.detachTelemetry?.()
   parts.projections.close()
   const cutError = () => new Error('stop() was cut short by its signal or timeout')
   const projections = parts.projections.running
