@@ -9,6 +9,7 @@ import type { EventStore } from '../../lib/event_store.js'
 import type { StoreReport } from '../../lib/reports.js'
 import type { ExpectedVersion } from '../../lib/types.js'
 import { Changes } from './changes.js'
+import { within } from './settles.js'
 
 /** How long one call may take before the load counts it as hung. */
 export const CALL_BOUND_MS = 30_000
@@ -224,9 +225,6 @@ export function assertNothingLost(t: Test, report: LoadReport): void {
 
 /** The store stops within a bound, and nothing escaped as an uncaught exception meanwhile. */
 export async function assertStopsCleanly(t: Test, store: EventStore, crashes: ReturnType<typeof watchForCrashes>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const stopped = await Promise.race([store.stop().then(() => 'stopped'), new Promise((resolve) => (timer = setTimeout(resolve, 30_000, 'hung')))])
-  clearTimeout(timer)
-  t.equal(stopped, 'stopped', 'stop() resolves')
+  t.not(await within(store.stop(), 30_000), 'hung', 'stop() resolves')
   t.equal(crashes.count(), 0, `no uncaught exception or unhandled rejection ${crashes.messages.join('\n')}`)
 }

@@ -5,6 +5,7 @@ import { Changes } from '../helpers/changes.js'
 import { startStore } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
 import { Inbox, numbersOf } from '../helpers/inbox.js'
+import { within } from '../helpers/settles.js'
 
 for (const [limit, callers] of [
   [1, 5],
@@ -32,7 +33,6 @@ for (const [limit, callers] of [
       Array.from({ length: 1000 }, (_, i) => i + 1),
       'each of the 1,000 events delivered once, to one subscriber',
     )
-    const stopped = await Promise.race([store.unsubscribeFromAllStreams('group').then(() => 'stopped'), new Promise((resolve) => setTimeout(resolve, 10_000, 'hung'))])
-    t.equal(stopped, 'stopped', 'unsubscribe completes')
+    t.not(await within(store.unsubscribeFromAllStreams('group'), 10_000), 'hung', 'unsubscribe completes')
   })
 }

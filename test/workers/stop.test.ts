@@ -4,6 +4,7 @@ import { EventStore } from '../../lib/event_store.js'
 import { freshStoreConfig } from '../helpers/database.js'
 import { eventually } from '../helpers/eventually.js'
 import { spawnScript } from '../helpers/processes.js'
+import { within } from '../helpers/settles.js'
 
 t.test('stop() closes every connection of the store', async (t) => {
   const config = await freshStoreConfig(t, { workers: 2, poolSize: 4 })
@@ -29,7 +30,7 @@ t.test('a process that stops its store exits on its own: no thread, socket or ti
   const config = await freshStoreConfig(t)
   const child = spawnScript(t, 'fixtures/start_and_stop.ts', { URL: config.url, SCHEMA: config.schema })
   await child.waitFor((line) => line === 'stopped')
-  const code = await Promise.race([child.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000))])
+  const code = await within(child.exited, 10_000)
   t.equal(code, 0)
 })
 
