@@ -4,13 +4,16 @@
 // the server is restarted (immediate and fast, in turn) every 30 s (terminations pause until
 // the recovery after a restart is measured); beside it, child
 // processes write and are killed with SIGKILL at random moments. Then every appended event is
-// checked against the database, and the figures are printed.
+// checked against the database. Last, four processes append together to a store of their own,
+// contending for shared streams, and that fleet's history is checked as a whole
+// (test/helpers/fleet_history.ts). The figures are printed.
 import { spawn } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import { EventStore } from '../lib/event_store.js'
 import { FaultLoad, watchForCrashes } from '../test/helpers/fault_load.js'
+import { checkFleetHistory, runFleet } from '../test/helpers/fleet_history.js'
 import { restartableServer, storeOn } from '../test/helpers/restartable_server.js'
 
 const seconds = Number(process.env.SOAK_SECONDS ?? 600)
@@ -118,6 +121,12 @@ const childPartial = childAppends.filter((a) => a.events !== a.size).length
 const stopStarted = Date.now()
 await store.stop()
 const stopMs = Date.now() - stopStarted
+
+const fleetConfig = await storeOn(server, 'soak_fleet')
+const fleet = await runFleet(fakeTest, fleetConfig, ['f1', 'f2', 'f3', 'f4'], Math.min(30, Math.max(2, Math.round(seconds / 10))))
+const fleetStore = await EventStore.start(fleetConfig)
+const fleetReport = await checkFleetHistory(fleetStore, fleet.records, fleet.failedProcesses)
+await fleetStore.stop()
 await admin.end({ timeout: 1 })
 for (const cleanup of cleanups.reverse()) await cleanup()
 crashes.stop()
@@ -140,10 +149,12 @@ const figuresOut = {
   subscriptions: report.deliveredPerSubscription.map((delivered, i) => ({ delivered, missing: report.missingPerSubscription[i] })),
   storeReports: { warnings: report.warnings, errors: report.errors },
   stopMs,
+  fleet: { ...fleetReport, problems: fleetReport.problems.length },
 }
 console.log(JSON.stringify(figuresOut, null, 2))
 const failed =
   figuresOut.lost > 0 || figuresOut.partial > 0 || figuresOut.misreported > 0 || figuresOut.gapsInAll > 0 || figuresOut.uncaught > 0 || report.hung > 0 ||
-  report.missingPerSubscription.some((n) => n > 0) || (sorted.at(-1) ?? 0) > 2000
+  report.missingPerSubscription.some((n) => n > 0) || (sorted.at(-1) ?? 0) > 2000 ||
+  fleetReport.gaps > 0 || fleetReport.problems.length > 0 || fleetReport.refusedStored > 0 || fleetReport.unowned > 0 || fleetReport.overtaken > 0 || fleetReport.failedProcesses > 0
 console.log(failed ? 'soak: FAILED' : 'soak: passed')
 process.exit(failed ? 1 : 0)
