@@ -26,6 +26,12 @@ import { ackedPosition, initialState } from './state.js'
 
 /** A checkpoint write not answered by then counts as failed (the next one carries it). */
 const CHECKPOINT_TIMEOUT_MS = 5000
+/**
+ * A read, a lock attempt or a checkpoint load not answered by then counts as failed and is
+ * tried again: after its connection was killed, a statement can wait for ever in the driver,
+ * and the actor with it.
+ */
+const BACKGROUND_TIMEOUT_MS = 10_000
 
 export async function runSubscription(
   spec: SubscriptionSpec,
@@ -86,7 +92,7 @@ export async function runSubscription(
   })
 
   const background = (work: () => Promise<SubscriptionMessage>, onError: (error: WireError) => SubscriptionMessage) => {
-    work().then(
+    withTimeout(work(), BACKGROUND_TIMEOUT_MS, () => new Error(`no answer within ${BACKGROUND_TIMEOUT_MS} ms`)).then(
       (message) => mailbox.post(message),
       (error: unknown) => mailbox.post(onError(toWire(toEventStoreError(error, schema)))),
     )
