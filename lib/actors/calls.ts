@@ -96,6 +96,7 @@ export class Caller<T extends Methods<T>> {
     if (!signal && timeout === undefined) return this.#send(method, sent, 0)
     return cancellable({ signal, timeout }, this.#what, (cut) => {
       const id = this.#nextId++
+      // A cancel that cannot be delivered means the port closed: close() rejects the call itself.
       cut?.addEventListener('abort', () => void this.#cancel(id).catch(() => {}), { once: true })
       return this.#send(method, sent, id)
     })

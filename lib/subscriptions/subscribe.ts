@@ -192,6 +192,8 @@ export class Subscriptions {
         streamId: actor.spec.streamId,
         name: actor.spec.name,
         subscribers: actor.subscribers.size,
+        // Not a warning: status() is polled (the admin page), and a busy or stopping actor
+        // shows as null, which is what the caller reports.
         actor: await actor.control.call('status', [], { timeout: ms }).catch(() => null),
       })),
     )

@@ -1,14 +1,11 @@
-// What a call settles to within a bound, or 'hung', for tests of things that must not hang.
-// The bound's timer is cleared once the call settles: left running, it would hold the test
-// process open.
+// What a call settles to within a bound, or 'hung', for tests of things that must not hang
+// (lib/actors/timeout.ts withTimeout, whose timer is cleared once the call settles).
+import { withTimeout } from '../../lib/actors/timeout.js'
+
 export async function within<T>(call: Promise<T>, ms: number): Promise<T | 'hung'> {
-  let timer: NodeJS.Timeout | undefined
-  const bound = new Promise<'hung'>((resolve) => {
-    timer = setTimeout(resolve, ms, 'hung')
+  const hung = new Error('hung')
+  return withTimeout(call, ms, () => hung).catch((error: unknown) => {
+    if (error === hung) return 'hung' as const
+    throw error
   })
-  try {
-    return await Promise.race([call, bound])
-  } finally {
-    clearTimeout(timer)
-  }
 }
