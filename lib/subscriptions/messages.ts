@@ -44,8 +44,8 @@ export type SubscriptionMessage =
   | { type: 'lock_lost' }
   | { type: 'checkpoint_loaded'; checkpoint: number }
   /** `scanned`: of a filtered read, every position up to it was looked at (events beyond the page's last did not match). */
-  | { type: 'read_done'; events: QueuedEvent[]; requested: number; scanned?: number }
-  | { type: 'read_failed'; error: WireError }
+  | { type: 'read_done'; readId: number; events: QueuedEvent[]; requested: number; scanned?: number }
+  | { type: 'read_failed'; readId: number; error: WireError }
   | { type: 'retry_lock' }
   | { type: 'checkpoint_timer' }
   | { type: 'unsubscribe' }

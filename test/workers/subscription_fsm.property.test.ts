@@ -54,8 +54,8 @@ function simulate(spec: SubscriptionSpec, initial: number, subscribers: number[]
           break
         case 'read': {
           // Reads see what is stored when they run, which may be later than asked.
-          const { from, count } = effect
-          world.pending.push({ type: 'read_done', events: [], requested: count, from } as never)
+          const { readId, from, count } = effect
+          world.pending.push({ type: 'read_done', readId, events: [], requested: count, from } as never)
           break
         }
         case 'acquire_lock':
@@ -105,7 +105,7 @@ function simulate(spec: SubscriptionSpec, initial: number, subscribers: number[]
       const last = Math.min(world.stored, from + message.requested - 1)
       const events: QueuedEvent[] = []
       for (let n = from; n <= last; n += 1) events.push(event(n))
-      post({ type: 'read_done', events, requested: message.requested })
+      post({ type: 'read_done', readId: message.readId, events, requested: message.requested })
     } else if (message.type === 'checkpoint_loaded') {
       post({ type: 'checkpoint_loaded', checkpoint: world.storedCheckpoint })
     } else {
@@ -158,7 +158,9 @@ function simulate(spec: SubscriptionSpec, initial: number, subscribers: number[]
       case 6:
         // The lock session is lost: everything in flight is forgotten and delivered again.
         if (state.status === 'running' && (choice >> 3) % 4 === 0) {
+          // Everything after the stored checkpoint must now be delivered again.
           for (const list of world.inFlight.values()) list.length = 0
+          for (const n of world.delivered) if (n > world.storedCheckpoint) world.delivered.delete(n)
           post({ type: 'lock_lost' })
         }
         break

@@ -21,12 +21,15 @@ const event = (n: number, streamId = 's', correlationId: string | null = null): 
 })
 const queued = (numbers: number[], key?: (n: number) => string): QueuedEvent[] => numbers.map((n) => ({ event: event(n), partitionKey: key ? key(n) : null }))
 
+/** A read's result; without a readId it answers the read in flight. */
+type Message = SubscriptionMessage | Omit<Extract<SubscriptionMessage, { type: 'read_done' }>, 'readId'>
+
 /** Feeds messages in order; returns the final state and every effect produced. */
-function run(state: SubscriptionState, messages: SubscriptionMessage[]) {
+function run(state: SubscriptionState, messages: Message[]) {
   const effects: Effect[] = []
   let current = state
   for (const message of messages) {
-    const next = transition(current, message)
+    const next = transition(current, 'readId' in message || message.type !== 'read_done' ? message : { ...message, readId: current.readId })
     current = next.state
     effects.push(...next.effects)
   }
@@ -155,6 +158,23 @@ t.test('lock lost: back to standby, nothing more sent until the lock is back', a
   t.equal(lost.state.status, 'standby')
   t.same(sent(lost.effects), [['a', [1]]])
   t.same(saved(lost.effects), [], 'an ack after losing the lock stores nothing')
+})
+
+t.test('a read issued before the lock was lost is dropped when it comes back: nothing after the checkpoint is skipped', async (t) => {
+  const { state } = running(spec(), [['a', 1]])
+  const caughtUp = run(state, [{ type: 'read_done', events: queued([1, 2, 3, 4, 5, 6]), requested: 10 }]).state
+  const reading = run(caughtUp, [{ type: 'notify', lastPosition: 20 }])
+  t.same(reads(reading.effects), [[7, 5]], 'a read from 7 is in flight')
+  const back = run(reading.state, [{ type: 'lock_lost' }, { type: 'retry_lock' }, { type: 'lock_result', acquired: true }, { type: 'checkpoint_loaded', checkpoint: 0 }])
+  t.same(reads(back.effects), [[1, 10]], 'running again from the stored checkpoint')
+  const stale = run(back.state, [{ type: 'read_done', readId: reading.state.readId, events: queued([7, 8, 9, 10, 11]), requested: 5 }])
+  t.same(sent(stale.effects), [], 'the old read delivers nothing')
+  t.equal(stale.state.readPosition, 0, 'and does not move the read position')
+  const fresh = run(stale.state, [{ type: 'read_done', events: queued([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), requested: 10 }])
+  t.same(sent(fresh.effects), [['a', [1]]], 'the new read delivers from the checkpoint on')
+  const failed = run(back.state, [{ type: 'read_failed', readId: reading.state.readId, error: { wireError: true, name: 'ConnectionError', code: 'connection', message: 'gone', details: undefined, stack: undefined } }])
+  t.equal(failed.state.reading, true, 'an old read that failed does not end the read in flight')
+  t.same(failed.effects, [])
 })
 
 t.test('a $all notification already read is ignored; a stream subscription looks unless handed the events', async (t) => {

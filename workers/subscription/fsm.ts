@@ -10,7 +10,7 @@ export type Effect =
   | { type: 'acquire_lock' }
   | { type: 'release_lock' }
   | { type: 'load_checkpoint' }
-  | { type: 'read'; from: number; count: number }
+  | { type: 'read'; readId: number; from: number; count: number }
   | { type: 'save_checkpoint'; position: number }
   | { type: 'after'; ms: number; message: SubscriptionMessage }
   | { type: 'stop'; reason: 'unsubscribed' | 'error'; error: WireError | null }
@@ -89,7 +89,9 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
       return takeHandOff(state, message.events, message.last)
     }
     case 'read_done': {
-      if (state.status !== 'running') return { state: { ...state, reading: false, handedOffDuringRead: null }, effects: [] }
+      // A read issued before the lock was lost began past the checkpoint now reloaded: taking
+      // it would skip what lies between.
+      if (!isAwaited(state, message.readId)) return { state, effects: [] }
       const fresh = message.events.filter((e) => e.event.eventNumber > state.readPosition)
       const last = fresh.at(-1)
       const readTo = Math.max(last ? last.event.eventNumber : state.readPosition, message.scanned ?? 0)
@@ -115,6 +117,7 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
       return takeHandOff(next, unread, held.last)
     }
     case 'read_failed':
+      if (!isAwaited(state, message.readId)) return { state, effects: [] }
       return {
         state: { ...state, reading: false },
         effects: [{ type: 'after', ms: READ_RETRY_MS, message: { type: 'notify', lastPosition: null } }],
@@ -275,9 +278,15 @@ function withCheckpoint(state: SubscriptionState, effects: Effect[], force: bool
   return { state, effects }
 }
 
+/** Whether a read's result is the one the actor waits for (not one from before a lost lock). */
+function isAwaited(state: SubscriptionState, readId: number): boolean {
+  return state.status === 'running' && state.reading && readId === state.readId
+}
+
 /** Reads the next page once the queue has room for half of it (memory stays under maxSize). */
 function withRead(state: SubscriptionState, effects: Effect[]): Transition {
   const room = state.spec.maxSize - state.queue.length
   if (state.reading || state.caughtUp || room < Math.ceil(state.spec.maxSize / 2)) return { state, effects }
-  return { state: { ...state, reading: true }, effects: [...effects, { type: 'read', from: state.readPosition + 1, count: room }] }
+  const readId = state.readId + 1
+  return { state: { ...state, reading: true, readId }, effects: [...effects, { type: 'read', readId, from: state.readPosition + 1, count: room }] }
 }

@@ -98,7 +98,7 @@ export async function runSubscription(
     )
   }
 
-  const readPage = async (from: number, count: number): Promise<SubscriptionMessage> => {
+  const readPage = async (readId: number, from: number, count: number): Promise<SubscriptionMessage> => {
     const task =
       spec.streamId === '$all'
         ? ({ op: 'read_all', start: from, count, direction: 'forward', filter: spec.filter } as const)
@@ -111,7 +111,7 @@ export async function runSubscription(
     const queued: QueuedEvent[] = events.map((event, i) => ({ event, partitionKey: keys?.[i] ?? null }))
     // A short filtered page looked at everything up to the head it read: nothing there matched.
     const scanned = result.status === 'filtered' && events.length < count ? result.head : undefined
-    return { type: 'read_done', events: queued, requested: count, scanned }
+    return { type: 'read_done', readId, events: queued, requested: count, scanned }
   }
 
   const loadCheckpoint = async (): Promise<SubscriptionMessage> => {
@@ -141,7 +141,7 @@ export async function runSubscription(
         ports.get(effect.subscriberId)?.postMessage(effect.message)
         return
       case 'read':
-        return background(() => readPage(effect.from, effect.count), (error) => ({ type: 'read_failed', error }))
+        return background(() => readPage(effect.readId, effect.from, effect.count), (error) => ({ type: 'read_failed', readId: effect.readId, error }))
       case 'acquire_lock':
         return background(
           async () => ({ type: 'lock_result', acquired: await locks.tryLock(lockName, () => mailbox.post({ type: 'lock_lost' })) }),

@@ -22,6 +22,8 @@ export interface SubscriptionState {
   /** Read, not yet sent; never more than spec.maxSize. */
   queue: QueuedEvent[]
   reading: boolean
+  /** Counts reads issued; a result names its read, so one from before a lost lock is known. */
+  readId: number
   /** The last read came back short and nothing was notified since: no read until a notify. */
   caughtUp: boolean
   /** A notification arrived while a read was in flight: that read may have missed what it announced. */
@@ -47,6 +49,7 @@ export function initialState(spec: SubscriptionSpec): SubscriptionState {
     readPosition: 0,
     queue: [],
     reading: false,
+    readId: 0,
     caughtUp: false,
     notifiedDuringRead: false,
     handedOffUpTo: 0,
