@@ -7,7 +7,7 @@ import type { Sql } from '../lib/storage/database.js'
 import { type Codec, loadSerializer } from '../lib/serializer.js'
 import { workerReporter } from '../lib/reports.js'
 import { loadUpcasters } from '../lib/upcasting.js'
-import { LockSession } from './lock_session.js'
+import { LockSession } from '../lib/fleet/lock_session.js'
 
 const data = workerData as WorkerContextData
 
@@ -16,7 +16,7 @@ export const column = data.column
 export const sql: Sql = openWorkerPool(data, data.connectionsPerWorker)
 /** Tells the store's main thread what this thread retried or survived. */
 export const report = workerReporter(data.storeId)
-export const locks = new LockSession(data, report)
+export const locks = new LockSession(data, { schema: data.schema, tag: data.storeTag }, report)
 
 // Loaded on first use: worker modules may be loaded as CommonJS (piscina tries require()
 // first), where a top-level await is not allowed.

@@ -9,7 +9,7 @@ import type { ProjectionControl, ProjectionOutcome, ProjectionStatus, Projection
 import { Projection, type ProjectionHandler } from '../lib/projections/projection.js'
 import { openProjectionPool } from '../lib/storage/connections.js'
 import { closeDatabase } from '../lib/storage/database.js'
-import { report, threadCodec } from './context.js'
+import { locks, report, threadCodec } from './context.js'
 
 export default async function runProjection({ name, moduleUrl, options, control }: ProjectionTask): Promise<ProjectionOutcome> {
   let handler: ProjectionHandler
@@ -23,7 +23,7 @@ export default async function runProjection({ name, moduleUrl, options, control 
   }
   const data = workerData as WorkerContextData
   const sql = openProjectionPool(data)
-  const projection = new Projection(name, handler, options, { sql, url: data.url, schema: data.schema, codec: await threadCodec(), connection: data.connection, report })
+  const projection = new Projection(name, handler, options, { sql, url: data.url, schema: data.schema, codec: await threadCodec(), connection: data.connection, report, locks })
   control.on('message', (message: ProjectionControl) => {
     if (message.type === 'stop') void projection.stop()
   })

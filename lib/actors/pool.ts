@@ -17,6 +17,8 @@ export interface WorkerContextData {
   connection: ConnectionSettings
   /** Names the channel on which the thread reports to its store (lib/reports.ts). */
   storeId: string
+  /** Tells this store's lock sessions apart from other stores' in pg_locks (lib/storage/fleet.ts). */
+  storeTag: number
 }
 
 export interface PoolOptions {

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { EventStoreConfig } from '../config.js'
 import { EventStore } from '../event_store.js'
 import type { SubscriptionStatus } from '../observability/status.js'
+import type { Holder } from '../storage/holder.js'
 import { ALL_STREAM, type RecordedEvent } from '../types.js'
 import type { Output } from './output.js'
 import { Progress } from './progress.js'
@@ -65,7 +66,7 @@ export function subscriptionTable(subscriptions: SubscriptionStatus[], tty: bool
     String(s.head),
     String(s.lag.events),
     `${s.lag.seconds.toFixed(1)} s`,
-    s.holder ? `${s.holder.host}:${s.holder.pid ?? '?'}` : '-',
+    s.holder ? holderName(s.holder) : '-',
     s.subscribers === null ? '-' : String(s.subscribers),
   ])
   return table(['NAME', 'STREAM', 'STATE', 'CHECKPOINT', 'HEAD', 'LAG', 'LAG TIME', 'HOLDER', 'SUBSCRIBERS'], rows)
@@ -139,4 +140,9 @@ export function formatEvent(event: RecordedEvent, tty: boolean): string {
     `  data:     ${indent(event.data)}`,
     `  metadata: ${indent(event.metadata)}`,
   ].join('\n')
+}
+
+/** host:pid, and the store when the holder names it: two stores of one process tell apart. */
+function holderName(holder: Holder): string {
+  return `${holder.host}:${holder.pid ?? '?'}${holder.store ? `/${holder.store}` : ''}`
 }

@@ -3,7 +3,7 @@
 // acknowledged position, subscribers). Also what `pg-eventstore status` and the admin page show.
 import { hostname } from 'node:os'
 import type { Sql } from '../storage/database.js'
-import { type Holder, parseHolder } from '../storage/holder.js'
+import { type Holder, parseHolder, storeName } from '../storage/holder.js'
 import { firstEventAfter, subscriptionRows, type SubscriptionRow } from '../storage/status.js'
 import { streamHead } from '../storage/subscriptions.js'
 
@@ -54,10 +54,10 @@ export interface LocalSubscription {
 
 const thisHost = hostname()
 
-export async function subscriptionStatus(sql: Sql, schema: string, local: LocalSubscription[], now = Date.now()): Promise<SubscriptionStatus[]> {
+export async function subscriptionStatus(sql: Sql, schema: string, storeTag: number, local: LocalSubscription[], now = Date.now()): Promise<SubscriptionStatus[]> {
   const rows = await subscriptionRows(sql, schema)
   const byKey = new Map(local.map((l) => [`${l.streamId}\u0000${l.name}`, l]))
-  const listed = rows.map((row) => describe(row, byKey.get(`${row.stream_uuid}\u0000${row.subscription_name}`) ?? null, now))
+  const listed = rows.map((row) => describe(row, byKey.get(`${row.stream_uuid}\u0000${row.subscription_name}`) ?? null, storeTag, now))
   // Transient subscriptions keep no row: only this store knows them.
   const stored = new Set(rows.map((row) => `${row.stream_uuid}\u0000${row.subscription_name}`))
   for (const [key, subscription] of byKey) {
@@ -65,8 +65,9 @@ export async function subscriptionStatus(sql: Sql, schema: string, local: LocalS
     const head = await streamHead(sql, subscription.streamId)
     listed.push(
       describe(
-        { stream_uuid: subscription.streamId, subscription_name: subscription.name, last_seen: 0, head, backend_pid: null, application_name: null, client_addr: null },
+        { stream_uuid: subscription.streamId, subscription_name: subscription.name, last_seen: 0, head, backend_pid: null, application_name: null, client_addr: null, store_tag: null },
         subscription,
+        storeTag,
         now,
       ),
     )
@@ -75,12 +76,12 @@ export async function subscriptionStatus(sql: Sql, schema: string, local: LocalS
   return listed
 }
 
-function describe(row: SubscriptionRow, local: LocalSubscription | null, now: number): SubscriptionStatus {
+function describe(row: SubscriptionRow, local: LocalSubscription | null, storeTag: number, now: number): SubscriptionStatus {
   const actor = local?.actor ?? null
   const checkpoint = actor ? actor.acknowledged : row.last_seen
   const runsHere = actor !== null && (actor.status === 'loading' || actor.status === 'running')
   // A standby here sees the holder elsewhere.
-  const holder = runsHere ? { host: thisHost, pid: process.pid } : row.backend_pid !== null ? parseHolder(row.application_name, row.client_addr) : null
+  const holder = runsHere ? { host: thisHost, pid: process.pid, store: storeName(storeTag) } : row.backend_pid !== null ? parseHolder(row.application_name, row.client_addr, row.store_tag) : null
   const events = Math.max(0, row.head - checkpoint)
   return {
     name: row.subscription_name,

@@ -11,12 +11,12 @@ import type postgres from 'postgres'
 import { InvalidArgumentError } from '../errors.js'
 import { describe } from '../expected_version.js'
 import { checkFilter, type EventFilter, type ResolvedFilter } from '../filter.js'
+import type { LockSession } from '../fleet/lock_session.js'
 import { Listener } from '../notifications/listener.js'
 import type { Report } from '../reports.js'
 import { type Codec, decodeEvents } from '../serializer.js'
-import { type ConnectionTarget, openLockSession, openProjectionBatchConnection } from '../storage/connections.js'
+import { type ConnectionTarget, openProjectionBatchConnection } from '../storage/connections.js'
 import { closeDatabase, type Sql } from '../storage/database.js'
-import { tryAdvisoryLock } from '../storage/lock_session.js'
 import { isConnectionLoss, isNeverSent, toEventStoreError } from '../storage/pg_errors.js'
 import { type ClearReadModel, projectBatch, resetProjectionRow } from '../storage/projections.js'
 import { createSubscription, streamHead } from '../storage/subscriptions.js'
@@ -63,6 +63,8 @@ export interface ProjectionEnd {
 export const PROJECTION_PREFIX = '$projection-'
 /** How often a standby tries the lock. */
 const STANDBY_RETRY_MS = 500
+/** After handing the lock over, how long before trying again: the taker goes first. */
+const HAND_OVER_COOLDOWN_MS = 2000
 /** Caught up and not notified, it looks again this often anyway. */
 const IDLE_POLL_MS = 1000
 /** After a lost connection, the next try comes this much later. */
@@ -96,6 +98,8 @@ export interface ProjectionContext extends ConnectionTarget {
   sql: Sql
   codec: Codec
   report: Report
+  /** The session holding the locks of the projections run on this thread. */
+  locks: LockSession
 }
 
 /** What store.project resolves to, whether the handler runs here or as an actor module. */
@@ -126,9 +130,15 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   readonly #handler: ProjectionHandler
   readonly #options: ResolvedProjectOptions
   readonly #row: string
+  /** Its advisory lock, named as a subscription's: "<schema>:$all:<row>". */
+  readonly #lockName: string
   #wake: () => void = () => {}
   /** A notification came since the last batch began: do not wait before the next one. */
   #notified = false
+  /** Whether this store holds the projection's advisory lock. */
+  #holding = false
+  /** The fleet asked for the lock: hand it over after the batch in flight. */
+  #handOverAsked = false
   /** The connection its batches run on (openProjectionBatchConnection), replaced whenever the server was lost. */
   #batchSql: Sql | null = null
 
@@ -136,6 +146,7 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
     super()
     this.name = name
     this.#row = `${PROJECTION_PREFIX}${name}`
+    this.#lockName = `${context.schema}:$all:${this.#row}`
     this.#handler = handler
     this.#options = options
     this.#context = context
@@ -167,7 +178,6 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
 
   async #run(): Promise<void> {
     const { sql, schema, report } = this.#context
-    const lockSession = openLockSession(this.#context)
     const listener = new Listener(
       sql,
       schema,
@@ -187,7 +197,8 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
             await listener.start()
             ready = true
           }
-          if (!(await this.#holdLock(lockSession))) {
+          if (this.#handOverAsked) await this.#handOver()
+          if (!(await this.#holdLock())) {
             await this.#pause(STANDBY_RETRY_MS)
             continue
           }
@@ -217,7 +228,7 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
       // Listener.stop reports its own failures.
       await listener.stop()
       this.#dropBatchConnection()
-      await closeDatabase(lockSession, 1).catch((error: unknown) => report('warning', 'projection', `projection "${this.name}": closing its lock session failed`, error, { name: this.name }))
+      await this.#context.locks.unlock(this.#lockName, true)
       this.#end(end)
     }
   }
@@ -248,9 +259,28 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
     await createSubscription(this.#batchConnection(), '$all', this.#row, start)
   }
 
-  /** Takes (or checks it still has) the advisory lock on its own session. */
-  async #holdLock(session: Sql): Promise<boolean> {
-    return (await tryAdvisoryLock(session, `${this.#context.schema}:$all:${this.#row}`)) !== null
+  /** Takes the advisory lock, within this store's share of the fleet's work; true while held. */
+  async #holdLock(): Promise<boolean> {
+    if (this.#holding) return true
+    this.#holding = await this.#context.locks.tryLock(this.#lockName, {
+      lost: () => {
+        this.#holding = false
+      },
+      handOver: () => {
+        this.#handOverAsked = true
+        this.#wake()
+      },
+    })
+    return this.#holding
+  }
+
+  /** Lets a store holding fewer take it: unlocks between batches, then waits for the taker to go first. */
+  async #handOver(): Promise<void> {
+    this.#handOverAsked = false
+    if (!this.#holding) return
+    this.#holding = false
+    await this.#context.locks.unlock(this.#lockName)
+    await sleep(HAND_OVER_COOLDOWN_MS, undefined, { ref: false, signal: this.#stopping.signal }).catch(() => {})
   }
 
   /** One batch, tried again on failure; the number of events projected, or 'caught_up'. */

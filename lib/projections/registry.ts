@@ -6,6 +6,7 @@ import { ConnectionError, InvalidArgumentError, SubscriptionAlreadyExistsError }
 import type { Report } from '../reports.js'
 import type { Codec } from '../serializer.js'
 import type { Sql } from '../storage/database.js'
+import { LockSession } from '../fleet/lock_session.js'
 import { startModuleProjection } from './module_projection.js'
 import { describe } from '../expected_version.js'
 import { checkText } from '../validation.js'
@@ -37,10 +38,13 @@ export class Projections {
   readonly #host: ProjectionHost
   readonly #running = new Set<RunningProjection>()
   readonly #names = new Set<string>()
+  /** The session holding the locks of the projections run on this thread. */
+  readonly #locks: LockSession
   #closed = false
 
   constructor(host: ProjectionHost) {
     this.#host = host
+    this.#locks = new LockSession({ url: host.url, schema: host.schema, connection: host.connection }, { schema: host.schema, tag: host.context.storeTag }, host.report)
   }
 
   /** store.project: checks its arguments, then starts the projection. */
@@ -59,6 +63,11 @@ export class Projections {
     this.#closed = true
   }
 
+  /** Ends the lock session, once the projections have stopped. */
+  closeLocks(): void {
+    this.#locks.close()
+  }
+
   /** Starts projection `name`; refused while one of that name runs here. */
   async #start(name: string, handler: ProjectionHandler | URL | string, options: ResolvedProjectOptions): Promise<ProjectionHandle> {
     // Taken before any await, so that two calls at once cannot both start it.
@@ -68,7 +77,7 @@ export class Projections {
     let projection: RunningProjection
     try {
       if (typeof handler === 'function') {
-        projection = new Projection(name, handler, options, { sql, url, schema, codec, connection, report })
+        projection = new Projection(name, handler, options, { sql, url, schema, codec, connection, report, locks: this.#locks })
       } else {
         if (Array.isArray(this.#host.upcasters)) {
           throw new InvalidArgumentError('an actor-module projection runs on a thread of its own, which functions cannot reach: give upcasters as the URL or path of a module to use both')

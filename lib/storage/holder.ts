@@ -8,6 +8,8 @@ export interface Holder {
   host: string
   /** The holding Node process; null when its session does not say (another tool took the lock). */
   pid: number | null
+  /** The store holding it, told apart from other stores of the same process; null when unknown. */
+  store: string | null
 }
 
 /** The role the lock sessions of this process report (openDatabase adds the schema). */
@@ -19,8 +21,12 @@ export function lockSessionRole(): string {
  * Reads a lock session's application_name back. PostgreSQL keeps 63 bytes of it, so a long
  * host name comes back cut; `clientAddress` stands in when the name is not ours.
  */
-export function parseHolder(applicationName: string | null, clientAddress: string | null): Holder {
+export function parseHolder(applicationName: string | null, clientAddress: string | null, storeTag: number | null = null): Holder {
+  const store = storeTag === null ? null : storeName(storeTag)
   const match = applicationName?.startsWith(PREFIX) ? /^(\d+)@([^:]*)/.exec(applicationName.slice(PREFIX.length)) : null
-  if (match) return { host: match[2] as string, pid: Number(match[1]) }
-  return { host: clientAddress ?? 'localhost', pid: null }
+  if (match) return { host: match[2] as string, pid: Number(match[1]), store }
+  return { host: clientAddress ?? 'localhost', pid: null, store }
 }
+
+/** How a store's tag is shown: eight hex digits. */
+export const storeName = (tag: number): string => tag.toString(16).padStart(8, '0')

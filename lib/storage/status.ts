@@ -12,6 +12,8 @@ export interface SubscriptionRow {
   backend_pid: number | null
   application_name: string | null
   client_addr: string | null
+  /** The tag of the store the holding session serves (lib/storage/fleet.ts); null when it does not say. */
+  store_tag: number | null
 }
 
 const prepared = { prepare: true } as const

@@ -25,6 +25,8 @@ const STOP_SUBSCRIPTIONS_MS = 5000
 
 export interface StoreParts {
   config: ResolvedConfig
+  /** Tells this store's lock sessions apart from other stores' (lib/storage/fleet.ts). */
+  storeTag: number
   sql: Sql
   codec: Codec
   pool: Piscina
@@ -60,6 +62,7 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
   })
   return {
     config,
+    storeTag: context.storeTag,
     sql,
     codec,
     pool,
@@ -89,6 +92,7 @@ export async function shutDown(parts: StoreParts, relay: ReportRelay, cut: Abort
   await untilAborted(Promise.all(projections.map((projection) => projection.stop())), cut, cutError).catch(() => {
     for (const projection of projections) projection.halt()
   })
+  parts.projections.closeLocks()
   await parts.subscriptions.stopAll(STOP_SUBSCRIPTIONS_MS, cut)
   await untilAborted(parts.writer.stop(), cut, cutError).catch(() => parts.writer.abandon())
   await parts.readers.close(cut)

@@ -1,7 +1,7 @@
 // What a store needs before it can start: its database (the given URL or an embedded
 // server), its schema checked, its codec, and the worker pool with the reader actors. The
 // schema commands use a short-lived connection made the same way (withDatabase).
-import { randomUUID } from 'node:crypto'
+import { randomInt, randomUUID } from 'node:crypto'
 import type { Piscina } from 'piscina'
 import { startPool, type WorkerContextData } from '../actors/pool.js'
 import { type EventStoreConfig, type ResolvedConfig, resolveConfig } from '../config.js'
@@ -78,6 +78,7 @@ export async function openStore(config: EventStoreConfig): Promise<OpenedStore> 
     upcasters: typeof resolved.upcasters === 'string' ? resolved.upcasters : null,
     connection: resolved.connection,
     storeId: randomUUID(),
+    storeTag: randomInt(1, 2 ** 31 - 1),
   }
   const pool = startPool({
     filename: workerUrl('reader_worker'),

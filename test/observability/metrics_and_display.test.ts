@@ -19,20 +19,20 @@ t.test('a histogram counts into buckets and estimates quantiles from them', asyn
 
 t.test("a lock session's application_name names host and pid; other names fall back to the address", async (t) => {
   const role = lockSessionRole()
-  t.same(parseHolder(`${role}:orders`, '10.0.0.5'), { host: role.split('@')[1], pid: process.pid })
-  t.same(parseHolder('psql', '10.0.0.5'), { host: '10.0.0.5', pid: null })
-  t.same(parseHolder(null, null), { host: 'localhost', pid: null })
-  t.same(parseHolder('pg-eventstore locks 42@a-very-long-host-name-cut-by-postgr', null), { host: 'a-very-long-host-name-cut-by-postgr', pid: 42 }, 'a cut name still parses')
+  t.same(parseHolder(`${role}:orders`, '10.0.0.5', 255), { host: role.split('@')[1], pid: process.pid, store: '000000ff' })
+  t.same(parseHolder('psql', '10.0.0.5'), { host: '10.0.0.5', pid: null, store: null })
+  t.same(parseHolder(null, null), { host: 'localhost', pid: null, store: null })
+  t.same(parseHolder('pg-eventstore locks 42@a-very-long-host-name-cut-by-postgr', null), { host: 'a-very-long-host-name-cut-by-postgr', pid: 42, store: null }, 'a cut name still parses')
 })
 
 t.test('status and events read well on a terminal', async (t) => {
   const row: SubscriptionStatus = {
     name: 'projector', streamId: '$all', state: 'catching_up', checkpoint: 10, head: 25, lag: { events: 15, seconds: 2.5 },
-    holder: { host: 'app-1', pid: 99 }, subscribers: 2, checkpointAge: 1, local: true,
+    holder: { host: 'app-1', pid: 99, store: '0000abcd' }, subscribers: 2, checkpointAge: 1, local: true,
   }
   const table = subscriptionTable([row], true).split('\n')
   t.match(table[0], /^NAME\s+STREAM\s+STATE\s+CHECKPOINT\s+HEAD\s+LAG\s+LAG TIME\s+HOLDER\s+SUBSCRIBERS$/)
-  t.match(table[1], /^projector\s+\$all\s+catching_up\s+10\s+25\s+15\s+2\.5 s\s+app-1:99\s+2$/)
+  t.match(table[1], /^projector\s+\$all\s+catching_up\s+10\s+25\s+15\s+2\.5 s\s+app-1:99\/0000abcd\s+2$/)
   t.equal(subscriptionTable([], true), 'no subscriptions')
   t.same(JSON.parse(subscriptionTable([row], false)), row, 'one JSON object per line off a terminal')
   const event = { eventNumber: 3, eventId: 'id', streamId: 's', streamVersion: 3, eventType: 'E', data: { a: [1] }, metadata: {}, causationId: null, correlationId: null, createdAt: new Date(0) }

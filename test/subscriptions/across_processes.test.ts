@@ -91,7 +91,7 @@ t.test('a lost lock connection sends the subscription back to standby; it takes 
   t.teardown(() => admin.end())
   const killed = await admin`
     SELECT pg_terminate_backend(l.pid) AS killed FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
-    WHERE l.locktype = 'advisory' AND a.application_name LIKE ${`pg-eventstore locks ${process.pid}@%`}`
+    WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND a.application_name LIKE ${`pg-eventstore locks ${process.pid}@%`}`
   t.equal(killed.length, 1, 'the session holding the lock was terminated')
   await inbox.receive('subscribed', { within: 5000 })
   t.pass('the subscription took its lock again and said so')

@@ -8,7 +8,8 @@ import { ackedPosition, hasCapacity, mergeByNumber, type SubscriberState, type S
 export type Effect =
   | { type: 'send'; subscriberId: string; message: EndpointMessage }
   | { type: 'acquire_lock' }
-  | { type: 'release_lock' }
+  /** `leave`: the store no longer wants the subscription (it stops). */
+  | { type: 'release_lock'; leave: boolean }
   | { type: 'load_checkpoint' }
   | { type: 'read'; readId: number; from: number; count: number }
   | { type: 'save_checkpoint'; position: number }
@@ -24,6 +25,10 @@ export interface Transition {
 export const LOCK_RETRY_MS = 500
 /** How long to wait before reading again after a failed read. */
 export const READ_RETRY_MS = 1000
+/** How long a hand-over waits for in-flight events to be acked before it unlocks anyway. */
+export const HAND_OVER_DRAIN_MS = 5000
+/** How long an actor that handed its lock over waits before it tries again: the taker goes first. */
+export const HAND_OVER_COOLDOWN_MS = 2000
 
 /** The first effects of a new actor: take the lock (a transient subscription has none). */
 export function start(state: SubscriptionState): Transition {
@@ -70,10 +75,19 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
         queue: [],
         subscribers: state.subscribers.map((s) => ({ ...s, inFlight: [] })),
         reading: false,
+        handingOver: false,
         handedOffDuringRead: null,
       }
       return { state: next, effects: [{ type: 'after', ms: LOCK_RETRY_MS, message: { type: 'retry_lock' } }] }
     }
+    case 'hand_over': {
+      if (state.status !== 'running' || state.handingOver) return { state, effects: [] }
+      const draining = { ...state, handingOver: true }
+      if (!hasInFlight(draining)) return handOver(draining)
+      return { state: draining, effects: [{ type: 'after', ms: HAND_OVER_DRAIN_MS, message: { type: 'hand_over_due' } }] }
+    }
+    case 'hand_over_due':
+      return state.status === 'running' && state.handingOver ? handOver(state) : { state, effects: [] }
     case 'notify': {
       if (state.status !== 'running') return { state, effects: [] }
       const known = state.spec.streamId === '$all' ? state.readPosition : state.handedOffUpTo
@@ -133,6 +147,7 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
         subscribers: state.subscribers.map((s) => (s === subscriber ? { ...s, inFlight: remaining } : s)),
         ackedSinceCheckpoint: state.ackedSinceCheckpoint + subscriber.inFlight.length - remaining.length,
       }
+      if (next.handingOver && !hasInFlight(next)) return handOver(next)
       return settle(next, [])
     }
     case 'subscriber_down': {
@@ -145,8 +160,8 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
         subscribers: state.subscribers.filter((s) => s !== subscriber),
         queue: mergeByNumber(subscriber.inFlight, state.queue),
       }
-      if (next.subscribers.length > 0) return settle(next, [])
-      return stop(next, message.error ? 'error' : 'unsubscribed', message.error)
+      if (next.subscribers.length === 0) return stop(next, message.error ? 'error' : 'unsubscribed', message.error)
+      return next.handingOver && !hasInFlight(next) ? handOver(next) : settle(next, [])
     }
     case 'checkpoint_timer': {
       const next = { ...state, checkpointTimerArmed: false }
@@ -185,11 +200,37 @@ function holdDuringRead(state: SubscriptionState, events: QueuedEvent[], last: n
   return { ...state, handedOffDuringRead: null, notifiedDuringRead: true }
 }
 
+/**
+ * Hands the lock over once nothing is in flight (or the drain took too long): stores the
+ * checkpoint, unlocks, and waits on standby long enough for the taker to go first. The taker
+ * starts from that checkpoint, so order holds across the hand-over.
+ */
+function handOver(state: SubscriptionState): Transition {
+  const { state: saved, effects } = withCheckpoint(state, [], true)
+  const next: SubscriptionState = {
+    ...saved,
+    status: 'standby',
+    handingOver: false,
+    queue: [],
+    subscribers: saved.subscribers.map((s) => ({ ...s, inFlight: [] })),
+    reading: false,
+    handedOffDuringRead: null,
+  }
+  return {
+    state: next,
+    effects: [...effects, { type: 'release_lock', leave: false }, { type: 'after', ms: HAND_OVER_COOLDOWN_MS, message: { type: 'retry_lock' } }],
+  }
+}
+
+function hasInFlight(state: SubscriptionState): boolean {
+  return state.subscribers.some((s) => s.inFlight.length > 0)
+}
+
 /** Stops: stores the checkpoint reached, tells every subscriber, releases the lock. */
 function stop(state: SubscriptionState, reason: 'unsubscribed' | 'error', error: WireError | null): Transition {
   const { state: saved, effects } = state.status === 'running' ? withCheckpoint(state, [], true) : { state, effects: [] as Effect[] }
   const farewells: Effect[] = saved.subscribers.map((s) => ({ type: 'send', subscriberId: s.id, message: { type: 'closed', reason, error } }))
-  const release: Effect[] = saved.spec.transient ? [] : [{ type: 'release_lock' }]
+  const release: Effect[] = saved.spec.transient ? [] : [{ type: 'release_lock', leave: true }]
   return { state: { ...saved, status: 'stopped' }, effects: [...effects, ...farewells, ...release, { type: 'stop', reason, error }] }
 }
 
@@ -209,7 +250,7 @@ function settle(state: SubscriptionState, effects: Effect[]): Transition {
  */
 function dispatch(state: SubscriptionState): Transition {
   // Nothing to send, or nobody to take it: leave the queue as it is (this runs on every ack).
-  if (state.queue.length === 0 || !state.subscribers.some(hasCapacity)) return { state, effects: [] }
+  if (state.queue.length === 0 || state.handingOver || !state.subscribers.some(hasCapacity)) return { state, effects: [] }
   const subscribers = state.subscribers.map((s) => ({ ...s, inFlight: [...s.inFlight] }))
   const batches: { subscriberId: string; events: QueuedEvent[] }[] = []
   const lastBatchOf = new Map<string, { subscriberId: string; events: QueuedEvent[] }>()
@@ -286,7 +327,7 @@ function isAwaited(state: SubscriptionState, readId: number): boolean {
 /** Reads the next page once the queue has room for half of it (memory stays under maxSize). */
 function withRead(state: SubscriptionState, effects: Effect[]): Transition {
   const room = state.spec.maxSize - state.queue.length
-  if (state.reading || state.caughtUp || room < Math.ceil(state.spec.maxSize / 2)) return { state, effects }
+  if (state.reading || state.caughtUp || state.handingOver || room < Math.ceil(state.spec.maxSize / 2)) return { state, effects }
   const readId = state.readId + 1
   return { state: { ...state, reading: true, readId }, effects: [...effects, { type: 'read', readId, from: state.readPosition + 1, count: room }] }
 }

@@ -144,7 +144,10 @@ export async function runSubscription(
         return background(() => readPage(effect.readId, effect.from, effect.count), (error) => ({ type: 'read_failed', readId: effect.readId, error }))
       case 'acquire_lock':
         return background(
-          async () => ({ type: 'lock_result', acquired: await locks.tryLock(lockName, () => mailbox.post({ type: 'lock_lost' })) }),
+          async () => ({
+            type: 'lock_result',
+            acquired: await locks.tryLock(lockName, { lost: () => mailbox.post({ type: 'lock_lost' }), handOver: () => mailbox.post({ type: 'hand_over' }) }),
+          }),
           (error) => {
             report('warning', 'subscription', `subscription "${spec.name}" could not try its lock; trying again`, error, { streamId: spec.streamId, name: spec.name })
             return { type: 'lock_result', acquired: false }
@@ -152,7 +155,7 @@ export async function runSubscription(
         )
       case 'release_lock':
         await checkpoints.flush() // the last checkpoint lands before a standby can take over
-        await locks.unlock(lockName)
+        await locks.unlock(lockName, effect.leave)
         return
       case 'load_checkpoint':
         // A failure here is retried like a lost lock: back to standby, then try again.

@@ -22,6 +22,8 @@ export interface SubscriptionState {
   /** Read, not yet sent; never more than spec.maxSize. */
   queue: QueuedEvent[]
   reading: boolean
+  /** Handing the lock over: nothing more is sent or read; the lock goes once in-flight events are acked. */
+  handingOver: boolean
   /** Counts reads issued; a result names its read, so one from before a lost lock is known. */
   readId: number
   /** The last read came back short and nothing was notified since: no read until a notify. */
@@ -49,6 +51,7 @@ export function initialState(spec: SubscriptionSpec): SubscriptionState {
     readPosition: 0,
     queue: [],
     reading: false,
+    handingOver: false,
     readId: 0,
     caughtUp: false,
     notifiedDuringRead: false,

@@ -1,0 +1,168 @@
+// The session on which a thread holds its work items' advisory locks (subscriptions,
+// projections). PostgreSQL releases them when the session ends, which is how a standby
+// elsewhere takes over from a holder that died. If this connection drops, the locks are gone
+// too: a heartbeat notices and tells each holder, which goes back to standby. The same
+// heartbeat spreads work over the fleet: it asks a holder to hand its item over when a store
+// wanting it holds two fewer (lib/storage/fleet.ts).
+import { withTimeout } from '../actors/timeout.js'
+import type { Report } from '../reports.js'
+import { type ConnectionTarget, openLockSession } from '../storage/connections.js'
+import { closeDatabase, type Sql } from '../storage/database.js'
+import { type FleetMember, itemToHandOver, joinFleet, leaveItem, takeWithinShare } from '../storage/fleet.js'
+import { releaseAdvisoryLock, sessionPid } from '../storage/lock_session.js'
+
+const HEARTBEAT_MS = 1000
+/**
+ * Attempts that found an item free but over this store's share before it is taken anyway:
+ * a store under its share gets the first chance, and no item stays unheld for long.
+ */
+const PRESS_AFTER = 2
+
+/** What a lock's holder is told. */
+export interface LockHolder {
+  /** The session holding the lock was lost: the lock is gone. */
+  lost: () => void
+  /** A store holding fewer wants the item: finish what is in flight and unlock it. */
+  handOver: () => void
+}
+
+export class LockSession {
+  readonly #target: ConnectionTarget
+  readonly #member: FleetMember
+  #session: Sql | null = null
+  readonly #holders = new Map<string, LockHolder>()
+  /** Per item: attempts in a row that found it free but over this store's share. */
+  readonly #declined = new Map<string, number>()
+  /** Attempts under way; unlock() marks those of its name withdrawn, so what they take is let go at once. */
+  readonly #attempts = new Set<{ name: string; withdrawn: boolean; leave: boolean }>()
+  /** The item asked to hand over and not unlocked yet: one at a time. */
+  #handingOver: string | null = null
+  #heartbeat: NodeJS.Timeout | null = null
+  /** Backend pid of the session holding the locks. */
+  #pid = 0
+
+  readonly #report: Report
+
+  constructor(target: ConnectionTarget, member: FleetMember, report: Report) {
+    this.#target = target
+    this.#member = member
+    this.#report = report
+  }
+
+  /** Tries to take the lock `name` within this store's share of the fleet's work. */
+  async tryLock(name: string, holder: LockHolder): Promise<boolean> {
+    const attempt = { name, withdrawn: false, leave: false }
+    this.#attempts.add(attempt)
+    let acquired: boolean | null
+    let pid: number
+    try {
+      const session = this.#connect()
+      await joinFleet(session, this.#member, name)
+      const pressing = (this.#declined.get(name) ?? 0) >= PRESS_AFTER
+      ;({ acquired, pid } = await takeWithinShare(session, this.#member, name, pressing))
+    } finally {
+      this.#attempts.delete(attempt)
+    }
+    if (attempt.withdrawn) {
+      // Its holder stopped while the attempt was under way: nobody would ever unlock it.
+      if (acquired || attempt.leave) await this.#release(name, acquired === true, attempt.leave)
+      return false
+    }
+    if (acquired === null) this.#declined.set(name, (this.#declined.get(name) ?? 0) + 1)
+    else this.#declined.delete(name)
+    if (!acquired) return false
+    if (this.#holders.size === 0) this.#pid = pid
+    else if (pid !== this.#pid) {
+      // The session was replaced since the other locks were taken: they are gone.
+      await this.#check()
+      return this.tryLock(name, holder)
+    }
+    this.#holders.set(name, holder)
+    this.#heartbeat ??= setInterval(() => void this.#check(), HEARTBEAT_MS)
+    return true
+  }
+
+  /** Releases the lock `name`; `leave`: the store no longer wants the item at all. */
+  async unlock(name: string, leave = false): Promise<void> {
+    const held = this.#holders.delete(name)
+    for (const attempt of this.#attempts) {
+      if (attempt.name !== name) continue
+      attempt.withdrawn = true
+      attempt.leave ||= leave
+    }
+    if (this.#handingOver === name) this.#handingOver = null
+    this.#declined.delete(name)
+    if (this.#holders.size === 0 && this.#heartbeat) {
+      clearInterval(this.#heartbeat)
+      this.#heartbeat = null
+    }
+    await this.#release(name, held, leave)
+  }
+
+  async #release(name: string, held: boolean, leave: boolean): Promise<void> {
+    if (!held && !leave) return
+    const session = this.#connect()
+    const release = async () => {
+      if (held) await releaseAdvisoryLock(session, name)
+      if (leave) await leaveItem(session, this.#member, name)
+    }
+    // Not answered in time, the session is ended: PostgreSQL then releases its locks anyway.
+    await withTimeout(release(), HEARTBEAT_MS, () => new Error('no answer within 1 s')).catch((error: unknown) => {
+      this.#report('warning', 'lock', `releasing the lock of ${name} failed; ending its session instead`, error)
+      this.#drop()
+    })
+  }
+
+  /** Ends the session: PostgreSQL releases every lock and want it held. */
+  close(): void {
+    if (this.#heartbeat) clearInterval(this.#heartbeat)
+    this.#heartbeat = null
+    this.#holders.clear()
+    this.#drop()
+  }
+
+  #connect(): Sql {
+    this.#session ??= openLockSession(this.#target)
+    return this.#session
+  }
+
+  async #check(): Promise<void> {
+    let session: Sql
+    try {
+      // postgres.js quietly reconnects a reserved connection, so a successful query is not
+      // enough: the session must still be the one that took the locks.
+      // A query on a reserved connection whose server session died can wait forever.
+      session = this.#connect()
+      const pid = await withTimeout(sessionPid(session), HEARTBEAT_MS, () => new Error('no answer'))
+      if (pid !== this.#pid) throw new Error('the lock session was replaced')
+    } catch (error) {
+      const lost = [...this.#holders.values()]
+      this.#holders.clear()
+      this.#handingOver = null
+      this.#report('warning', 'lock', `the session holding ${lost.length} lock(s) was lost; they go back to standby`, error)
+      this.#drop()
+      if (this.#heartbeat) clearInterval(this.#heartbeat)
+      this.#heartbeat = null
+      for (const holder of lost) holder.lost()
+      return
+    }
+    await this.#balance(session)
+  }
+
+  /** Asks one holder to hand its item over when the fleet says so. */
+  async #balance(session: Sql): Promise<void> {
+    if (this.#handingOver !== null || this.#holders.size === 0) return
+    const name = await withTimeout(itemToHandOver(session, this.#member, [...this.#holders.keys()]), HEARTBEAT_MS, () => new Error('no answer')).catch(() => null)
+    const holder = name === null ? undefined : this.#holders.get(name)
+    if (!holder || name === null || this.#handingOver !== null) return
+    this.#handingOver = name
+    holder.handOver()
+  }
+
+  /** Ends the session (PostgreSQL releases its locks); the next lock opens a new one. */
+  #drop(): void {
+    const session = this.#session
+    this.#session = null
+    if (session) closeDatabase(session, 1).catch((error: unknown) => this.#report('warning', 'lock', 'ending the lock session failed', error))
+  }
+}
