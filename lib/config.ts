@@ -22,8 +22,19 @@ export interface EmbeddedConfig {
 }
 
 export interface EventStoreConfig {
-  /** PostgreSQL connection string; default `process.env.DATABASE_URL`. */
+  /** PostgreSQL connection string; default `process.env.DATABASE_URL`. May point at a transaction-mode pooler (PgBouncer). */
   url?: string
+  /**
+   * Where what needs a session of its own connects: LISTEN and the advisory lock sessions of
+   * subscriptions and projections. A transaction-mode pooler cannot carry them, so behind one
+   * this is the server itself (or a session-mode pool); default `url`.
+   */
+  sessionUrl?: string
+  /**
+   * Named prepared statements; default true. false sends every statement unnamed, for a
+   * transaction-mode pooler that cannot carry prepared statements (PgBouncer before 1.21).
+   */
+  prepare?: boolean
   /** Start a bundled PostgreSQL server; the default when there is no url and no DATABASE_URL. */
   embedded?: EmbeddedConfig | boolean
   /** PostgreSQL schema holding the store's tables; default `public`. */
@@ -70,6 +81,9 @@ export interface ConnectionSettings {
 
 export interface ResolvedConfig {
   url: string | null
+  /** Null: the same as the url the store connects to. */
+  sessionUrl: string | null
+  prepare: boolean
   embedded: Required<Pick<EmbeddedConfig, 'dataDir' | 'createSystemUser'>> & { port: number | undefined }
   schema: string
   poolSize: number
@@ -121,17 +135,20 @@ function positiveInteger(value: unknown, fallback: number, what: string): number
   throw new InvalidArgumentError(`${what} must be a positive integer; got ${describe(value)}`, { argument: what })
 }
 
+function checkUrl(url: unknown, what: string): string | null {
+  if (url === null || (typeof url === 'string' && /^postgres(ql)?:\/\//.test(url) && URL.canParse(url))) return url
+  // Not echoed: a connection string may hold a password.
+  throw new InvalidArgumentError(`${what} must be a postgres:// connection string (postgres://user:password@host:port/database); got ${typeof url === 'string' ? 'a malformed one' : describe(url)}`, {
+    argument: what,
+  })
+}
+
 export function resolveConfig(config: EventStoreConfig = {}, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   if (typeof config !== 'object' || config === null) {
     throw new InvalidArgumentError(`config must be an object; got ${describe(config)}`, { argument: 'config' })
   }
-  const url = config.url ?? (config.embedded ? undefined : env.DATABASE_URL || undefined) ?? null
-  if (url !== null && (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url) || !URL.canParse(url))) {
-    // Not echoed: a connection string may hold a password.
-    throw new InvalidArgumentError(`url must be a postgres:// connection string (postgres://user:password@host:port/database); got ${typeof url === 'string' ? 'a malformed one' : describe(url)}`, {
-      argument: 'url',
-    })
-  }
+  const url = checkUrl(config.url ?? (config.embedded ? undefined : env.DATABASE_URL || undefined) ?? null, 'url')
+  const sessionUrl = checkUrl(config.sessionUrl ?? null, 'sessionUrl')
   const embedded = typeof config.embedded === 'object' && config.embedded !== null ? config.embedded : {}
   if (embedded.port !== undefined) positiveInteger(embedded.port, 0, 'embedded.port')
   const { logger } = config
@@ -147,6 +164,8 @@ export function resolveConfig(config: EventStoreConfig = {}, env: NodeJS.Process
   }
   return {
     url,
+    sessionUrl,
+    prepare: flag(config.prepare, true, 'prepare'),
     embedded: { dataDir: embedded.dataDir ?? '.pg-eventstore', port: embedded.port, createSystemUser: embedded.createSystemUser === true },
     schema: checkSchemaName(config.schema ?? 'public'),
     poolSize: positiveInteger(config.poolSize, 10, 'poolSize'),

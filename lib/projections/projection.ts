@@ -94,6 +94,8 @@ export function resolveProjectOptions(options: unknown): ResolvedProjectOptions 
 
 export interface ProjectionContext extends ConnectionTarget {
   sql: Sql
+  /** Where its LISTEN runs: the store's listen session, shared by its projections. */
+  listenOn: Sql
   codec: Codec
   report: Report
 }
@@ -166,10 +168,11 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   }
 
   async #run(): Promise<void> {
-    const { sql, schema, report } = this.#context
+    const { sql, listenOn, schema, report } = this.#context
     const lockSession = openLockSession(this.#context)
     const listener = new Listener(
       sql,
+      listenOn,
       schema,
       () => {
         this.#notified = true

@@ -1,7 +1,7 @@
 // The projections running in one store: each name once, a function run on this thread or an
 // actor module on a thread of its own; stopped together at the store's stop().
 import type { WorkerContextData } from '../actors/pool.js'
-import type { ConnectionSettings } from '../config.js'
+import type { ConnectionTarget } from '../storage/connections.js'
 import { ConnectionError, InvalidArgumentError, SubscriptionAlreadyExistsError } from '../errors.js'
 import type { Report } from '../reports.js'
 import type { Codec } from '../serializer.js'
@@ -21,11 +21,11 @@ import {
 
 export interface ProjectionHost {
   sql: Sql
-  /** The connection string with its password: projections open sessions of their own. */
-  url: string
-  schema: string
+  /** The store's LISTEN session. */
+  listenOn: Sql
+  /** The connection strings with their passwords: projections open connections of their own. */
+  target: ConnectionTarget
   codec: Codec
-  connection: ConnectionSettings
   /** Upcasters as configured: functions (an array) cannot reach a module's thread. */
   upcasters: unknown
   /** What a module projection's thread starts with. */
@@ -64,11 +64,11 @@ export class Projections {
     // Taken before any await, so that two calls at once cannot both start it.
     if (this.#names.has(name)) throw new SubscriptionAlreadyExistsError(`projection "${name}" already runs in this store`, { name })
     this.#names.add(name)
-    const { sql, url, schema, codec, connection, report } = this.#host
+    const { sql, listenOn, target, codec, report } = this.#host
     let projection: RunningProjection
     try {
       if (typeof handler === 'function') {
-        projection = new Projection(name, handler, options, { sql, url, schema, codec, connection, report })
+        projection = new Projection(name, handler, options, { ...target, sql, listenOn, codec, report })
       } else {
         if (Array.isArray(this.#host.upcasters)) {
           throw new InvalidArgumentError('an actor-module projection runs on a thread of its own, which functions cannot reach: give upcasters as the URL or path of a module to use both')

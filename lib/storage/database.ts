@@ -43,14 +43,17 @@ export interface DatabaseOptions {
    * long after the server is back.
    */
   connection?: ConnectionSettings
+  /** Named prepared statements (default); false sends each statement unnamed, as a transaction-mode pooler needs. */
+  prepare?: boolean
 }
 
 export const defaultConnectionSettings: ConnectionSettings = { connectTimeout: 5000, maxReconnectDelay: 500 }
 
-export function openDatabase({ url, schema, max, role = 'pg-eventstore', customPlans = false, connection = defaultConnectionSettings }: DatabaseOptions): Sql {
+export function openDatabase({ url, schema, max, role = 'pg-eventstore', customPlans = false, connection = defaultConnectionSettings, prepare = true }: DatabaseOptions): Sql {
   const { connectTimeout, maxReconnectDelay } = connection
   const sql = postgres(url, {
     max,
+    prepare,
     onnotice: () => {},
     // Array parameters go as literals (lib/storage/arrays.ts): no type catalogue to fetch.
     fetch_types: false,

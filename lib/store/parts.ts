@@ -14,7 +14,7 @@ import { Reads } from '../readers/reads.js'
 import type { Codec } from '../serializer.js'
 import { Snapshots } from '../snapshots/snapshots.js'
 import type { OpenedStore } from './startup.js'
-import { openWriterConnection } from '../storage/connections.js'
+import { openListenSession, openWriterConnection } from '../storage/connections.js'
 import { closeDatabase, type Sql } from '../storage/database.js'
 import { Subscriptions } from '../subscriptions/subscribe.js'
 import { Writer } from '../writer/writer.js'
@@ -26,6 +26,8 @@ const STOP_SUBSCRIPTIONS_MS = 5000
 export interface StoreParts {
   config: ResolvedConfig
   sql: Sql
+  /** The store's LISTEN session, for its subscriptions and projections. */
+  listenOn: Sql
   codec: Codec
   pool: Piscina
   embedded: EmbeddedServer | null
@@ -42,14 +44,14 @@ export interface StoreParts {
 }
 
 export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: StoreMetrics, query: Query): StoreParts {
-  const { resolved: config, sql, context, pool, embedded, codec } = opened
-  const { url } = context
+  const { resolved: config, target, sql, context, pool, embedded, codec } = opened
+  const listenOn = openListenSession(target)
   const report = relay.report
   const readers = new ReaderPool(pool, config.workers)
   const origin = newOrigin()
-  const subscriptions = new Subscriptions(pool, sql, config.schema, codec, origin, context, report, metrics)
+  const subscriptions = new Subscriptions(pool, sql, listenOn, config.schema, codec, origin, context, report, metrics)
   const writer = new Writer(sql, config.schema, {
-    openConnection: () => openWriterConnection({ url, schema: config.schema, connection: config.connection }),
+    openConnection: () => openWriterConnection(target),
     maxQueued: config.maxQueuedWrites,
     outcomeTimeout: config.outcomeTimeout,
     report,
@@ -61,6 +63,7 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
   return {
     config,
     sql,
+    listenOn,
     codec,
     pool,
     embedded,
@@ -68,7 +71,7 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
     readers,
     reads: new Reads(readers, codec, metrics, config.schema, config.maxReadCount),
     subscriptions,
-    projections: new Projections({ sql, url, schema: config.schema, codec, connection: config.connection, upcasters: config.upcasters, context, report }),
+    projections: new Projections({ sql, listenOn, target, codec, upcasters: config.upcasters, context, report }),
     writer,
     writes: new Writes(writer, codec, metrics, { schema: config.schema, recordTraceContext: config.recordTraceContext }),
     snapshots: new Snapshots(sql, codec, query),
@@ -94,7 +97,7 @@ export async function shutDown(parts: StoreParts, relay: ReportRelay, cut: Abort
   await parts.readers.close(cut)
   await parts.pool.close({ force: true })
   if (cut.aborted) relay.report('warning', 'store', 'stop() was cut short by its signal or timeout: what still ran was ended without waiting')
-  await closeDatabase(parts.sql, cut.aborted ? 0 : undefined)
+  await Promise.all([closeDatabase(parts.sql, cut.aborted ? 0 : undefined), closeDatabase(parts.listenOn, cut.aborted ? 0 : undefined)])
   relay.close()
   await parts.embedded?.release()
 }

@@ -69,7 +69,8 @@ export class Subscriptions {
 
   readonly #metrics: StoreMetrics
 
-  constructor(pool: Piscina, sql: Sql, schema: string, codec: Codec, origin: string, context: WorkerContextData, report: Report, metrics: StoreMetrics) {
+  /** `listenOn`: the store's LISTEN session (lib/storage/connections.ts openListenSession). */
+  constructor(pool: Piscina, sql: Sql, listenOn: Sql, schema: string, codec: Codec, origin: string, context: WorkerContextData, report: Report, metrics: StoreMetrics) {
     this.#metrics = metrics
     this.#context = context
     this.#report = report
@@ -78,7 +79,7 @@ export class Subscriptions {
     this.#pool = pool
     this.#sql = sql
     this.#schema = schema
-    this.#listener = new Listener(sql, schema, (notification) => this.#notify(notification), report)
+    this.#listener = new Listener(sql, listenOn, schema, (notification) => this.#notify(notification), report)
   }
 
   /** `autoAck`: the subscriber's end acks each batch once the handler returns (transient subscriptions). */
