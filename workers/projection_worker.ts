@@ -9,7 +9,7 @@ import type { ProjectionControl, ProjectionOutcome, ProjectionStatus, Projection
 import { Projection, type ProjectionHandler } from '../lib/projections/projection.js'
 import { openListenSession, openProjectionPool } from '../lib/storage/connections.js'
 import { closeDatabase } from '../lib/storage/database.js'
-import { report, threadCodec } from './context.js'
+import { locks, report, threadCodec } from './context.js'
 
 export default async function runProjection({ name, moduleUrl, options, control }: ProjectionTask): Promise<ProjectionOutcome> {
   let handler: ProjectionHandler
@@ -24,7 +24,7 @@ export default async function runProjection({ name, moduleUrl, options, control 
   const data = workerData as WorkerContextData
   const sql = openProjectionPool(data)
   const listenOn = openListenSession(data)
-  const projection = new Projection(name, handler, options, { ...data, sql, listenOn, codec: await threadCodec(), report })
+  const projection = new Projection(name, handler, options, { ...data, sql, listenOn, locks, codec: await threadCodec(), report })
   control.on('message', (message: ProjectionControl) => {
     if (message.type === 'stop') void projection.stop()
   })

@@ -14,9 +14,9 @@ import { checkFilter, type EventFilter, type ResolvedFilter } from '../filter.js
 import { Listener } from '../notifications/listener.js'
 import type { Report } from '../reports.js'
 import { type Codec, decodeEvents } from '../serializer.js'
-import { type ConnectionTarget, openLockSession, openProjectionBatchConnection } from '../storage/connections.js'
+import type { Locks } from '../locks/lock_session.js'
+import { type ConnectionTarget, openProjectionBatchConnection } from '../storage/connections.js'
 import { closeDatabase, type Sql } from '../storage/database.js'
-import { tryAdvisoryLock } from '../storage/lock_session.js'
 import { isConnectionLoss, isNeverSent, toEventStoreError } from '../storage/pg_errors.js'
 import { type ClearReadModel, projectBatch, resetProjectionRow } from '../storage/projections.js'
 import { createSubscription, streamHead } from '../storage/subscriptions.js'
@@ -94,6 +94,8 @@ export function resolveProjectOptions(options: unknown): ResolvedProjectOptions 
 
 export interface ProjectionContext extends ConnectionTarget {
   sql: Sql
+  /** Where it holds its advisory lock: the store's lock session. */
+  locks: Locks
   /** Where its LISTEN runs: the store's listen session, shared by its projections. */
   listenOn: Sql
   codec: Codec
@@ -133,6 +135,8 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   #notified = false
   /** The connection its batches run on (openProjectionBatchConnection), replaced whenever the server was lost. */
   #batchSql: Sql | null = null
+  /** Holds its advisory lock: taken once, until stopped or told of the session's loss. */
+  #locked = false
 
   constructor(name: string, handler: ProjectionHandler, options: ResolvedProjectOptions, context: ProjectionContext) {
     super()
@@ -169,7 +173,6 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
 
   async #run(): Promise<void> {
     const { sql, listenOn, schema, report } = this.#context
-    const lockSession = openLockSession(this.#context)
     const listener = new Listener(
       sql,
       listenOn,
@@ -190,7 +193,7 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
             await listener.start()
             ready = true
           }
-          if (!(await this.#holdLock(lockSession))) {
+          if (!(await this.#holdLock())) {
             await this.#pause(STANDBY_RETRY_MS)
             continue
           }
@@ -220,7 +223,10 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
       // Listener.stop reports its own failures.
       await listener.stop()
       this.#dropBatchConnection()
-      await closeDatabase(lockSession, 1).catch((error: unknown) => report('warning', 'projection', `projection "${this.name}": closing its lock session failed`, error, { name: this.name }))
+      if (this.#locked) {
+        this.#locked = false
+        await this.#context.locks.unlock(this.#lockName).catch((error: unknown) => report('warning', 'projection', `projection "${this.name}": releasing its lock failed`, error, { name: this.name }))
+      }
       this.#end(end)
     }
   }
@@ -251,9 +257,18 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
     await createSubscription(this.#batchConnection(), '$all', this.#row, start)
   }
 
-  /** Takes (or checks it still has) the advisory lock on its own session. */
-  async #holdLock(session: Sql): Promise<boolean> {
-    return (await tryAdvisoryLock(session, `${this.#context.schema}:$all:${this.#row}`)) !== null
+  get #lockName(): string {
+    return `${this.#context.schema}:$all:${this.#row}`
+  }
+
+  /** Takes the advisory lock on the store's lock session, or finds it still held (its loss is told). */
+  async #holdLock(): Promise<boolean> {
+    if (this.#locked) return true
+    this.#locked = await this.#context.locks.tryLock(this.#lockName, () => {
+      this.#locked = false
+      this.#context.report('warning', 'projection', `projection "${this.name}": its lock session was lost; back to standby`, undefined, { name: this.name })
+    })
+    return this.#locked
   }
 
   /** One batch, tried again on failure; the number of events projected, or 'caught_up'. */

@@ -1,6 +1,7 @@
 // The projections running in one store: each name once, a function run on this thread or an
 // actor module on a thread of its own; stopped together at the store's stop().
 import type { WorkerContextData } from '../actors/pool.js'
+import type { Locks } from '../locks/lock_session.js'
 import type { ConnectionTarget } from '../storage/connections.js'
 import { ConnectionError, InvalidArgumentError, SubscriptionAlreadyExistsError } from '../errors.js'
 import type { Report } from '../reports.js'
@@ -23,6 +24,8 @@ export interface ProjectionHost {
   sql: Sql
   /** The store's LISTEN session. */
   listenOn: Sql
+  /** The store's lock session. */
+  locks: Locks
   /** The connection strings with their passwords: projections open connections of their own. */
   target: ConnectionTarget
   codec: Codec
@@ -64,11 +67,11 @@ export class Projections {
     // Taken before any await, so that two calls at once cannot both start it.
     if (this.#names.has(name)) throw new SubscriptionAlreadyExistsError(`projection "${name}" already runs in this store`, { name })
     this.#names.add(name)
-    const { sql, listenOn, target, codec, report } = this.#host
+    const { sql, listenOn, locks, target, codec, report } = this.#host
     let projection: RunningProjection
     try {
       if (typeof handler === 'function') {
-        projection = new Projection(name, handler, options, { ...target, sql, listenOn, codec, report })
+        projection = new Projection(name, handler, options, { ...target, sql, listenOn, locks, codec, report })
       } else {
         if (Array.isArray(this.#host.upcasters)) {
           throw new InvalidArgumentError('an actor-module projection runs on a thread of its own, which functions cannot reach: give upcasters as the URL or path of a module to use both')

@@ -7,6 +7,8 @@ import type { EmbeddedServer } from '../embedded/server.js'
 import { newOrigin } from '../notifications/notification.js'
 import { StoreMetrics } from '../observability/metrics.js'
 import type { ReportRelay } from '../observability/report_relay.js'
+import { LockSession } from '../locks/lock_session.js'
+import { LockHost } from '../locks/shared.js'
 import { Projections } from '../projections/registry.js'
 import type { Query } from '../storage/query.js'
 import { ReaderPool } from '../readers/reader_pool.js'
@@ -28,6 +30,9 @@ export interface StoreParts {
   sql: Sql
   /** The store's LISTEN session, for its subscriptions and projections. */
   listenOn: Sql
+  /** The store's lock session, and its worker threads' way to it. */
+  lockSession: LockSession
+  locks: LockHost
   codec: Codec
   pool: Piscina
   embedded: EmbeddedServer | null
@@ -49,7 +54,9 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
   const report = relay.report
   const readers = new ReaderPool(pool, config.workers)
   const origin = newOrigin()
-  const subscriptions = new Subscriptions(pool, sql, listenOn, config.schema, codec, origin, context, report, metrics)
+  const lockSession = new LockSession(target, report)
+  const locks = new LockHost(context.storeId, lockSession)
+  const subscriptions = new Subscriptions({ pool, sql, listenOn, locks, schema: config.schema, codec, origin, context, report, metrics })
   const writer = new Writer(sql, config.schema, {
     openConnection: () => openWriterConnection(target),
     maxQueued: config.maxQueuedWrites,
@@ -64,6 +71,8 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
     config,
     sql,
     listenOn,
+    lockSession,
+    locks,
     codec,
     pool,
     embedded,
@@ -71,7 +80,7 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
     readers,
     reads: new Reads(readers, codec, metrics, config.schema, config.maxReadCount),
     subscriptions,
-    projections: new Projections({ sql, listenOn, target, codec, upcasters: config.upcasters, context, report }),
+    projections: new Projections({ sql, listenOn, locks: lockSession, target, codec, upcasters: config.upcasters, context, report }),
     writer,
     writes: new Writes(writer, codec, metrics, { schema: config.schema, recordTraceContext: config.recordTraceContext }),
     snapshots: new Snapshots(sql, codec, query),
@@ -96,6 +105,8 @@ export async function shutDown(parts: StoreParts, relay: ReportRelay, cut: Abort
   await untilAborted(parts.writer.stop(), cut, cutError).catch(() => parts.writer.abandon())
   await parts.readers.close(cut)
   await parts.pool.close({ force: true })
+  parts.locks.close()
+  await parts.lockSession.close(cut.aborted ? 0 : undefined)
   if (cut.aborted) relay.report('warning', 'store', 'stop() was cut short by its signal or timeout: what still ran was ended without waiting')
   await Promise.all([closeDatabase(parts.sql, cut.aborted ? 0 : undefined), closeDatabase(parts.listenOn, cut.aborted ? 0 : undefined)])
   relay.close()

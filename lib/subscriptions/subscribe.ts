@@ -11,6 +11,7 @@ import type { Report } from '../reports.js'
 import { type SubscriberThread, startModuleSubscriber } from './module_subscriber.js'
 import { ConnectionError, fromWire, SubscriptionAlreadyExistsError, SubscriptionNotFoundError, toWire } from '../errors.js'
 import { Listener } from '../notifications/listener.js'
+import type { LockHost } from '../locks/shared.js'
 import { concerns, type Notification, wakeEveryone } from '../notifications/notification.js'
 import { workerUrl } from '../package_files.js'
 import type { Sql } from '../storage/database.js'
@@ -50,7 +51,25 @@ interface Actor {
 /** How long a call into an actor may take before it counts as lost. */
 const CALL_TIMEOUT_MS = 30_000
 
+/** What the store's subscriptions run on. */
+export interface SubscriptionsHost {
+  pool: Piscina
+  sql: Sql
+  /** The store's LISTEN session (lib/storage/connections.ts openListenSession). */
+  listenOn: Sql
+  /** The store's lock session, as its worker threads reach it. */
+  locks: LockHost
+  schema: string
+  codec: Codec
+  /** This store's writer signs its notifications with it (lib/notifications/notification.ts). */
+  origin: string
+  context: WorkerContextData
+  report: Report
+  metrics: StoreMetrics
+}
+
 export class Subscriptions {
+  readonly #locks: LockHost
   readonly #pool: Piscina
   /** What module subscribers' threads are started with (the store's worker context). */
   readonly #context: WorkerContextData
@@ -69,8 +88,8 @@ export class Subscriptions {
 
   readonly #metrics: StoreMetrics
 
-  /** `listenOn`: the store's LISTEN session (lib/storage/connections.ts openListenSession). */
-  constructor(pool: Piscina, sql: Sql, listenOn: Sql, schema: string, codec: Codec, origin: string, context: WorkerContextData, report: Report, metrics: StoreMetrics) {
+  constructor({ pool, sql, listenOn, locks, schema, codec, origin, context, report, metrics }: SubscriptionsHost) {
+    this.#locks = locks
     this.#metrics = metrics
     this.#context = context
     this.#report = report
@@ -262,6 +281,8 @@ export class Subscriptions {
     }
     this.#actors.set(key, actor)
     void exited.then((outcome) => {
+      // An actor whose thread died did not release its lock, which the store's session holds.
+      void this.#locks.release(`${this.#schema}:${streamId}:${name}`).catch(() => {})
       if (this.#actors.get(key) === actor) this.#actors.delete(key)
       actor.control.close(new ConnectionError(`subscription "${name}" stopped`))
       actor.feed.close()
