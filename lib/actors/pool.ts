@@ -11,6 +11,8 @@ export interface WorkerContextData {
   /** LISTEN and the lock sessions (lib/storage/connections.ts). */
   sessionUrl: string
   prepare: boolean
+  /** The store's open connections by kind (lib/storage/connection_counts.ts), shared. */
+  counts: Int32Array
   schema: string
   connectionsPerWorker: number
   column: ColumnDataType

@@ -34,12 +34,24 @@ export interface ProjectionHost {
   /** What a module projection's thread starts with. */
   context: WorkerContextData
   report: Report
+  /** Connections left for projections in the store's budget (maxConnections). */
+  room: number
 }
+
+/**
+ * What a projection may open: its batch connection; on a thread of its own also the thread's
+ * pool and its LISTEN session.
+ */
+const connectionsOf = (handler: unknown): number => (typeof handler === 'function' ? 1 : 3)
 
 export class Projections {
   readonly #host: ProjectionHost
   readonly #running = new Set<RunningProjection>()
   readonly #names = new Set<string>()
+  /** Connections the running projections may open, of the host's room. */
+  #taken = 0
+  /** Actor-module projections running: each has a LISTEN session of its own. */
+  #modules = 0
   #closed = false
 
   constructor(host: ProjectionHost) {
@@ -66,7 +78,22 @@ export class Projections {
   async #start(name: string, handler: ProjectionHandler | URL | string, options: ResolvedProjectOptions): Promise<ProjectionHandle> {
     // Taken before any await, so that two calls at once cannot both start it.
     if (this.#names.has(name)) throw new SubscriptionAlreadyExistsError(`projection "${name}" already runs in this store`, { name })
+    const needs = connectionsOf(handler)
+    if (this.#taken + needs > this.#host.room) {
+      throw new InvalidArgumentError(
+        `projection "${name}" needs ${needs} connection(s) and the store's connection budget has ${this.#host.room - this.#taken} left for projections; raise maxConnections`,
+        { argument: 'maxConnections' },
+      )
+    }
     this.#names.add(name)
+    this.#taken += needs
+    const module = needs > 1 ? 1 : 0
+    this.#modules += module
+    const release = () => {
+      this.#names.delete(name)
+      this.#taken -= needs
+      this.#modules -= module
+    }
     const { sql, listenOn, locks, target, codec, report } = this.#host
     let projection: RunningProjection
     try {
@@ -80,15 +107,20 @@ export class Projections {
         projection = await startModuleProjection(this.#host.context, name, moduleUrl, options, report)
       }
     } catch (error) {
-      this.#names.delete(name)
+      release()
       throw error
     }
     this.#running.add(projection)
     void projection.closed.then(() => {
       this.#running.delete(projection)
-      this.#names.delete(name)
+      release()
     })
     return projection
+  }
+
+  /** Connections the running projections may open: `sessions` of them LISTEN sessions of module projections. */
+  get connections(): { max: number; sessions: number } {
+    return { max: this.#taken, sessions: this.#modules }
   }
 
   /** The projections running now. */

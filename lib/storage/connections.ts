@@ -4,6 +4,7 @@
 // server connection, so nothing there relies on session state. What needs a session of its
 // own (LISTEN, the advisory lock sessions) goes to `sessionUrl`.
 import type { ConnectionSettings } from '../config.js'
+import type { ConnectionKind } from './connection_counts.js'
 import { openDatabase, type Sql } from './database.js'
 import { lockSessionRole } from './holder.js'
 
@@ -17,6 +18,8 @@ export interface ConnectionTarget {
   connection: ConnectionSettings
   /** Named prepared statements (postgres.js `prepare`); off behind a pooler that cannot carry them. */
   prepare: boolean
+  /** The store's open connections by kind, shared with its threads (lib/storage/connection_counts.ts). */
+  counts?: Int32Array
 }
 
 /**
@@ -27,43 +30,45 @@ export interface ConnectionTarget {
  */
 const customPlans = ({ url, sessionUrl, prepare }: ConnectionTarget): boolean => prepare && url === sessionUrl
 
-const statementsOn = (target: ConnectionTarget, max: number, role?: string, plans = false): Sql =>
-  openDatabase({ url: target.url, schema: target.schema, max, role, customPlans: plans && customPlans(target), prepare: target.prepare, connection: target.connection })
+const counted = ({ counts }: ConnectionTarget, kind: ConnectionKind) => (counts ? { counted: { counts, kind } } : {})
 
-const sessionOn = (target: ConnectionTarget, role: string): Sql =>
-  openDatabase({ url: target.sessionUrl, schema: target.schema, max: 1, role, prepare: target.prepare, connection: target.connection })
+const statementsOn = (target: ConnectionTarget, kind: ConnectionKind, max: number, role?: string, plans = false): Sql =>
+  openDatabase({ url: target.url, schema: target.schema, max, role, customPlans: plans && customPlans(target), prepare: target.prepare, connection: target.connection, ...counted(target, kind) })
+
+const sessionOn = (target: ConnectionTarget, kind: ConnectionKind, role: string): Sql =>
+  openDatabase({ url: target.sessionUrl, schema: target.schema, max: 1, role, prepare: target.prepare, connection: target.connection, ...counted(target, kind) })
 
 /** The store's pool on the main thread: reads, subscriptions' bookkeeping, status. */
-export const openStorePool = (target: ConnectionTarget, max: number): Sql => statementsOn(target, max, undefined, true)
+export const openStorePool = (target: ConnectionTarget, max: number): Sql => statementsOn(target, 'store', max, undefined, true)
 
 /** The writer actor's own connection: every batch of appends, links and deletes goes on it. */
-export const openWriterConnection = (target: ConnectionTarget): Sql => statementsOn(target, 1, 'pg-eventstore writer', true)
+export const openWriterConnection = (target: ConnectionTarget): Sql => statementsOn(target, 'writer', 1, 'pg-eventstore writer', true)
 
 /** A short-lived connection for the schema commands (init, migrate, drop, info). */
 export const openAdminConnection = (url: string, schema: string, prepare = true): Sql => openDatabase({ url, schema, max: 1, role: 'pg-eventstore admin', prepare })
 
 /** A worker thread's pool, for its actors' reads and checkpoints. */
-export const openWorkerPool = (target: ConnectionTarget, max: number): Sql => statementsOn(target, max, 'pg-eventstore worker')
+export const openWorkerPool = (target: ConnectionTarget, max: number): Sql => statementsOn(target, 'workers', max, 'pg-eventstore worker')
 
 /** The pool of an actor-module projection's thread. */
-export const openProjectionPool = (target: ConnectionTarget): Sql => statementsOn(target, 1, 'pg-eventstore projection')
+export const openProjectionPool = (target: ConnectionTarget): Sql => statementsOn(target, 'projections', 1, 'pg-eventstore projection')
 
 /**
  * The connection a projection's batches run on, its own and replaced whenever the server was
  * lost: a postgres.js 3 pool whose connections were terminated mid-transaction could leave
  * the next begin() waiting for a connection for ever.
  */
-export const openProjectionBatchConnection = (target: ConnectionTarget): Sql => statementsOn(target, 1, 'pg-eventstore projection')
+export const openProjectionBatchConnection = (target: ConnectionTarget): Sql => statementsOn(target, 'projections', 1, 'pg-eventstore projection')
 
 /**
  * The session holding advisory locks, named after this process (lib/storage/holder.ts). A
  * pool of one connection: postgres.js hangs a worker when the session under sql.reserve() is
  * killed.
  */
-export const openLockSession = (target: ConnectionTarget): Sql => sessionOn(target, lockSessionRole())
+export const openLockSession = (target: ConnectionTarget): Sql => sessionOn(target, 'lockSession', lockSessionRole())
 
 /**
  * What LISTEN runs on: postgres.js opens one dedicated connection per pool for all its
  * channels (the pool itself stays unused), re-listening after a reconnect.
  */
-export const openListenSession = (target: ConnectionTarget): Sql => sessionOn(target, 'pg-eventstore listener')
+export const openListenSession = (target: ConnectionTarget): Sql => sessionOn(target, 'listener', 'pg-eventstore listener')

@@ -4,6 +4,7 @@
 import postgres from 'postgres'
 import type { ConnectionSettings } from '../config.js'
 import { ConnectionError } from '../errors.js'
+import { type ConnectionKind, countedSocket } from './connection_counts.js'
 import { type Statements, statementsFor } from './statements.js'
 
 export type Sql = postgres.Sql<Record<string, never>> & {
@@ -45,15 +46,18 @@ export interface DatabaseOptions {
   connection?: ConnectionSettings
   /** Named prepared statements (default); false sends each statement unnamed, as a transaction-mode pooler needs. */
   prepare?: boolean
+  /** Counts its open connections in the store's cell of this kind (lib/storage/connection_counts.ts). */
+  counted?: { counts: Int32Array; kind: ConnectionKind }
 }
 
 export const defaultConnectionSettings: ConnectionSettings = { connectTimeout: 5000, maxReconnectDelay: 500 }
 
-export function openDatabase({ url, schema, max, role = 'pg-eventstore', customPlans = false, connection = defaultConnectionSettings, prepare = true }: DatabaseOptions): Sql {
+export function openDatabase({ url, schema, max, role = 'pg-eventstore', customPlans = false, connection = defaultConnectionSettings, prepare = true, counted }: DatabaseOptions): Sql {
   const { connectTimeout, maxReconnectDelay } = connection
   const sql = postgres(url, {
     max,
     prepare,
+    ...(counted ? { socket: countedSocket(counted.counts, counted.kind) } : {}),
     onnotice: () => {},
     // Array parameters go as literals (lib/storage/arrays.ts): no type catalogue to fetch.
     fetch_types: false,

@@ -30,6 +30,8 @@ export interface StoreParts {
   sql: Sql
   /** The store's LISTEN session, for its subscriptions and projections. */
   listenOn: Sql
+  /** Its open connections by kind, counted by every thread (lib/storage/connection_counts.ts). */
+  counts: Int32Array
   /** The store's lock session, and its worker threads' way to it. */
   lockSession: LockSession
   locks: LockHost
@@ -71,6 +73,7 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
     config,
     sql,
     listenOn,
+    counts: context.counts,
     lockSession,
     locks,
     codec,
@@ -80,7 +83,7 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
     readers,
     reads: new Reads(readers, codec, metrics, config.schema, config.maxReadCount),
     subscriptions,
-    projections: new Projections({ sql, listenOn, locks: lockSession, target, codec, upcasters: config.upcasters, context, report }),
+    projections: new Projections({ sql, listenOn, locks: lockSession, room: config.budget.projections, target, codec, upcasters: config.upcasters, context, report }),
     writer,
     writes: new Writes(writer, codec, metrics, { schema: config.schema, recordTraceContext: config.recordTraceContext }),
     snapshots: new Snapshots(sql, codec, query),

@@ -9,14 +9,13 @@ import { acquireEmbeddedServer, type EmbeddedServer } from '../embedded/server.j
 import { workerUrl } from '../package_files.js'
 import { type Codec, loadSerializer } from '../serializer.js'
 import { connectFailure } from '../storage/connect_errors.js'
+import { newConnectionCounts } from '../storage/connection_counts.js'
 import { type ConnectionTarget, openAdminConnection, openStorePool } from '../storage/connections.js'
 import { closeDatabase, type Sql } from '../storage/database.js'
 import { toEventStoreError } from '../storage/pg_errors.js'
 import * as schemaLife from '../storage/schema.js'
 import { loadUpcasters } from '../upcasting.js'
 
-/** Connections a worker thread opens at least; the pool size is divided among the threads. */
-const MIN_CONNECTIONS_PER_WORKER = 2
 /** Tasks a worker thread runs at once: every actor it hosts is one long-lived task. */
 const TASKS_PER_WORKER = 10_000
 
@@ -60,7 +59,14 @@ export interface OpenedStore {
 export async function openStore(config: EventStoreConfig): Promise<OpenedStore> {
   const resolved = resolveConfig(config)
   const { url, embedded } = await connect(resolved)
-  const target: ConnectionTarget = { url, sessionUrl: resolved.sessionUrl ?? url, schema: resolved.schema, connection: resolved.connection, prepare: resolved.prepare }
+  const target: ConnectionTarget & { counts: Int32Array } = {
+    url,
+    sessionUrl: resolved.sessionUrl ?? url,
+    schema: resolved.schema,
+    connection: resolved.connection,
+    prepare: resolved.prepare,
+    counts: newConnectionCounts(),
+  }
   const sql = openStorePool(target, resolved.poolSize)
   let codec: Codec
   try {
@@ -74,7 +80,7 @@ export async function openStore(config: EventStoreConfig): Promise<OpenedStore> 
   }
   const context: WorkerContextData = {
     ...target,
-    connectionsPerWorker: Math.max(MIN_CONNECTIONS_PER_WORKER, Math.ceil(resolved.poolSize / resolved.workers)),
+    connectionsPerWorker: resolved.budget.connectionsPerWorker,
     column: codec.column,
     serializer: resolved.serializer,
     upcasters: typeof resolved.upcasters === 'string' ? resolved.upcasters : null,
