@@ -1,7 +1,8 @@
 // A PgBouncer of a test's own in transaction mode (Debian's pgbouncer, 1.18 here), in front of
 // the run's PostgreSQL: its ini, auth file and socket in a temporary directory, run as an
 // unprivileged user (PgBouncer refuses to run as root), on a free port. The test may kill it
-// and start it again on the same port; teardown kills it and removes its files.
+// and start it again on the same port; teardown kills it and removes its files. Also used by
+// benchmarks/pooler.ts, which ends it itself.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
@@ -22,6 +23,8 @@ export interface PgBouncer {
   kill(): Promise<void>
   /** Starts it again on the same port. */
   start(): Promise<void>
+  /** Kills it and removes its files. */
+  end(): Promise<void>
 }
 
 export interface PgBouncerOptions {
@@ -68,7 +71,14 @@ function runAs(): { uid: number; gid: number } | null {
   throw new Error('no unprivileged user to run pgbouncer as')
 }
 
+/** A PgBouncer for the test, ended when it ends. */
 export async function startPgBouncer(t: Test, serverUrl: string, options: PgBouncerOptions = {}): Promise<PgBouncer> {
+  const bouncer = await runPgBouncer(serverUrl, options)
+  t.teardown(() => bouncer.end())
+  return bouncer
+}
+
+export async function runPgBouncer(serverUrl: string, options: PgBouncerOptions = {}): Promise<PgBouncer> {
   const server = new URL(serverUrl)
   const dir = mkdtempSync(join(tmpdir(), 'pg-eventstore-pgbouncer-'))
   chmodSync(dir, 0o777) // PgBouncer writes its pid file and socket here as another user
@@ -130,13 +140,16 @@ export async function startPgBouncer(t: Test, serverUrl: string, options: PgBoun
     await exited
   }
 
-  t.teardown(async () => {
+  const end = async () => {
     await kill()
     rmSync(dir, { recursive: true, force: true })
+  }
+  await start().catch(async (error: unknown) => {
+    await end()
+    throw error
   })
-  await start()
   const url = new URL(serverUrl)
   url.hostname = '127.0.0.1'
   url.port = String(port)
-  return { url: url.href, kill, start }
+  return { url: url.href, kill, start, end }
 }

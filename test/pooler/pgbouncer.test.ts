@@ -56,6 +56,7 @@ t.test('appends, reads, a subscription and a projection across two processes, th
   t.same(await rows(), Array.from({ length: 200 }, (_, i) => i + 1), 'each event projected once, whichever process held it')
 
   t.same(numbersOf(await store.readStreamForward('child', 0, 1000)).length, 100, "the child's stream reads back whole")
+  t.match((await store.status()).connections, { sessions: { max: 2, open: 2 } }, 'two server sessions (locks, LISTEN) per process, the rest through the pooler')
   const all = await store.readAllStreamsForward(0, 1000)
   t.same(numbersOf(all), Array.from({ length: 200 }, (_, i) => i + 1), '$all reads back gap-free')
 
