@@ -22,15 +22,34 @@ export interface EmbeddedConfig {
 }
 
 export interface EventStoreConfig {
-  /** PostgreSQL connection string; default `process.env.DATABASE_URL`. */
+  /** PostgreSQL connection string; default `process.env.DATABASE_URL`. May point at a transaction-mode pooler (PgBouncer). */
   url?: string
+  /**
+   * Where what needs a session of its own connects: LISTEN and the advisory lock sessions of
+   * subscriptions and projections. A transaction-mode pooler cannot carry them, so behind one
+   * this is the server itself (or a session-mode pool); default `url`.
+   */
+  sessionUrl?: string
+  /**
+   * Named prepared statements; default true. false sends every statement unnamed, for a
+   * transaction-mode pooler that cannot carry prepared statements (PgBouncer before 1.21).
+   */
+  prepare?: boolean
   /** Start a bundled PostgreSQL server; the default when there is no url and no DATABASE_URL. */
   embedded?: EmbeddedConfig | boolean
   /** PostgreSQL schema holding the store's tables; default `public`. */
   schema?: string
-  /** Connections of the main thread's pool; default 10. */
+  /**
+   * Every connection the store may open, all kinds together (see status().connections): the
+   * main pool, the writer's, the worker threads' pools, the projections', the lock session
+   * and the LISTEN session. Default 20, or what an explicit poolSize and workers need.
+   * Whatever the pools leave is room for projections (one connection each, three for an
+   * actor-module projection); a projection beyond it is refused.
+   */
+  maxConnections?: number
+  /** Connections of the main thread's pool; default 6. */
   poolSize?: number
-  /** Threads of the reader/subscription worker pool; default: the number of CPUs. */
+  /** Threads of the reader/subscription worker pool; default: the number of CPUs, as many as maxConnections holds (each has a pool of at least two). */
   workers?: number
   /** Allow `deleteStream(..., 'hard')`; default false. */
   enableHardDeletes?: boolean
@@ -68,12 +87,31 @@ export interface ConnectionSettings {
   maxReconnectDelay: number
 }
 
+/** How maxConnections is shared out: each kind's most (lib/store/status.ts shows them with the open ones). */
+export interface ConnectionBudget {
+  max: number
+  store: number
+  writer: number
+  /** Worker threads × connectionsPerWorker. */
+  workers: number
+  connectionsPerWorker: number
+  lockSession: number
+  listener: number
+  /** Left for projections. */
+  projections: number
+}
+
 export interface ResolvedConfig {
   url: string | null
+  /** Null: the same as the url the store connects to. */
+  sessionUrl: string | null
+  prepare: boolean
   embedded: Required<Pick<EmbeddedConfig, 'dataDir' | 'createSystemUser'>> & { port: number | undefined }
   schema: string
   poolSize: number
   workers: number
+  maxConnections: number
+  budget: ConnectionBudget
   enableHardDeletes: boolean
   /** URL of the serializer module, or null for JSON. */
   serializer: string | null
@@ -121,17 +159,58 @@ function positiveInteger(value: unknown, fallback: number, what: string): number
   throw new InvalidArgumentError(`${what} must be a positive integer; got ${describe(value)}`, { argument: what })
 }
 
+const DEFAULT_MAX_CONNECTIONS = 20
+const DEFAULT_POOL_SIZE = 6
+/** Besides the pools: the writer's connection, the lock session, the LISTEN session. */
+const FIXED_CONNECTIONS = 3
+/** A worker thread's pool holds at least this many: one actor's long read does not stall the rest. */
+const MIN_CONNECTIONS_PER_WORKER = 2
+/** Room for projections that the default number of worker threads leaves at least. */
+const MIN_PROJECTION_ROOM = 2
+
+/** 6, or less where a small budget must still hold a worker thread and some room for projections. */
+function defaultPoolSize(max: number): number {
+  return Math.max(1, Math.min(DEFAULT_POOL_SIZE, max - FIXED_CONNECTIONS - MIN_PROJECTION_ROOM - MIN_CONNECTIONS_PER_WORKER))
+}
+
+/** One per CPU, as many as `max` holds beside the main pool and some room for projections. */
+function defaultWorkers(max: number, poolSize: number): number {
+  const room = max - FIXED_CONNECTIONS - poolSize - MIN_PROJECTION_ROOM
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(room / MIN_CONNECTIONS_PER_WORKER)))
+}
+
+/**
+ * Shares maxConnections out. The worker threads divide the main pool's size among them (two
+ * each at least); what the pools leave is the projections'. Without an explicit
+ * maxConnections the budget is 20, or more when poolSize and workers ask for more.
+ */
+export function connectionBudget(explicitMax: number | null, poolSize: number, workers: number): ConnectionBudget {
+  const connectionsPerWorker = Math.max(MIN_CONNECTIONS_PER_WORKER, Math.ceil(poolSize / workers))
+  const pools = FIXED_CONNECTIONS + poolSize + workers * connectionsPerWorker
+  const max = explicitMax ?? Math.max(DEFAULT_MAX_CONNECTIONS, pools + MIN_PROJECTION_ROOM)
+  if (pools > max) {
+    throw new InvalidArgumentError(
+      `maxConnections ${max} is too small: the main pool (poolSize ${poolSize}), ${workers} worker thread(s) of ${connectionsPerWorker} and the writer, lock and LISTEN sessions need ${pools}; raise maxConnections or lower poolSize or workers`,
+      { argument: 'maxConnections' },
+    )
+  }
+  return { max, store: poolSize, writer: 1, workers: workers * connectionsPerWorker, connectionsPerWorker, lockSession: 1, listener: 1, projections: max - pools }
+}
+
+function checkUrl(url: unknown, what: string): string | null {
+  if (url === null || (typeof url === 'string' && /^postgres(ql)?:\/\//.test(url) && URL.canParse(url))) return url
+  // Not echoed: a connection string may hold a password.
+  throw new InvalidArgumentError(`${what} must be a postgres:// connection string (postgres://user:password@host:port/database); got ${typeof url === 'string' ? 'a malformed one' : describe(url)}`, {
+    argument: what,
+  })
+}
+
 export function resolveConfig(config: EventStoreConfig = {}, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   if (typeof config !== 'object' || config === null) {
     throw new InvalidArgumentError(`config must be an object; got ${describe(config)}`, { argument: 'config' })
   }
-  const url = config.url ?? (config.embedded ? undefined : env.DATABASE_URL || undefined) ?? null
-  if (url !== null && (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url) || !URL.canParse(url))) {
-    // Not echoed: a connection string may hold a password.
-    throw new InvalidArgumentError(`url must be a postgres:// connection string (postgres://user:password@host:port/database); got ${typeof url === 'string' ? 'a malformed one' : describe(url)}`, {
-      argument: 'url',
-    })
-  }
+  const url = checkUrl(config.url ?? (config.embedded ? undefined : env.DATABASE_URL || undefined) ?? null, 'url')
+  const sessionUrl = checkUrl(config.sessionUrl ?? null, 'sessionUrl')
   const embedded = typeof config.embedded === 'object' && config.embedded !== null ? config.embedded : {}
   if (embedded.port !== undefined) positiveInteger(embedded.port, 0, 'embedded.port')
   const { logger } = config
@@ -145,12 +224,20 @@ export function resolveConfig(config: EventStoreConfig = {}, env: NodeJS.Process
   if (serializer !== undefined && typeof serializer !== 'string' && !(serializer instanceof URL)) {
     throw new InvalidArgumentError(`serializer must be the URL or path of a module; got ${describe(serializer)}`, { argument: 'serializer' })
   }
+  const explicitMax = config.maxConnections === undefined ? null : positiveInteger(config.maxConnections, 0, 'maxConnections')
+  const poolSize = positiveInteger(config.poolSize, defaultPoolSize(explicitMax ?? DEFAULT_MAX_CONNECTIONS), 'poolSize')
+  const workers = config.workers === undefined ? defaultWorkers(explicitMax ?? DEFAULT_MAX_CONNECTIONS, poolSize) : positiveInteger(config.workers, 1, 'workers')
+  const budget = connectionBudget(explicitMax, poolSize, workers)
   return {
     url,
+    sessionUrl,
+    prepare: flag(config.prepare, true, 'prepare'),
     embedded: { dataDir: embedded.dataDir ?? '.pg-eventstore', port: embedded.port, createSystemUser: embedded.createSystemUser === true },
     schema: checkSchemaName(config.schema ?? 'public'),
-    poolSize: positiveInteger(config.poolSize, 10, 'poolSize'),
-    workers: positiveInteger(config.workers, availableParallelism(), 'workers'),
+    poolSize,
+    workers,
+    maxConnections: budget.max,
+    budget,
     enableHardDeletes: config.enableHardDeletes === true,
     serializer: serializer === undefined ? null : serializer instanceof URL ? serializer.href : /^[a-z]+:/i.test(serializer) ? serializer : pathToFileURL(serializer).href,
     columnDataType: columnDataType ?? null,

@@ -46,7 +46,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
   private constructor(opened: Awaited<ReturnType<typeof openStore>>) {
     super()
     const metrics = new StoreMetrics()
-    this.config = { ...opened.resolved, url: redactUrl(opened.context.url) }
+    this.config = { ...opened.resolved, url: redactUrl(opened.context.url), sessionUrl: redactUrl(opened.resolved.sessionUrl) }
     this.#relay = new ReportRelay(this, opened.resolved.logger, metrics, opened.context.storeId)
     this.#query = mainThreadQuery(opened.resolved.schema, () => this.#stopping !== null)
     this.#parts = assembleStore(opened, this.#relay, metrics, this.#query)

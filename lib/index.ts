@@ -38,6 +38,7 @@ export {
 } from './errors.js'
 export type { StoreReport, Logger, ReportLevel } from './reports.js'
 export type { StoreStatus } from './event_store.js'
+export type { ConnectionsStatus, ConnectionUse } from './store/status.js'
 export type { SubscriptionStatus, SubscriptionState } from './observability/status.js'
 export type { Holder } from './storage/holder.js'
 export type { MetricsSnapshot, HistogramSnapshot, Counters } from './observability/metrics.js'

@@ -7,7 +7,7 @@ import type { WorkerContextData } from '../lib/actors/pool.js'
 import { toWire } from '../lib/errors.js'
 import type { ProjectionControl, ProjectionOutcome, ProjectionStatus, ProjectionTask } from '../lib/projections/messages.js'
 import { Projection, type ProjectionHandler } from '../lib/projections/projection.js'
-import { openProjectionPool } from '../lib/storage/connections.js'
+import { openListenSession, openProjectionPool } from '../lib/storage/connections.js'
 import { closeDatabase } from '../lib/storage/database.js'
 import { locks, report, threadCodec } from './context.js'
 
@@ -23,13 +23,14 @@ export default async function runProjection({ name, moduleUrl, options, control 
   }
   const data = workerData as WorkerContextData
   const sql = openProjectionPool(data)
-  const projection = new Projection(name, handler, options, { sql, url: data.url, schema: data.schema, codec: await threadCodec(), connection: data.connection, report, locks })
+  const listenOn = openListenSession(data)
+  const projection = new Projection(name, handler, options, { ...data, sql, listenOn, locks, codec: await threadCodec(), report })
   control.on('message', (message: ProjectionControl) => {
     if (message.type === 'stop') void projection.stop()
   })
   control.postMessage({ type: 'started' } satisfies ProjectionStatus)
   const end = await projection.closed
   control.close()
-  await closeDatabase(sql)
+  await Promise.all([closeDatabase(sql), closeDatabase(listenOn)])
   return { type: 'ended', reason: end.reason, error: end.error ? toWire(end.error) : null }
 }

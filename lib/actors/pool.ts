@@ -6,7 +6,13 @@ import type { ConnectionSettings } from '../config.js'
 
 /** What every worker thread is started with (see workers/context.ts). */
 export interface WorkerContextData {
+  /** Statements and transactions; may be a transaction-mode pooler. */
   url: string
+  /** LISTEN and the lock sessions (lib/storage/connections.ts). */
+  sessionUrl: string
+  prepare: boolean
+  /** The store's open connections by kind (lib/storage/connection_counts.ts), shared. */
+  counts: Int32Array
   schema: string
   connectionsPerWorker: number
   column: ColumnDataType

@@ -1,4 +1,4 @@
-// One LISTEN connection per store, on channel "<schema>.events". A notification is only a
+// One LISTEN connection per store (on its session url), on channel "<schema>.events". A notification is only a
 // wake-up: NOTIFYs sent while the connection was down are lost, so every (re)listen wakes
 // every subscription to catch up from where it is, at once. A slow poll of the last $all
 // position covers set-ups where notifications never arrive (e.g. some poolers).
@@ -11,7 +11,10 @@ import { eventsChannel, type Notification, parseNotification, wakeEveryone } fro
 export const POLL_MS = 2000
 
 export class Listener {
+  /** Where the position poll runs. */
   readonly #sql: Sql
+  /** Where LISTEN runs: a connection that keeps its session. */
+  readonly #listenOn: Sql
   readonly #channel: string
   readonly #onNotify: (notification: Notification) => void
   #unlisten: (() => Promise<void>) | null = null
@@ -22,8 +25,9 @@ export class Listener {
   /** The last poll failed: the next failure is not told again, a success is. */
   #unreachable = false
 
-  constructor(sql: Sql, schema: string, onNotify: (notification: Notification) => void, report: Report = () => {}) {
+  constructor(sql: Sql, listenOn: Sql, schema: string, onNotify: (notification: Notification) => void, report: Report = () => {}) {
     this.#sql = sql
+    this.#listenOn = listenOn
     this.#channel = eventsChannel(schema)
     this.#onNotify = onNotify
     this.#report = report
@@ -32,7 +36,7 @@ export class Listener {
   async start(): Promise<void> {
     this.#lastSeen = await streamHead(this.#sql, '$all')
     this.#unlisten = await listenTo(
-      this.#sql,
+      this.#listenOn,
       this.#channel,
       (payload) => this.#deliver(parseNotification(payload)),
       () => this.#deliver(wakeEveryone),

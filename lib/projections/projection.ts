@@ -11,10 +11,10 @@ import type postgres from 'postgres'
 import { InvalidArgumentError } from '../errors.js'
 import { describe } from '../expected_version.js'
 import { checkFilter, type EventFilter, type ResolvedFilter } from '../filter.js'
-import type { LockSession } from '../fleet/lock_session.js'
 import { Listener } from '../notifications/listener.js'
 import type { Report } from '../reports.js'
 import { type Codec, decodeEvents } from '../serializer.js'
+import type { Locks } from '../locks/lock_session.js'
 import { type ConnectionTarget, openProjectionBatchConnection } from '../storage/connections.js'
 import { closeDatabase, type Sql } from '../storage/database.js'
 import { isConnectionLoss, isNeverSent, toEventStoreError } from '../storage/pg_errors.js'
@@ -96,10 +96,12 @@ export function resolveProjectOptions(options: unknown): ResolvedProjectOptions 
 
 export interface ProjectionContext extends ConnectionTarget {
   sql: Sql
+  /** Where it holds its advisory lock: the store's lock session. */
+  locks: Locks
+  /** Where its LISTEN runs: the store's listen session, shared by its projections. */
+  listenOn: Sql
   codec: Codec
   report: Report
-  /** The session holding the locks of the projections run on this thread. */
-  locks: LockSession
 }
 
 /** What store.project resolves to, whether the handler runs here or as an actor module. */
@@ -177,9 +179,10 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
   }
 
   async #run(): Promise<void> {
-    const { sql, schema, report } = this.#context
+    const { sql, listenOn, schema, report } = this.#context
     const listener = new Listener(
       sql,
+      listenOn,
       schema,
       () => {
         this.#notified = true
@@ -228,7 +231,7 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
       // Listener.stop reports its own failures.
       await listener.stop()
       this.#dropBatchConnection()
-      await this.#context.locks.unlock(this.#lockName, true)
+      await this.#context.locks.unlock(this.#lockName, true).catch((error: unknown) => report('warning', 'projection', `projection "${this.name}": releasing its lock failed`, error, { name: this.name }))
       this.#end(end)
     }
   }
@@ -265,6 +268,7 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
     this.#holding = await this.#context.locks.tryLock(this.#lockName, {
       lost: () => {
         this.#holding = false
+        this.#context.report('warning', 'projection', `projection "${this.name}": its lock session was lost; back to standby`, undefined, { name: this.name })
       },
       handOver: () => {
         this.#handOverAsked = true

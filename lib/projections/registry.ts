@@ -1,12 +1,12 @@
 // The projections running in one store: each name once, a function run on this thread or an
 // actor module on a thread of its own; stopped together at the store's stop().
 import type { WorkerContextData } from '../actors/pool.js'
-import type { ConnectionSettings } from '../config.js'
+import type { Locks } from '../locks/lock_session.js'
+import type { ConnectionTarget } from '../storage/connections.js'
 import { ConnectionError, InvalidArgumentError, SubscriptionAlreadyExistsError } from '../errors.js'
 import type { Report } from '../reports.js'
 import type { Codec } from '../serializer.js'
 import type { Sql } from '../storage/database.js'
-import { LockSession } from '../fleet/lock_session.js'
 import { startModuleProjection } from './module_projection.js'
 import { describe } from '../expected_version.js'
 import { checkText } from '../validation.js'
@@ -22,29 +22,40 @@ import {
 
 export interface ProjectionHost {
   sql: Sql
-  /** The connection string with its password: projections open sessions of their own. */
-  url: string
-  schema: string
+  /** The store's LISTEN session. */
+  listenOn: Sql
+  /** The store's lock session. */
+  locks: Locks
+  /** The connection strings with their passwords: projections open connections of their own. */
+  target: ConnectionTarget
   codec: Codec
-  connection: ConnectionSettings
   /** Upcasters as configured: functions (an array) cannot reach a module's thread. */
   upcasters: unknown
   /** What a module projection's thread starts with. */
   context: WorkerContextData
   report: Report
+  /** Connections left for projections in the store's budget (maxConnections). */
+  room: number
 }
+
+/**
+ * What a projection may open: its batch connection; on a thread of its own also the thread's
+ * pool and its LISTEN session.
+ */
+const connectionsOf = (handler: unknown): number => (typeof handler === 'function' ? 1 : 3)
 
 export class Projections {
   readonly #host: ProjectionHost
   readonly #running = new Set<RunningProjection>()
   readonly #names = new Set<string>()
-  /** The session holding the locks of the projections run on this thread. */
-  readonly #locks: LockSession
+  /** Connections the running projections may open, of the host's room. */
+  #taken = 0
+  /** Actor-module projections running: each has a LISTEN session of its own. */
+  #modules = 0
   #closed = false
 
   constructor(host: ProjectionHost) {
     this.#host = host
-    this.#locks = new LockSession({ url: host.url, schema: host.schema, connection: host.connection }, { schema: host.schema, tag: host.context.storeTag }, host.report)
   }
 
   /** store.project: checks its arguments, then starts the projection. */
@@ -63,21 +74,31 @@ export class Projections {
     this.#closed = true
   }
 
-  /** Ends the lock session, once the projections have stopped. */
-  closeLocks(): void {
-    this.#locks.close()
-  }
-
   /** Starts projection `name`; refused while one of that name runs here. */
   async #start(name: string, handler: ProjectionHandler | URL | string, options: ResolvedProjectOptions): Promise<ProjectionHandle> {
     // Taken before any await, so that two calls at once cannot both start it.
     if (this.#names.has(name)) throw new SubscriptionAlreadyExistsError(`projection "${name}" already runs in this store`, { name })
+    const needs = connectionsOf(handler)
+    if (this.#taken + needs > this.#host.room) {
+      throw new InvalidArgumentError(
+        `projection "${name}" needs ${needs} connection(s) and the store's connection budget has ${this.#host.room - this.#taken} left for projections; raise maxConnections`,
+        { argument: 'maxConnections' },
+      )
+    }
     this.#names.add(name)
-    const { sql, url, schema, codec, connection, report } = this.#host
+    this.#taken += needs
+    const module = needs > 1 ? 1 : 0
+    this.#modules += module
+    const release = () => {
+      this.#names.delete(name)
+      this.#taken -= needs
+      this.#modules -= module
+    }
+    const { sql, listenOn, locks, target, codec, report } = this.#host
     let projection: RunningProjection
     try {
       if (typeof handler === 'function') {
-        projection = new Projection(name, handler, options, { sql, url, schema, codec, connection, report, locks: this.#locks })
+        projection = new Projection(name, handler, options, { ...target, sql, listenOn, locks, codec, report })
       } else {
         if (Array.isArray(this.#host.upcasters)) {
           throw new InvalidArgumentError('an actor-module projection runs on a thread of its own, which functions cannot reach: give upcasters as the URL or path of a module to use both')
@@ -86,15 +107,20 @@ export class Projections {
         projection = await startModuleProjection(this.#host.context, name, moduleUrl, options, report)
       }
     } catch (error) {
-      this.#names.delete(name)
+      release()
       throw error
     }
     this.#running.add(projection)
     void projection.closed.then(() => {
       this.#running.delete(projection)
-      this.#names.delete(name)
+      release()
     })
     return projection
+  }
+
+  /** Connections the running projections may open: `sessions` of them LISTEN sessions of module projections. */
+  get connections(): { max: number; sessions: number } {
+    return { max: this.#taken, sessions: this.#modules }
   }
 
   /** The projections running now. */

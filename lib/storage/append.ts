@@ -10,7 +10,6 @@
 import { type NotifyTarget, notificationPayload, streamsJson } from './notifications.js'
 import type { Sql } from './database.js'
 import { plainArray, textArray } from './arrays.js'
-import { statements } from './statements.js'
 import type { Assumption, BatchSnapshot, EventColumns, Lookups, WritePlan } from './write_plan.js'
 
 interface StreamRow {
@@ -63,7 +62,7 @@ export async function writeExpected(sql: Sql, notify: NotifyTarget, write: Write
   const anyVersion = write.grownStreams.filter((s) => assumed.relative.get(s.streamUuid) === 'any_version')
   const events = assumed.relative.size === 0 ? write.events : { ...write.events, versions: countedBack(write, assumed) }
   const [row] = await sql.unsafe<{ first: number; created_at: number; lasts: Record<string, number> | null }[]>(
-    statements.write_expected,
+    sql.statements.write_expected,
     [
       textArray(write.newStreams.map((s) => s.streamUuid)),
       plainArray(write.newStreams.map((s) => s.version)),
@@ -106,6 +105,7 @@ function countedBack(write: WritePlan, assumed: Assumption): number[] {
  */
 export async function writeLocking(sql: Sql, notify: NotifyTarget, lookups: Lookups, plan: (snapshot: BatchSnapshot) => WritePlan | null): Promise<{ createdAt: number }> {
   const { streamUuids, eventIds, hasLinks } = lookups
+  const { statements } = sql
 
   let writing: Promise<unknown> = Promise.resolve()
   const result = (await sql.begin(async (tx) => {
@@ -173,6 +173,7 @@ export type Witness =
  * witness. A transaction is atomic, so one witness answers for the whole batch.
  */
 export async function isWritten(sql: Sql, witness: Witness): Promise<boolean> {
+  const { statements } = sql
   const [statement, params] =
     witness.type === 'event'
       ? [statements.outcome_event_written, [witness.eventId]]

@@ -1,10 +1,17 @@
-// A postgres.js pool bound to one store's schema: search_path is the schema, so no
-// statement names it; int8 columns come back as safe JavaScript numbers.
+// A postgres.js pool bound to one store's schema: it carries the store's statements with the
+// schema written into them (lib/storage/statements.ts), so nothing depends on the server
+// connection's search_path; int8 columns come back as safe JavaScript numbers.
 import postgres from 'postgres'
 import type { ConnectionSettings } from '../config.js'
 import { ConnectionError } from '../errors.js'
+import { type ConnectionKind, countedSocket } from './connection_counts.js'
+import { type Statements, statementsFor } from './statements.js'
 
-export type Sql = postgres.Sql<Record<string, never>>
+export type Sql = postgres.Sql<Record<string, never>> & {
+  /** The store's statements, qualified with its schema. */
+  readonly statements: Statements
+  readonly schema: string
+}
 export type ReservedSql = postgres.ReservedSql<Record<string, never>>
 
 const int8 = {
@@ -37,27 +44,34 @@ export interface DatabaseOptions {
    * long after the server is back.
    */
   connection?: ConnectionSettings
+  /** Named prepared statements (default); false sends each statement unnamed, as a transaction-mode pooler needs. */
+  prepare?: boolean
+  /** Counts its open connections in the store's cell of this kind (lib/storage/connection_counts.ts). */
+  counted?: { counts: Int32Array; kind: ConnectionKind }
 }
 
 export const defaultConnectionSettings: ConnectionSettings = { connectTimeout: 5000, maxReconnectDelay: 500 }
 
-export function openDatabase({ url, schema, max, role = 'pg-eventstore', customPlans = false, connection = defaultConnectionSettings }: DatabaseOptions): Sql {
+export function openDatabase({ url, schema, max, role = 'pg-eventstore', customPlans = false, connection = defaultConnectionSettings, prepare = true, counted }: DatabaseOptions): Sql {
   const { connectTimeout, maxReconnectDelay } = connection
-  return postgres(url, {
+  const sql = postgres(url, {
     max,
+    prepare,
+    ...(counted ? { socket: countedSocket(counted.counts, counted.kind) } : {}),
     onnotice: () => {},
     // Array parameters go as literals (lib/storage/arrays.ts): no type catalogue to fetch.
     fetch_types: false,
     connect_timeout: connectTimeout / 1000,
     // Seconds before the next attempt: doubling from 50 ms, capped.
     backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, maxReconnectDelay / 1000),
+    // Startup parameters a pooler passes on: PgBouncer refuses search_path.
     connection: {
-      search_path: schema,
       application_name: `${role}:${schema}`,
       ...(customPlans ? { plan_cache_mode: 'force_custom_plan' } : {}),
     },
     types: { int8 },
-  }) as unknown as Sql
+  })
+  return Object.assign(sql, { statements: statementsFor(schema), schema }) as unknown as Sql
 }
 
 /** Closes the pool, letting running queries finish for up to `seconds` (0: ends them now). */

@@ -4,7 +4,6 @@
 // takes an item only up to its fair share, and hands one over to a store holding two fewer.
 import { textArray } from './arrays.js'
 import type { Sql } from './database.js'
-import { statements } from './statements.js'
 
 /** Which store is asking: its schema and its tag (a number that tells its sessions apart from other stores'). */
 export interface FleetMember {
@@ -21,23 +20,23 @@ export interface TakeResult {
 
 /** Marks the session as serving this store and wanting `name` (each once per session). */
 export async function joinFleet(session: Sql, member: FleetMember, name: string): Promise<void> {
-  await session.unsafe(statements.fleet_join, [member.schema, member.tag, name])
+  await session.unsafe(session.statements.fleet_join, [member.schema, member.tag, name])
 }
 
 /** Takes the lock `name` if this store is under its share, or whatever its share when `pressing`. */
 export async function takeWithinShare(session: Sql, member: FleetMember, name: string, pressing: boolean): Promise<TakeResult> {
-  const [row] = await session.unsafe<{ acquired: boolean | null; pid: number }[]>(statements.fleet_try_lock, [member.schema, member.tag, name, pressing])
+  const [row] = await session.unsafe<{ acquired: boolean | null; pid: number }[]>(session.statements.fleet_try_lock, [member.schema, member.tag, name, pressing])
   return { acquired: row?.acquired ?? false, pid: row?.pid ?? 0 }
 }
 
-/** Of the locks `held` on this session, the one to hand over to a store with fewer, if any. */
-export async function itemToHandOver(session: Sql, member: FleetMember, held: string[]): Promise<string | null> {
-  if (held.length === 0) return null
-  const [row] = await session.unsafe<{ name: string }[]>(statements.fleet_hand_over, [member.schema, member.tag, textArray(held)])
-  return row?.name ?? null
+/** Of the locks `held` on this session, those to hand over to stores with fewer. */
+export async function itemsToHandOver(session: Sql, member: FleetMember, held: string[]): Promise<string[]> {
+  if (held.length === 0) return []
+  const rows = await session.unsafe<{ name: string }[]>(session.statements.fleet_hand_over, [member.schema, member.tag, textArray(held)])
+  return rows.map((row) => row.name)
 }
 
 /** The store no longer wants `name`. */
 export async function leaveItem(session: Sql, member: FleetMember, name: string): Promise<void> {
-  await session.unsafe(statements.fleet_leave, [member.schema, name])
+  await session.unsafe(session.statements.fleet_leave, [member.schema, name])
 }

@@ -1,16 +1,9 @@
 // Session-level advisory locks, on a lock session (openLockSession): held until released or
 // until the session ends, which is how a standby elsewhere takes over from a holder that died.
 import type { Sql } from './database.js'
-import { statements } from './statements.js'
-
-/** Tries to take the lock `name`: the backend pid of the session that took it, or null when another holds it. */
-export async function tryAdvisoryLock(session: Sql, name: string): Promise<number | null> {
-  const [row] = await session.unsafe<{ acquired: boolean; pid: number }[]>(statements.subscription_try_lock, [name])
-  return row?.acquired ? row.pid : null
-}
 
 export async function releaseAdvisoryLock(session: Sql, name: string): Promise<void> {
-  await session.unsafe(statements.subscription_unlock, [name])
+  await session.unsafe(session.statements.subscription_unlock, [name])
 }
 
 /** The backend now serving the session: postgres.js quietly reconnects, so it may not be the one that took the locks. */

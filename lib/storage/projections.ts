@@ -8,13 +8,15 @@ import type { ColumnDataType } from '../serializer.js'
 import type { RecordedEvent } from '../types.js'
 import { cancelledBy, type Sql } from './database.js'
 import { readAllEvents } from './read.js'
-import { statements } from './statements.js'
 
 /** What a batch applies to the read model: the events as stored (not decoded yet), in the batch's transaction. */
 export type ApplyBatch = (stored: RecordedEvent[], tx: postgres.TransactionSql) => unknown
 
 /** What a reset runs in its transaction after the row is locked: clearing the read model. */
 export type ClearReadModel = (tx: postgres.TransactionSql) => unknown
+
+/** Sent with the first statement of a projection's transaction, in the same round trip. */
+const readModelSearchPath = (tx: postgres.TransactionSql, sql: Sql) => tx.unsafe(sql.statements.read_model_search_path, [`"${sql.schema}"`])
 
 /** A reset that runs SQL text given as is (the CLI's --reset-sql). */
 export const clearWithSql =
@@ -35,10 +37,11 @@ export async function projectBatch(
   apply: ApplyBatch,
 ): Promise<number | 'caught_up' | null> {
   const { batchSize, filter, column } = read
+  const { statements } = sql
   return (await sql.begin(async (tx) => {
-    const [locked] = await tx.unsafe<{ last_seen: number }[]>(statements.projection_lock, [row])
+    const [, [locked]] = await Promise.all([readModelSearchPath(tx, sql), tx.unsafe<{ last_seen: number }[]>(statements.projection_lock, [row])])
     if (!locked) return null
-    const { events: stored, head } = await readAllEvents(tx as unknown as Sql, locked.last_seen + 1, batchSize, filter, column)
+    const { events: stored, head } = await readAllEvents(tx, statements, locked.last_seen + 1, batchSize, filter, column)
     const last = stored.at(-1)?.eventNumber ?? locked.last_seen
     // A short filtered page looked at everything up to the head it read.
     const upTo = head !== null && stored.length < batchSize ? Math.max(last, head) : last
@@ -55,10 +58,11 @@ export async function projectBatch(
  * @returns false when there is no such projection
  */
 export async function resetProjectionRow(sql: Sql, row: string, clear: ClearReadModel | undefined, signal?: AbortSignal): Promise<boolean> {
+  const { statements } = sql
   return (await sql.begin(async (tx) => {
     // The wait for a batch in flight is cancelled in PostgreSQL; after the user's reset, an
     // abort still rolls everything back.
-    const [locked] = await cancelledBy(tx.unsafe(statements.projection_lock, [row]), signal)
+    const [, [locked]] = await Promise.all([readModelSearchPath(tx, sql), cancelledBy(tx.unsafe(statements.projection_lock, [row]), signal)])
     if (!locked) return false
     await clear?.(tx)
     if (signal?.aborted) throw signal.reason

@@ -4,7 +4,7 @@ import { quote, quoteOnceEach, uuidOrNull } from '../json.js'
 import type { ColumnDataType } from '../serializer.js'
 import type { RecordedEvent, StreamInfo } from '../types.js'
 import { cancelledBy, type Sql } from './database.js'
-import { statements } from './statements.js'
+import type { Statements } from './statements.js'
 import { textArray } from './arrays.js'
 import { prefixPattern, type ResolvedFilter } from '../filter.js'
 
@@ -64,6 +64,7 @@ async function values<T>(query: { values(): PromiseLike<unknown> }): Promise<T[]
  */
 export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType = 'jsonb', signal?: AbortSignal): Promise<ReadResult> {
   const query: Query = (text, params) => cancelledBy(sql.unsafe(text, params as never[], prepared), signal) as never
+  const { statements } = sql
   switch (task.op) {
     case 'read_stream': {
       const text = task.direction === 'forward' ? statements.read_stream_forward : statements.read_stream_backward
@@ -76,7 +77,7 @@ export async function runRead(sql: Sql, task: ReadTask, column: ColumnDataType =
       return { status: 'found', events: pageText(first[1] ? rows : [], column) }
     }
     case 'read_all': {
-      const { rows, head } = await allRows(query, task, task.filter ?? null)
+      const { rows, head } = await allRows(query, statements, task, task.filter ?? null)
       const events = pageText(rows, column)
       return head === null ? { status: 'found', events } : { status: 'filtered', events, head }
     }
@@ -103,7 +104,7 @@ type Query = <T extends readonly unknown[] = Record<string, unknown>[]>(text: st
  * A page of $all as rows; with a filter, also the last position as of the read (`head`): a
  * short filtered page looked at everything up to it.
  */
-async function allRows(query: Query, task: { start: number; count: number; direction: Direction }, filter: ResolvedFilter | null): Promise<{ rows: EventRow[]; head: number | null }> {
+async function allRows(query: Query, statements: Statements, task: { start: number; count: number; direction: Direction }, filter: ResolvedFilter | null): Promise<{ rows: EventRow[]; head: number | null }> {
   const start = task.start === -1 ? END : task.start
   if (!filter) {
     const text = task.direction === 'forward' ? statements.read_all_forward : statements.read_all_backward
@@ -121,9 +122,9 @@ async function allRows(query: Query, task: { start: number; count: number; direc
  * A page of $all forward as events, for a reader on the thread that uses them (a
  * projection's batch): no page text is built and parsed, each event's data is parsed alone.
  */
-export async function readAllEvents(sql: Sql, start: number, count: number, filter: ResolvedFilter | null, column: ColumnDataType): Promise<{ events: RecordedEvent[]; head: number | null }> {
+export async function readAllEvents(sql: Pick<Sql, 'unsafe'>, statements: Statements, start: number, count: number, filter: ResolvedFilter | null, column: ColumnDataType): Promise<{ events: RecordedEvent[]; head: number | null }> {
   const query: Query = (text, params) => sql.unsafe(text, params as never[], prepared) as never
-  const { rows, head } = await allRows(query, { start, count, direction: 'forward' }, filter)
+  const { rows, head } = await allRows(query, statements, { start, count, direction: 'forward' }, filter)
   // As parsePage gives them: jsonb parsed, bytea as its "\x…" text for decodeEvents.
   const stored = column === 'jsonb' ? (text: string | null): unknown => (text === null ? null : JSON.parse(text)) : (text: string | null): unknown => text
   const events = rows.map(([eventNumber, eventId, streamId, streamVersion, eventType, data, metadata, causationId, correlationId, createdAt]) => ({

@@ -8,7 +8,6 @@ import { sqlDir } from '../package_files.js'
 import type { Sql } from './database.js'
 import type { ColumnDataType } from '../serializer.js'
 import { toEventStoreError } from './pg_errors.js'
-import { statements } from './statements.js'
 
 export interface Migration {
   version: number
@@ -119,7 +118,7 @@ export async function init(sql: Sql, schema: string, column: ColumnDataType = 'j
 
 /** The column type the schema was made with; a SchemaError when the config asks for the other. */
 export async function columnDataType(sql: Sql, schema: string, wanted: ColumnDataType | null): Promise<ColumnDataType> {
-  const [row] = await sql.unsafe<{ data_type: string }[]>(statements.column_data_type)
+  const [row] = await sql.unsafe<{ data_type: string }[]>(sql.statements.column_data_type, [schema])
   const stored: ColumnDataType = row?.data_type === 'bytea' ? 'bytea' : 'jsonb'
   if (wanted !== null && wanted !== stored) {
     throw new SchemaError(`schema "${schema}" stores event data as ${stored}, but columnDataType is '${wanted}'; leave it out or make a new store with pg-eventstore init`, {

@@ -1,6 +1,5 @@
 // Snapshots (= commanded's storage/snapshot.ex): one per source, replaced by newer ones.
 import { cancelledBy, type Sql } from './database.js'
-import { statements } from './statements.js'
 
 export interface SnapshotRow {
   source_uuid: string
@@ -16,14 +15,14 @@ const prepared = { prepare: true } as const
 
 export async function recordSnapshot(sql: Sql, row: Omit<SnapshotRow, 'created_at'>, signal?: AbortSignal): Promise<void> {
   const params = [row.source_uuid, row.source_version, row.source_type, row.data, row.metadata] as never[]
-  await cancelledBy(sql.unsafe(statements.snapshot_record, params, prepared), signal)
+  await cancelledBy(sql.unsafe(sql.statements.snapshot_record, params, prepared), signal)
 }
 
 export async function readSnapshot(sql: Sql, sourceUuid: string, signal?: AbortSignal): Promise<SnapshotRow | null> {
-  const [row] = await cancelledBy(sql.unsafe<SnapshotRow[]>(statements.snapshot_read, [sourceUuid], prepared), signal)
+  const [row] = await cancelledBy(sql.unsafe<SnapshotRow[]>(sql.statements.snapshot_read, [sourceUuid], prepared), signal)
   return row ?? null
 }
 
 export async function deleteSnapshot(sql: Sql, sourceUuid: string, signal?: AbortSignal): Promise<void> {
-  await cancelledBy(sql.unsafe(statements.snapshot_delete, [sourceUuid], prepared), signal)
+  await cancelledBy(sql.unsafe(sql.statements.snapshot_delete, [sourceUuid], prepared), signal)
 }

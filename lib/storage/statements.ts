@@ -1,4 +1,7 @@
 // The SQL the store runs, one statement per file in sql/statements/, read once at start.
+// Every table and function of the store is written {schema}.name and qualified here with the
+// store's quoted schema: a pooler's server connection may carry any search_path (PgBouncer
+// refuses it as a startup parameter), and a qualified name never resolves elsewhere.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { sqlDir } from '../package_files.js'
@@ -22,7 +25,6 @@ export const statementNames = [
   'subscription_create',
   'subscription_checkpoint',
   'subscription_delete',
-  'subscription_try_lock',
   'subscription_unlock',
   'fleet_join',
   'fleet_try_lock',
@@ -45,15 +47,39 @@ export const statementNames = [
   'read_all_filtered_backward',
   'projection_lock',
   'projection_reset',
+  'read_model_search_path',
 ] as const
 
 export type StatementName = (typeof statementNames)[number]
 
+/** The statements of one store, its schema in place. */
+export type Statements = Readonly<Record<StatementName, string>>
+
 export const statementsDir = join(sqlDir, 'statements')
 
-function load(): Record<StatementName, string> {
+/** Where a statement names the store's schema. */
+export const SCHEMA_PLACEHOLDER = '{schema}'
+
+function load(): Statements {
   const entries = statementNames.map((name) => [name, readFileSync(join(statementsDir, `${name}.sql`), 'utf8')])
-  return Object.fromEntries(entries) as Record<StatementName, string>
+  return Object.fromEntries(entries) as Statements
 }
 
-export const statements = load()
+/** The statements as written, with the placeholder. */
+export const statementTexts = load()
+
+const bySchema = new Map<string, Statements>()
+
+/**
+ * The statements of the store in `schema` (a name config.ts checked: no quote can occur in
+ * it). The same strings each time, so postgres.js keeps one prepared statement per text.
+ */
+export function statementsFor(schema: string): Statements {
+  let found = bySchema.get(schema)
+  if (!found) {
+    const quoted = `"${schema}"`
+    found = Object.fromEntries(statementNames.map((name) => [name, statementTexts[name].replaceAll(SCHEMA_PLACEHOLDER, quoted)])) as Statements
+    bySchema.set(schema, found)
+  }
+  return found
+}

@@ -1,7 +1,6 @@
 // What the database knows of a schema's subscriptions, for store.status(): each one's stored
 // checkpoint, the head of its stream, and the session holding its advisory lock.
 import type { Sql } from './database.js'
-import { statements } from './statements.js'
 
 export interface SubscriptionRow {
   stream_uuid: string
@@ -20,11 +19,11 @@ const prepared = { prepare: true } as const
 
 /** Every persistent subscription (and projection) of `schema`, by stream and name. */
 export async function subscriptionRows(sql: Sql, schema: string): Promise<SubscriptionRow[]> {
-  return await sql.unsafe<SubscriptionRow[]>(statements.subscription_status, [schema], prepared)
+  return await sql.unsafe<SubscriptionRow[]>(sql.statements.subscription_status, [schema], prepared)
 }
 
 /** When the first event after `position` of the stream (or `$all`) was written; null when there is none. */
 export async function firstEventAfter(sql: Sql, streamId: string, position: number): Promise<Date | null> {
-  const [row] = await sql.unsafe<{ created_at: Date }[]>(statements.first_event_after, [streamId, position], prepared)
+  const [row] = await sql.unsafe<{ created_at: Date }[]>(sql.statements.first_event_after, [streamId, position], prepared)
   return row?.created_at ?? null
 }

@@ -5,7 +5,6 @@ import { errorFor, type EventStoreError } from '../errors.js'
 import type { ExpectedVersion } from '../types.js'
 import type { Sql } from './database.js'
 import { textArray } from './arrays.js'
-import { statements } from './statements.js'
 
 const prepared = { prepare: true } as const
 
@@ -18,6 +17,7 @@ interface StreamRow {
 /** Returns the error the deletion gets, or null once it is done. */
 export async function deleteStream(sql: Sql, request: { streamId: string; expected: ExpectedVersion; mode: 'soft' | 'hard' }): Promise<EventStoreError | null> {
   const { streamId, expected, mode } = request
+  const { statements } = sql
   return (await sql.begin(async (tx) => {
     const [, [row]] = await Promise.all([
       tx.unsafe(statements.lock_all_stream, [], prepared),

@@ -7,6 +7,8 @@ import type { EmbeddedServer } from '../embedded/server.js'
 import { newOrigin } from '../notifications/notification.js'
 import { StoreMetrics } from '../observability/metrics.js'
 import type { ReportRelay } from '../observability/report_relay.js'
+import { LockSession } from '../locks/lock_session.js'
+import { LockHost } from '../locks/shared.js'
 import { Projections } from '../projections/registry.js'
 import type { Query } from '../storage/query.js'
 import { ReaderPool } from '../readers/reader_pool.js'
@@ -14,7 +16,7 @@ import { Reads } from '../readers/reads.js'
 import type { Codec } from '../serializer.js'
 import { Snapshots } from '../snapshots/snapshots.js'
 import type { OpenedStore } from './startup.js'
-import { openWriterConnection } from '../storage/connections.js'
+import { openListenSession, openWriterConnection } from '../storage/connections.js'
 import { closeDatabase, type Sql } from '../storage/database.js'
 import { Subscriptions } from '../subscriptions/subscribe.js'
 import { Writer } from '../writer/writer.js'
@@ -28,6 +30,13 @@ export interface StoreParts {
   /** Tells this store's lock sessions apart from other stores' (lib/storage/fleet.ts). */
   storeTag: number
   sql: Sql
+  /** The store's LISTEN session, for its subscriptions and projections. */
+  listenOn: Sql
+  /** Its open connections by kind, counted by every thread (lib/storage/connection_counts.ts). */
+  counts: Int32Array
+  /** The store's lock session, and its worker threads' way to it. */
+  lockSession: LockSession
+  locks: LockHost
   codec: Codec
   pool: Piscina
   embedded: EmbeddedServer | null
@@ -44,14 +53,16 @@ export interface StoreParts {
 }
 
 export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: StoreMetrics, query: Query): StoreParts {
-  const { resolved: config, sql, context, pool, embedded, codec } = opened
-  const { url } = context
+  const { resolved: config, target, sql, context, pool, embedded, codec } = opened
+  const listenOn = openListenSession(target)
   const report = relay.report
   const readers = new ReaderPool(pool, config.workers)
   const origin = newOrigin()
-  const subscriptions = new Subscriptions(pool, sql, config.schema, codec, origin, context, report, metrics)
+  const lockSession = new LockSession(target, { schema: config.schema, tag: context.storeTag }, report)
+  const locks = new LockHost(context.storeId, lockSession)
+  const subscriptions = new Subscriptions({ pool, sql, listenOn, locks, schema: config.schema, codec, origin, context, report, metrics })
   const writer = new Writer(sql, config.schema, {
-    openConnection: () => openWriterConnection({ url, schema: config.schema, connection: config.connection }),
+    openConnection: () => openWriterConnection(target),
     maxQueued: config.maxQueuedWrites,
     outcomeTimeout: config.outcomeTimeout,
     report,
@@ -64,6 +75,10 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
     config,
     storeTag: context.storeTag,
     sql,
+    listenOn,
+    counts: context.counts,
+    lockSession,
+    locks,
     codec,
     pool,
     embedded,
@@ -71,7 +86,7 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
     readers,
     reads: new Reads(readers, codec, metrics, config.schema, config.maxReadCount),
     subscriptions,
-    projections: new Projections({ sql, url, schema: config.schema, codec, connection: config.connection, upcasters: config.upcasters, context, report }),
+    projections: new Projections({ sql, listenOn, locks: lockSession, room: config.budget.projections, target, codec, upcasters: config.upcasters, context, report }),
     writer,
     writes: new Writes(writer, codec, metrics, { schema: config.schema, recordTraceContext: config.recordTraceContext }),
     snapshots: new Snapshots(sql, codec, query),
@@ -92,13 +107,14 @@ export async function shutDown(parts: StoreParts, relay: ReportRelay, cut: Abort
   await untilAborted(Promise.all(projections.map((projection) => projection.stop())), cut, cutError).catch(() => {
     for (const projection of projections) projection.halt()
   })
-  parts.projections.closeLocks()
   await parts.subscriptions.stopAll(STOP_SUBSCRIPTIONS_MS, cut)
   await untilAborted(parts.writer.stop(), cut, cutError).catch(() => parts.writer.abandon())
   await parts.readers.close(cut)
   await parts.pool.close({ force: true })
+  parts.locks.close()
+  await parts.lockSession.close(cut.aborted ? 0 : undefined)
   if (cut.aborted) relay.report('warning', 'store', 'stop() was cut short by its signal or timeout: what still ran was ended without waiting')
-  await closeDatabase(parts.sql, cut.aborted ? 0 : undefined)
+  await Promise.all([closeDatabase(parts.sql, cut.aborted ? 0 : undefined), closeDatabase(parts.listenOn, cut.aborted ? 0 : undefined)])
   relay.close()
   await parts.embedded?.release()
 }

@@ -9,14 +9,13 @@ import { acquireEmbeddedServer, type EmbeddedServer } from '../embedded/server.j
 import { workerUrl } from '../package_files.js'
 import { type Codec, loadSerializer } from '../serializer.js'
 import { connectFailure } from '../storage/connect_errors.js'
-import { openAdminConnection, openStorePool } from '../storage/connections.js'
+import { newConnectionCounts } from '../storage/connection_counts.js'
+import { type ConnectionTarget, openAdminConnection, openStorePool } from '../storage/connections.js'
 import { closeDatabase, type Sql } from '../storage/database.js'
 import { toEventStoreError } from '../storage/pg_errors.js'
 import * as schemaLife from '../storage/schema.js'
 import { loadUpcasters } from '../upcasting.js'
 
-/** Connections a worker thread opens at least; the pool size is divided among the threads. */
-const MIN_CONNECTIONS_PER_WORKER = 2
 /** Tasks a worker thread runs at once: every actor it hosts is one long-lived task. */
 const TASKS_PER_WORKER = 10_000
 
@@ -34,7 +33,7 @@ async function connect(config: ResolvedConfig): Promise<{ url: string; embedded:
 export async function withDatabase<T>(config: EventStoreConfig, work: (sql: Sql, resolved: ResolvedConfig, url: string) => Promise<T>): Promise<T> {
   const resolved = resolveConfig(config)
   const { url, embedded } = await connect(resolved)
-  const sql = openAdminConnection(url, resolved.schema)
+  const sql = openAdminConnection(url, resolved.schema, resolved.prepare)
   try {
     return await work(sql, resolved, url)
   } catch (error) {
@@ -47,6 +46,8 @@ export async function withDatabase<T>(config: EventStoreConfig, work: (sql: Sql,
 
 export interface OpenedStore {
   resolved: ResolvedConfig
+  /** Where the store connects, with the passwords. */
+  target: ConnectionTarget
   sql: Sql
   context: WorkerContextData
   pool: Piscina
@@ -58,7 +59,15 @@ export interface OpenedStore {
 export async function openStore(config: EventStoreConfig): Promise<OpenedStore> {
   const resolved = resolveConfig(config)
   const { url, embedded } = await connect(resolved)
-  const sql = openStorePool({ url, schema: resolved.schema, connection: resolved.connection }, resolved.poolSize)
+  const target: ConnectionTarget & { counts: Int32Array } = {
+    url,
+    sessionUrl: resolved.sessionUrl ?? url,
+    schema: resolved.schema,
+    connection: resolved.connection,
+    prepare: resolved.prepare,
+    counts: newConnectionCounts(),
+  }
+  const sql = openStorePool(target, resolved.poolSize)
   let codec: Codec
   try {
     await schemaLife.checkSchema(sql, resolved.schema)
@@ -70,13 +79,11 @@ export async function openStore(config: EventStoreConfig): Promise<OpenedStore> 
     throw connectFailure(error, url) ?? toEventStoreError(error, resolved.schema)
   }
   const context: WorkerContextData = {
-    url,
-    schema: resolved.schema,
-    connectionsPerWorker: Math.max(MIN_CONNECTIONS_PER_WORKER, Math.ceil(resolved.poolSize / resolved.workers)),
+    ...target,
+    connectionsPerWorker: resolved.budget.connectionsPerWorker,
     column: codec.column,
     serializer: resolved.serializer,
     upcasters: typeof resolved.upcasters === 'string' ? resolved.upcasters : null,
-    connection: resolved.connection,
     storeId: randomUUID(),
     storeTag: randomInt(1, 2 ** 31 - 1),
   }
@@ -86,5 +93,5 @@ export async function openStore(config: EventStoreConfig): Promise<OpenedStore> 
     workerData: context,
     concurrentTasksPerWorker: TASKS_PER_WORKER,
   })
-  return { resolved, sql, context, pool, embedded, codec }
+  return { resolved, target, sql, context, pool, embedded, codec }
 }

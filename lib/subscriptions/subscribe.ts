@@ -11,6 +11,7 @@ import type { Report } from '../reports.js'
 import { type SubscriberThread, startModuleSubscriber } from './module_subscriber.js'
 import { ConnectionError, fromWire, SubscriptionAlreadyExistsError, SubscriptionNotFoundError, toWire } from '../errors.js'
 import { Listener } from '../notifications/listener.js'
+import type { LockHost } from '../locks/shared.js'
 import { concerns, type Notification, wakeEveryone } from '../notifications/notification.js'
 import { workerUrl } from '../package_files.js'
 import type { Sql } from '../storage/database.js'
@@ -50,7 +51,25 @@ interface Actor {
 /** How long a call into an actor may take before it counts as lost. */
 const CALL_TIMEOUT_MS = 30_000
 
+/** What the store's subscriptions run on. */
+export interface SubscriptionsHost {
+  pool: Piscina
+  sql: Sql
+  /** The store's LISTEN session (lib/storage/connections.ts openListenSession). */
+  listenOn: Sql
+  /** The store's lock session, as its worker threads reach it. */
+  locks: LockHost
+  schema: string
+  codec: Codec
+  /** This store's writer signs its notifications with it (lib/notifications/notification.ts). */
+  origin: string
+  context: WorkerContextData
+  report: Report
+  metrics: StoreMetrics
+}
+
 export class Subscriptions {
+  readonly #locks: LockHost
   readonly #pool: Piscina
   /** What module subscribers' threads are started with (the store's worker context). */
   readonly #context: WorkerContextData
@@ -69,7 +88,8 @@ export class Subscriptions {
 
   readonly #metrics: StoreMetrics
 
-  constructor(pool: Piscina, sql: Sql, schema: string, codec: Codec, origin: string, context: WorkerContextData, report: Report, metrics: StoreMetrics) {
+  constructor({ pool, sql, listenOn, locks, schema, codec, origin, context, report, metrics }: SubscriptionsHost) {
+    this.#locks = locks
     this.#metrics = metrics
     this.#context = context
     this.#report = report
@@ -78,7 +98,7 @@ export class Subscriptions {
     this.#pool = pool
     this.#sql = sql
     this.#schema = schema
-    this.#listener = new Listener(sql, schema, (notification) => this.#notify(notification), report)
+    this.#listener = new Listener(sql, listenOn, schema, (notification) => this.#notify(notification), report)
   }
 
   /** `autoAck`: the subscriber's end acks each batch once the handler returns (transient subscriptions). */
@@ -261,6 +281,8 @@ export class Subscriptions {
     }
     this.#actors.set(key, actor)
     void exited.then((outcome) => {
+      // An actor whose thread died did not release its lock, which the store's session holds.
+      void this.#locks.release(`${this.#schema}:${streamId}:${name}`).catch(() => {})
       if (this.#actors.get(key) === actor) this.#actors.delete(key)
       actor.control.close(new ConnectionError(`subscription "${name}" stopped`))
       actor.feed.close()

@@ -1,7 +1,7 @@
 -- $1 text  the store's schema   $2 int  this store's tag   $3 text[]  lock names this session holds
--- The one item this store should hand over, if it is among $3: an item that a store holding
--- at least two fewer items wants too. The lowest such item of the whole store, so that its
--- sessions agree on one at a time.
+-- The items of $3 this store should hand over: items that a store holding at least two fewer
+-- wants too, half the difference to the least loaded such store at a time. The lowest items
+-- of the whole store, so that its sessions agree on which.
 WITH advisory AS (
   SELECT l.pid, l.classid, l.objid, l.objsubid FROM pg_locks AS l
   WHERE l.locktype = 'advisory' AND l.granted
@@ -18,13 +18,17 @@ WITH advisory AS (
 ), load AS (
   SELECT s.store, (SELECT count(*) FROM held WHERE held.store = s.store) AS items
   FROM (SELECT DISTINCT store FROM member) AS s
+), mine AS (
+  SELECT coalesce((SELECT items FROM load WHERE store = $2::int::oid), 0) AS items
+), taker AS (
+  -- Stores holding at least two fewer that want an item held here, with their load.
+  SELECT h.item, l.items FROM held AS h
+  JOIN want AS w ON w.item = h.item AND w.store <> h.store
+  JOIN load AS l ON l.store = w.store
+  WHERE h.store = $2::int::oid AND l.items + 2 <= (SELECT items FROM mine)
 ), movable AS (
-  SELECT h.item FROM held AS h
-  WHERE h.store = $2::int::oid AND EXISTS (
-    SELECT 1 FROM want AS w JOIN load AS l USING (store)
-    WHERE w.item = h.item AND w.store <> h.store
-      AND l.items + 2 <= (SELECT items FROM load WHERE store = $2::int::oid)
-  )
+  SELECT item FROM taker GROUP BY item ORDER BY item
+  LIMIT ((SELECT items FROM mine) - (SELECT min(items) FROM taker)) / 2
 )
 SELECT name FROM unnest($3::text[]) AS name
-WHERE hashtextextended(name, 0) & 2147483647 = (SELECT min(item) FROM movable)
+WHERE hashtextextended(name, 0) & 2147483647 IN (SELECT item FROM movable)

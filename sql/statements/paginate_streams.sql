@@ -7,7 +7,7 @@
 -- total count of matching streams; $all and hard-deleted streams are not listed.
 WITH matching AS (
   SELECT stream_id, stream_uuid, stream_version, created_at, deleted_at
-  FROM streams
+  FROM {schema}.streams
   WHERE stream_id > 0 AND stream_uuid ILIKE $5
 )
 SELECT page.stream_uuid, page.stream_version, page.created_at, page.deleted_at, counted.total

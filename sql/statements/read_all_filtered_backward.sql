@@ -7,13 +7,13 @@
 -- every event up to that position, so a filtered subscription moves its checkpoint past them.
 SELECT r.event_number, r.event_id, r.stream_uuid, r.stream_version, r.event_type, r.data, r.metadata,
        r.causation_id, r.correlation_id, r.created_at, h.head
-FROM (SELECT stream_version AS head FROM streams WHERE stream_id = 0) AS h
+FROM (SELECT stream_version AS head FROM {schema}.streams WHERE stream_id = 0) AS h
 LEFT JOIN LATERAL (
   SELECT e.global_position AS event_number, e.event_id, s.stream_uuid, e.stream_version, e.event_type,
          e.data::text AS data, e.metadata::text AS metadata, e.causation_id, e.correlation_id,
          (date_part('epoch', date_trunc('milliseconds', e.created_at)) * 1000)::bigint AS created_at
-  FROM events AS e
-  JOIN streams AS s ON s.stream_id = e.stream_id
+  FROM {schema}.events AS e
+  JOIN {schema}.streams AS s ON s.stream_id = e.stream_id
   WHERE e.global_position <= $1
     AND ($3::text[] IS NULL OR e.event_type = ANY ($3::text[]))
     AND ($4::text IS NULL OR s.stream_uuid LIKE $4)

@@ -4,8 +4,8 @@
 SELECT e.global_position AS event_number, e.event_id, s.stream_uuid, e.stream_version, e.event_type,
        e.data::text AS data, e.metadata::text AS metadata, e.causation_id, e.correlation_id,
        (date_part('epoch', date_trunc('milliseconds', e.created_at)) * 1000)::bigint AS created_at
-FROM events AS e
-JOIN streams AS s ON s.stream_id = e.stream_id
+FROM {schema}.events AS e
+JOIN {schema}.streams AS s ON s.stream_id = e.stream_id
 WHERE e.global_position >= $1
 ORDER BY e.global_position
 LIMIT $2

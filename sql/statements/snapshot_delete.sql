@@ -1,2 +1,2 @@
 -- $1 text  source_uuid
-DELETE FROM snapshots WHERE source_uuid = $1
+DELETE FROM {schema}.snapshots WHERE source_uuid = $1

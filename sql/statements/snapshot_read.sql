@@ -1,4 +1,4 @@
 -- $1 text  source_uuid
 SELECT source_uuid, source_version, source_type, data, metadata, created_at
-FROM snapshots
+FROM {schema}.snapshots
 WHERE source_uuid = $1

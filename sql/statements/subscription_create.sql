@@ -3,12 +3,12 @@
 -- $3 bigint  checkpoint for a new subscription (from startFrom)
 -- Creates the subscription when missing; returns its checkpoint either way.
 WITH created AS (
-  INSERT INTO subscriptions (stream_uuid, subscription_name, last_seen)
+  INSERT INTO {schema}.subscriptions (stream_uuid, subscription_name, last_seen)
   VALUES ($1, $2, $3)
   ON CONFLICT (stream_uuid, subscription_name) DO NOTHING
   RETURNING last_seen
 )
 SELECT last_seen FROM created
 UNION ALL
-SELECT last_seen FROM subscriptions WHERE stream_uuid = $1 AND subscription_name = $2
+SELECT last_seen FROM {schema}.subscriptions WHERE stream_uuid = $1 AND subscription_name = $2
 LIMIT 1

@@ -6,8 +6,8 @@
 WITH subscription AS (
   SELECT s.stream_uuid, s.subscription_name, s.last_seen, coalesce(st.stream_version, 0) AS head,
          hashtextextended($1 || ':' || s.stream_uuid || ':' || s.subscription_name, 0) AS lock_key
-  FROM subscriptions AS s
-  LEFT JOIN streams AS st ON st.stream_uuid = s.stream_uuid
+  FROM {schema}.subscriptions AS s
+  LEFT JOIN {schema}.streams AS st ON st.stream_uuid = s.stream_uuid
 )
 SELECT sub.stream_uuid, sub.subscription_name, sub.last_seen, sub.head,
        holder.backend_pid, holder.application_name, holder.client_addr, holder.store_tag

@@ -14,30 +14,30 @@
 -- $17 bigint[] their versions there
 -- $18 bigint[] the linked events' positions
 WITH new_streams AS (
-  INSERT INTO streams (stream_uuid, stream_version)
+  INSERT INTO {schema}.streams (stream_uuid, stream_version)
   SELECT * FROM unnest($1::text[], $2::bigint[])
   RETURNING stream_id, stream_uuid
 ), grown_streams AS (
-  UPDATE streams AS s SET stream_version = g.version
+  UPDATE {schema}.streams AS s SET stream_version = g.version
   FROM unnest($3::bigint[], $5::bigint[]) AS g (stream_id, version)
   WHERE s.stream_id = g.stream_id
 ), moved_all AS (
-  UPDATE streams SET stream_version = $6::bigint WHERE stream_id = 0
+  UPDATE {schema}.streams SET stream_version = $6::bigint WHERE stream_id = 0
 ), stream_ids AS (
   SELECT stream_id, stream_uuid FROM new_streams
   UNION ALL
   SELECT * FROM unnest($3::bigint[], $4::text[])
 ), inserted_events AS (
-  INSERT INTO events (global_position, event_id, stream_id, stream_version, event_type,
+  INSERT INTO {schema}.events (global_position, event_id, stream_id, stream_version, event_type,
                       causation_id, correlation_id, data, metadata, created_at)
   SELECT e.p, e.i, ids.stream_id, e.v, e.t, e.c, e.r,
-         stored_data(nullif(e.d, 'null')::jsonb), stored_data(e.m::jsonb), now()
+         {schema}.stored_data(nullif(e.d, 'null')::jsonb), {schema}.stored_data(e.m::jsonb), now()
   FROM unnest($7::bigint[], $8::uuid[], $9::text[], $10::bigint[], $11::text[], $12::uuid[], $13::uuid[],
               string_to_array($14::text, E'\n'), string_to_array($15::text, E'\n'))
          AS e (p, i, s, v, t, c, r, d, m)
   JOIN stream_ids AS ids ON ids.stream_uuid = e.s
 )
-INSERT INTO links (stream_id, stream_version, global_position)
+INSERT INTO {schema}.links (stream_id, stream_version, global_position)
 SELECT ids.stream_id, l.v, l.p
 FROM unnest($16::text[], $17::bigint[], $18::bigint[]) AS l (s, v, p)
 JOIN stream_ids AS ids ON ids.stream_uuid = l.s

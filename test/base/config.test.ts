@@ -4,8 +4,26 @@ import { EventStore } from '../../lib/event_store.js'
 
 t.test('defaults', async (t) => {
   const config = resolveConfig({}, {})
-  t.match(config, { url: null, schema: 'public', poolSize: 10, enableHardDeletes: false, embedded: { dataDir: '.pg-eventstore' } })
+  t.match(config, { url: null, sessionUrl: null, prepare: true, schema: 'public', poolSize: 6, maxConnections: 20, enableHardDeletes: false, embedded: { dataDir: '.pg-eventstore' } })
   t.ok(config.workers >= 1)
+})
+
+t.test('sessionUrl and prepare', async (t) => {
+  t.match(resolveConfig({ url: 'postgres://pooler:6432/db', sessionUrl: 'postgres://server:5432/db', prepare: false }, {}), { sessionUrl: 'postgres://server:5432/db', prepare: false })
+  t.throws(() => resolveConfig({ sessionUrl: 'mysql://x' }, {}), { code: 'invalid_argument', details: { argument: 'sessionUrl' } })
+  t.throws(() => resolveConfig({ prepare: 'no' as never }, {}), { code: 'invalid_argument', details: { argument: 'prepare' } })
+})
+
+t.test('maxConnections is shared out among every kind of connection; what the pools leave is the projections\'', async (t) => {
+  const sum = ({ store, writer, workers, lockSession, listener, projections }: ReturnType<typeof resolveConfig>['budget']) => store + writer + workers + lockSession + listener + projections
+  const defaults = resolveConfig({}, {})
+  t.equal(sum(defaults.budget), 20, 'by default 20 in all')
+  t.ok(defaults.budget.projections >= 2, 'with room for projections, however many CPUs')
+  t.match(resolveConfig({ poolSize: 4, workers: 2, maxConnections: 12 }, {}).budget, { max: 12, store: 4, writer: 1, workers: 4, connectionsPerWorker: 2, lockSession: 1, listener: 1, projections: 1 })
+  t.match(resolveConfig({ poolSize: 10, workers: 1 }, {}).budget, { store: 10, workers: 10 }, 'an explicit poolSize beyond the default budget widens it')
+  t.equal(resolveConfig({ poolSize: 10, workers: 1 }, {}).maxConnections, 25)
+  t.throws(() => resolveConfig({ poolSize: 10, workers: 1, maxConnections: 20 }, {}), { code: 'invalid_argument', details: { argument: 'maxConnections' } }, 'an explicit budget too small is refused')
+  t.equal(resolveConfig({ maxConnections: 9 }, {}).workers, 1, 'default workers as many as the budget holds')
 })
 
 t.test('DATABASE_URL is used unless a url or embedded is given', async (t) => {

@@ -36,7 +36,7 @@ const layers: { name: string; units: string[] }[] = [
     ],
   },
   { name: 'storage', units: ['lib/storage'] },
-  { name: 'signals', units: ['lib/fleet', 'lib/notifications', 'lib/observability'] },
+  { name: 'signals', units: ['lib/locks', 'lib/notifications', 'lib/observability'] },
   { name: 'services', units: ['lib/projections', 'lib/readers', 'lib/snapshots', 'lib/subscriptions', 'lib/writer'] },
   { name: 'store', units: ['lib/store'] },
   { name: 'facade', units: ['lib/event_store.ts'] },

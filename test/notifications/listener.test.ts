@@ -14,7 +14,7 @@ async function listening(t: Test, channelSchema?: (schema: string) => string) {
   const config = await freshStoreConfig(t)
   const sql = openDatabase({ url: config.url, schema: config.schema, max: 2 })
   const recorded = new Recorded<Notification>()
-  const listener = new Listener(sql, channelSchema?.(config.schema) ?? config.schema, recorded.push)
+  const listener = new Listener(sql, sql, channelSchema?.(config.schema) ?? config.schema, recorded.push)
   await listener.start()
   t.teardown(async () => {
     await listener.stop()

@@ -67,7 +67,7 @@ t.test('when the notification connection is killed, subscriptions catch up as so
   t.teardown(() => admin.end())
   const killed = await admin`
     SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
-    WHERE application_name = ${`pg-eventstore:${config.schema}`} AND query ILIKE 'listen%'`
+    WHERE application_name = ${`pg-eventstore listener:${config.schema}`} AND query ILIKE 'listen%'`
   t.equal(killed.length, 1, 'the listening connection was found and terminated')
   const appendedAt = Date.now()
   await writer.appendToStream('while-down', 0, makeEvents(2))

@@ -59,7 +59,7 @@ for (const column of ['jsonb', 'bytea'] as const) {
       writer.post({ type: 'append', streamId: 'other', expected: 'stream_exists', events: [prepared(column, { four: 4 }, { event: randomUUID(), correlation: null })] }),
     ])
     t.match(writer.stats, { expected: 2, locking: 1 })
-    const [stored] = (await sql`SELECT event_id FROM events WHERE stream_version = 1 ORDER BY global_position LIMIT 1`) as unknown as { event_id: string }[]
+    const [stored] = (await sql`SELECT event_id FROM ${sql(config.schema)}.events WHERE stream_version = 1 ORDER BY global_position LIMIT 1`) as unknown as { event_id: string }[]
     await writer.post({ type: 'link', streamId: 'linked', expected: 0, eventIds: [stored?.event_id as string] })
     t.equal(committed.length, 3, 'one hand-off per batch of appends; none for the link')
 

@@ -24,7 +24,7 @@ async function startWriter(t: Test, maxBatchRows?: number) {
     await writer.stop()
     await closeDatabase(sql)
   })
-  const positions = async () => (await sql`SELECT global_position FROM events ORDER BY 1`).map((r) => r.global_position as number)
+  const positions = async () => (await sql`SELECT global_position FROM ${sql(sql.schema)}.events ORDER BY 1`).map((r) => r.global_position as number)
   return { writer, positions, sql, schema: config.schema }
 }
 
@@ -38,7 +38,7 @@ t.test('requests posted together share two pipelined transactions; requests arri
   await Promise.all([first, ...rest])
   t.same(writer.stats, { batches: 4, requests: 31, expected: 4, locking: 0 }, 'the ten arriving mid-flight went as one batch')
   t.same(await positions(), Array.from({ length: 31 }, (_, i) => i + 1))
-  const order = await sql`SELECT s.stream_uuid FROM events e JOIN streams s USING (stream_id) ORDER BY e.global_position`
+  const order = await sql`SELECT s.stream_uuid FROM ${sql(sql.schema)}.events e JOIN ${sql(sql.schema)}.streams s USING (stream_id) ORDER BY e.global_position`
   const posted = [...Array.from({ length: 20 }, (_, i) => `a-${i}`), 'b-first', ...Array.from({ length: 10 }, (_, i) => `b-${i}`)]
   t.same(order.map((r) => r.stream_uuid), posted, 'pipelined batches commit in mailbox order')
 })
@@ -66,7 +66,7 @@ t.test('pending appends: half is sent before the rest are prepared; a refused on
     'the first five were prepared and sent before the other five were prepared',
   )
   t.same(writer.stats, { batches: 2, requests: 9, expected: 2, locking: 0 }, 'the refused append never reached a batch')
-  const order = await sql`SELECT s.stream_uuid FROM events e JOIN streams s USING (stream_id) ORDER BY e.global_position`
+  const order = await sql`SELECT s.stream_uuid FROM ${sql(sql.schema)}.events e JOIN ${sql(sql.schema)}.streams s USING (stream_id) ORDER BY e.global_position`
   t.same(order.map((r) => r.stream_uuid), names.filter((name) => name !== 'p-7'), 'written in mailbox order')
   t.same(await positions(), Array.from({ length: 9 }, (_, i) => i + 1))
 
@@ -119,7 +119,7 @@ t.test('abort and timeout withdraw queued requests; a stopped writer refuses new
     locked = resolve
   })
   const holder = sql.begin(async (tx) => {
-    await tx`SELECT 1 FROM streams WHERE stream_id = 0 FOR UPDATE`
+    await tx`SELECT 1 FROM ${tx(sql.schema)}.streams WHERE stream_id = 0 FOR UPDATE`
     locked()
     await held
   })
@@ -168,7 +168,7 @@ t.test('the one-statement write checks its expectations under the lock, against 
   await writer.post(appendAt('shared', 0))
   await other.post(appendAt('shared', 1)) // behind this writer's back: 'shared' is now at 2
   await t.rejects(writer.post(appendAt('shared', 1)), { code: 'wrong_expected_version' })
-  await sql`UPDATE streams SET deleted_at = now() WHERE stream_uuid = 'shared'`
+  await sql`UPDATE ${sql(sql.schema)}.streams SET deleted_at = now() WHERE stream_uuid = 'shared'`
   await t.rejects(writer.post(appendAt('shared', 2)), { code: 'stream_deleted' }, 'a soft delete fails the expectation too')
   t.same(writer.stats, { batches: 3, requests: 3, expected: 1, locking: 2 })
   t.same(await positions(), [1, 2])
@@ -183,19 +183,19 @@ t.test("'any_version' and 'stream_exists' are written by one statement, counted 
   await other.post(appendAt('a', 2)) // behind this writer's back: 'a' is now at 3
   await Promise.all([writer.post(appendAt('b', 0)), writer.post(appendAt('a', 'any_version')), writer.post(appendAt('a', 'stream_exists'))])
   t.same(writer.stats, { batches: 4, requests: 5, expected: 4, locking: 0 }, 'every append went as one statement')
-  const versions = await sql`SELECT e.stream_version::int AS v FROM events e JOIN streams s USING (stream_id) WHERE s.stream_uuid = 'a' ORDER BY e.global_position`
+  const versions = await sql`SELECT e.stream_version::int AS v FROM ${sql(sql.schema)}.events e JOIN ${sql(sql.schema)}.streams s USING (stream_id) WHERE s.stream_uuid = 'a' ORDER BY e.global_position`
   t.same(versions.map((r) => r.v), [1, 2, 3, 4, 5], "'a' has no gap and no repeat, whoever wrote")
-  const [stream] = await sql`SELECT stream_version::int AS v FROM streams WHERE stream_uuid = 'a'`
+  const [stream] = await sql`SELECT stream_version::int AS v FROM ${sql(sql.schema)}.streams WHERE stream_uuid = 'a'`
   t.equal(stream?.v, 5)
 
   // Refusals are found by the statement failing as a whole, then told by the locking write.
   await t.rejects(writer.post(appendAt('missing', 'stream_exists')), { code: 'stream_not_found' })
-  await sql`UPDATE streams SET deleted_at = now() WHERE stream_uuid = 'b'`
+  await sql`UPDATE ${sql(sql.schema)}.streams SET deleted_at = now() WHERE stream_uuid = 'b'`
   await t.rejects(writer.post(appendAt('b', 'any_version')), { code: 'stream_deleted' })
   await t.rejects(writer.post(appendAt('b', 'stream_exists')), { code: 'stream_deleted' })
-  const [missing] = await sql`SELECT count(*)::int AS n FROM streams WHERE stream_uuid = 'missing'`
+  const [missing] = await sql`SELECT count(*)::int AS n FROM ${sql(sql.schema)}.streams WHERE stream_uuid = 'missing'`
   t.equal(missing?.n, 0, 'the refused stream_exists created nothing')
-  const [eventId] = (await sql`SELECT event_id::text AS id FROM events ORDER BY global_position LIMIT 1`).map((r) => r.id as string)
+  const [eventId] = (await sql`SELECT event_id::text AS id FROM ${sql(sql.schema)}.events ORDER BY global_position LIMIT 1`).map((r) => r.id as string)
   await writer.post({ type: 'link', streamId: 'l', expected: 'any_version', eventIds: [eventId as string] })
   t.same(writer.stats, { batches: 8, requests: 9, expected: 4, locking: 4 })
 })
@@ -240,6 +240,6 @@ t.test("a batch taking a stream at any version does not overtake a batch in flig
     writer.post(appendAt('c', 0)),
   ])
   t.same(results.map(codeOf), ['ok', 'stream_not_found', 'ok', 'ok'], 'each request as in mailbox order')
-  const versions = await sql`SELECT e.stream_version::int AS v, e.global_position::int AS p FROM events e JOIN streams s USING (stream_id) WHERE s.stream_uuid = 'a' ORDER BY e.global_position`
+  const versions = await sql`SELECT e.stream_version::int AS v, e.global_position::int AS p FROM ${sql(sql.schema)}.events e JOIN ${sql(sql.schema)}.streams s USING (stream_id) WHERE s.stream_uuid = 'a' ORDER BY e.global_position`
   t.same(versions.map((r) => r.v), [1, 2])
 })

@@ -30,7 +30,7 @@ async function setUp(t: Test, { checksThroughProxy = false } = {}) {
     if (checks !== direct) await closeDatabase(checks)
     await closeDatabase(direct)
   })
-  const count = async (streamId: string) => Number((await direct`SELECT count(*) AS n FROM events JOIN streams USING (stream_id) WHERE stream_uuid = ${streamId}`)[0]?.n)
+  const count = async (streamId: string) => Number((await direct`SELECT count(*) AS n FROM ${direct(direct.schema)}.events JOIN ${direct(direct.schema)}.streams USING (stream_id) WHERE stream_uuid = ${streamId}`)[0]?.n)
   return { writer, writerProxy, checkProxy, reports, count }
 }
 

@@ -1,14 +1,16 @@
-// The session on which a thread holds its work items' advisory locks (subscriptions,
-// projections). PostgreSQL releases them when the session ends, which is how a standby
-// elsewhere takes over from a holder that died. If this connection drops, the locks are gone
-// too: a heartbeat notices and tells each holder, which goes back to standby. The same
-// heartbeat spreads work over the fleet: it asks a holder to hand its item over when a store
-// wanting it holds two fewer (lib/storage/fleet.ts).
+// The one session on which a store holds its advisory locks: every subscription's, on any of
+// its worker threads (through lib/locks/shared.ts), and every projection's. PostgreSQL
+// releases them when the session ends, which is how a standby elsewhere takes over from a
+// holder that died. One per store, on the session url: behind a pooler each process then
+// keeps two server sessions (this and LISTEN), whatever its threads and projections. If the
+// connection drops, the locks are gone too: a heartbeat notices and tells each holder, which
+// goes back to standby. The same heartbeat spreads work over the fleet: it asks holders to
+// hand their items over when a store wanting them holds two fewer (lib/storage/fleet.ts).
 import { withTimeout } from '../actors/timeout.js'
 import type { Report } from '../reports.js'
 import { type ConnectionTarget, openLockSession } from '../storage/connections.js'
 import { closeDatabase, type Sql } from '../storage/database.js'
-import { type FleetMember, itemToHandOver, joinFleet, leaveItem, takeWithinShare } from '../storage/fleet.js'
+import { type FleetMember, itemsToHandOver, joinFleet, leaveItem, takeWithinShare } from '../storage/fleet.js'
 import { releaseAdvisoryLock, sessionPid } from '../storage/lock_session.js'
 
 const HEARTBEAT_MS = 1000
@@ -26,7 +28,14 @@ export interface LockHolder {
   handOver: () => void
 }
 
-export class LockSession {
+/** Takes and releases named advisory locks within this store's share of the fleet's work. */
+export interface Locks {
+  tryLock(name: string, holder: LockHolder): Promise<boolean>
+  /** `leave`: the store no longer wants the item at all (its holder stops). */
+  unlock(name: string, leave?: boolean): Promise<void>
+}
+
+export class LockSession implements Locks {
   readonly #target: ConnectionTarget
   readonly #member: FleetMember
   #session: Sql | null = null
@@ -35,8 +44,8 @@ export class LockSession {
   readonly #declined = new Map<string, number>()
   /** Attempts under way; unlock() marks those of its name withdrawn, so what they take is let go at once. */
   readonly #attempts = new Set<{ name: string; withdrawn: boolean; leave: boolean }>()
-  /** The item asked to hand over and not unlocked yet: one at a time. */
-  #handingOver: string | null = null
+  /** Items asked to hand over and not unlocked yet: no more are asked until they are. */
+  readonly #handingOver = new Set<string>()
   #heartbeat: NodeJS.Timeout | null = null
   /** Backend pid of the session holding the locks. */
   #pid = 0
@@ -49,23 +58,30 @@ export class LockSession {
     this.#report = report
   }
 
-  /** Tries to take the lock `name` within this store's share of the fleet's work. */
+  /**
+   * Tries to take the lock `name` within this store's share of the fleet's work. A lock
+   * already held answers true at once (an attempt given up on by its caller may have taken
+   * it): advisory locks count per session, so taking it twice would need two releases.
+   */
   async tryLock(name: string, holder: LockHolder): Promise<boolean> {
+    if (this.#holders.has(name)) {
+      this.#holders.set(name, holder)
+      return true
+    }
     const attempt = { name, withdrawn: false, leave: false }
     this.#attempts.add(attempt)
-    let acquired: boolean | null
-    let pid: number
+    let taken: { acquired: boolean | null; pid: number }
     try {
       const session = this.#connect()
       await joinFleet(session, this.#member, name)
-      const pressing = (this.#declined.get(name) ?? 0) >= PRESS_AFTER
-      ;({ acquired, pid } = await takeWithinShare(session, this.#member, name, pressing))
+      taken = await takeWithinShare(session, this.#member, name, (this.#declined.get(name) ?? 0) >= PRESS_AFTER)
     } finally {
       this.#attempts.delete(attempt)
     }
+    const { acquired, pid } = taken
     if (attempt.withdrawn) {
       // Its holder stopped while the attempt was under way: nobody would ever unlock it.
-      if (acquired || attempt.leave) await this.#release(name, acquired === true, attempt.leave)
+      await this.#release(name, acquired === true, attempt.leave)
       return false
     }
     if (acquired === null) this.#declined.set(name, (this.#declined.get(name) ?? 0) + 1)
@@ -82,7 +98,6 @@ export class LockSession {
     return true
   }
 
-  /** Releases the lock `name`; `leave`: the store no longer wants the item at all. */
   async unlock(name: string, leave = false): Promise<void> {
     const held = this.#holders.delete(name)
     for (const attempt of this.#attempts) {
@@ -90,13 +105,28 @@ export class LockSession {
       attempt.withdrawn = true
       attempt.leave ||= leave
     }
-    if (this.#handingOver === name) this.#handingOver = null
+    this.#handingOver.delete(name)
     this.#declined.delete(name)
     if (this.#holders.size === 0 && this.#heartbeat) {
       clearInterval(this.#heartbeat)
       this.#heartbeat = null
     }
     await this.#release(name, held, leave)
+  }
+
+  /** Whether the session is open now: 0 or 1, for the store's connection count. */
+  get open(): number {
+    return this.#session === null ? 0 : 1
+  }
+
+  /** Ends the session (PostgreSQL releases what it still holds); `seconds` as closeDatabase. */
+  async close(seconds?: number): Promise<void> {
+    if (this.#heartbeat) clearInterval(this.#heartbeat)
+    this.#heartbeat = null
+    this.#holders.clear()
+    const session = this.#session
+    this.#session = null
+    if (session) await closeDatabase(session, seconds)
   }
 
   async #release(name: string, held: boolean, leave: boolean): Promise<void> {
@@ -109,16 +139,8 @@ export class LockSession {
     // Not answered in time, the session is ended: PostgreSQL then releases its locks anyway.
     await withTimeout(release(), HEARTBEAT_MS, () => new Error('no answer within 1 s')).catch((error: unknown) => {
       this.#report('warning', 'lock', `releasing the lock of ${name} failed; ending its session instead`, error)
-      this.#drop()
+      this.#lose()
     })
-  }
-
-  /** Ends the session: PostgreSQL releases every lock and want it held. */
-  close(): void {
-    if (this.#heartbeat) clearInterval(this.#heartbeat)
-    this.#heartbeat = null
-    this.#holders.clear()
-    this.#drop()
   }
 
   #connect(): Sql {
@@ -136,33 +158,37 @@ export class LockSession {
       const pid = await withTimeout(sessionPid(session), HEARTBEAT_MS, () => new Error('no answer'))
       if (pid !== this.#pid) throw new Error('the lock session was replaced')
     } catch (error) {
-      const lost = [...this.#holders.values()]
-      this.#holders.clear()
-      this.#handingOver = null
-      this.#report('warning', 'lock', `the session holding ${lost.length} lock(s) was lost; they go back to standby`, error)
-      this.#drop()
-      if (this.#heartbeat) clearInterval(this.#heartbeat)
-      this.#heartbeat = null
-      for (const holder of lost) holder.lost()
+      const lost = this.#holders.size
+      this.#report('warning', 'lock', `the session holding ${lost} lock(s) was lost; their holders go back to standby`, error)
+      this.#lose()
       return
     }
     await this.#balance(session)
   }
 
-  /** Asks one holder to hand its item over when the fleet says so. */
+  /** Asks holders to hand their items over when the fleet says so. */
   async #balance(session: Sql): Promise<void> {
-    if (this.#handingOver !== null || this.#holders.size === 0) return
-    const name = await withTimeout(itemToHandOver(session, this.#member, [...this.#holders.keys()]), HEARTBEAT_MS, () => new Error('no answer')).catch(() => null)
-    const holder = name === null ? undefined : this.#holders.get(name)
-    if (!holder || name === null || this.#handingOver !== null) return
-    this.#handingOver = name
-    holder.handOver()
+    if (this.#handingOver.size > 0 || this.#holders.size === 0) return
+    const names = await withTimeout(itemsToHandOver(session, this.#member, [...this.#holders.keys()]), HEARTBEAT_MS, () => new Error('no answer')).catch(() => [])
+    if (this.#handingOver.size > 0) return
+    for (const name of names) {
+      const holder = this.#holders.get(name)
+      if (!holder) continue
+      this.#handingOver.add(name)
+      holder.handOver()
+    }
   }
 
-  /** Ends the session (PostgreSQL releases its locks); the next lock opens a new one. */
-  #drop(): void {
+  /** Ends the session and tells every holder; the next lock opens a new one. */
+  #lose(): void {
+    const lost = [...this.#holders.values()]
+    this.#holders.clear()
+    this.#handingOver.clear()
+    if (this.#heartbeat) clearInterval(this.#heartbeat)
+    this.#heartbeat = null
     const session = this.#session
     this.#session = null
     if (session) closeDatabase(session, 1).catch((error: unknown) => this.#report('warning', 'lock', 'ending the lock session failed', error))
+    for (const holder of lost) holder.lost()
   }
 }
