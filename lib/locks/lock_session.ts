@@ -15,10 +15,13 @@ import { releaseAdvisoryLock, sessionPid } from '../storage/lock_session.js'
 
 const HEARTBEAT_MS = 1000
 /**
- * Attempts that found an item free but over this store's share before it is taken anyway:
- * a store under its share gets the first chance, and no item stays unheld for long.
+ * Attempts (one per half second) that found an item free but over this store's share before
+ * it is taken anyway: a store under its share, and one that just handed the item over and
+ * waits out its cooldown, get the first chance; no item stays unheld for long.
  */
-const PRESS_AFTER = 2
+const PRESS_AFTER = 6
+/** A hand-over not done by then (its holder was not running, or is stuck) is asked again. */
+const HAND_OVER_EXPIRY_MS = 10_000
 
 /** What a lock's holder is told. */
 export interface LockHolder {
@@ -44,8 +47,10 @@ export class LockSession implements Locks {
   readonly #declined = new Map<string, number>()
   /** Attempts under way; unlock() marks those of its name withdrawn, so what they take is let go at once. */
   readonly #attempts = new Set<{ name: string; withdrawn: boolean; leave: boolean }>()
-  /** Items asked to hand over and not unlocked yet: no more are asked until they are. */
-  readonly #handingOver = new Set<string>()
+  /** Items asked to hand over and not unlocked yet, with when: no more are asked until they are. */
+  readonly #handingOver = new Map<string, number>()
+  /** Items this session marked as wanted (fleet_join.sql): left when their holder stops. */
+  readonly #wanted = new Set<string>()
   #heartbeat: NodeJS.Timeout | null = null
   /** Backend pid of the session holding the locks. */
   #pid = 0
@@ -71,13 +76,16 @@ export class LockSession implements Locks {
     const attempt = { name, withdrawn: false, leave: false }
     this.#attempts.add(attempt)
     let taken: { acquired: boolean | null; pid: number }
+    const session = this.#connect()
     try {
-      const session = this.#connect()
       await joinFleet(session, this.#member, name)
+      this.#wanted.add(name)
       taken = await takeWithinShare(session, this.#member, name, (this.#declined.get(name) ?? 0) >= PRESS_AFTER)
     } finally {
       this.#attempts.delete(attempt)
     }
+    // The session was lost meanwhile: what it took is gone with it.
+    if (this.#session !== session) return false
     const { acquired, pid } = taken
     if (attempt.withdrawn) {
       // Its holder stopped while the attempt was under way: nobody would ever unlock it.
@@ -124,12 +132,14 @@ export class LockSession implements Locks {
     if (this.#heartbeat) clearInterval(this.#heartbeat)
     this.#heartbeat = null
     this.#holders.clear()
+    this.#wanted.clear()
     const session = this.#session
     this.#session = null
     if (session) await closeDatabase(session, seconds)
   }
 
-  async #release(name: string, held: boolean, leave: boolean): Promise<void> {
+  async #release(name: string, held: boolean, wantedLeave: boolean): Promise<void> {
+    const leave = wantedLeave && this.#wanted.delete(name)
     if (!held && !leave) return
     const session = this.#connect()
     const release = async () => {
@@ -168,13 +178,15 @@ export class LockSession implements Locks {
 
   /** Asks holders to hand their items over when the fleet says so. */
   async #balance(session: Sql): Promise<void> {
+    const now = Date.now()
+    for (const [name, askedAt] of this.#handingOver) if (now - askedAt > HAND_OVER_EXPIRY_MS) this.#handingOver.delete(name)
     if (this.#handingOver.size > 0 || this.#holders.size === 0) return
     const names = await withTimeout(itemsToHandOver(session, this.#member, [...this.#holders.keys()]), HEARTBEAT_MS, () => new Error('no answer')).catch(() => [])
     if (this.#handingOver.size > 0) return
     for (const name of names) {
       const holder = this.#holders.get(name)
       if (!holder) continue
-      this.#handingOver.add(name)
+      this.#handingOver.set(name, Date.now())
       holder.handOver()
     }
   }
@@ -184,6 +196,7 @@ export class LockSession implements Locks {
     const lost = [...this.#holders.values()]
     this.#holders.clear()
     this.#handingOver.clear()
+    this.#wanted.clear()
     if (this.#heartbeat) clearInterval(this.#heartbeat)
     this.#heartbeat = null
     const session = this.#session

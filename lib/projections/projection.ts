@@ -202,7 +202,8 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
           }
           if (this.#handOverAsked) await this.#handOver()
           if (!(await this.#holdLock())) {
-            await this.#pause(STANDBY_RETRY_MS)
+            // Not woken by notifications: on standby they would only repeat the attempt.
+            await sleep(STANDBY_RETRY_MS, undefined, { ref: false, signal: this.#stopping.signal }).catch(() => {})
             continue
           }
           this.#notified = false

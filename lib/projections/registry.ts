@@ -12,6 +12,7 @@ import { describe } from '../expected_version.js'
 import { checkText } from '../validation.js'
 import {
   Projection,
+  PROJECTION_PREFIX,
   type ProjectionHandle,
   type ProjectionHandler,
   type ProjectOptions,
@@ -114,6 +115,8 @@ export class Projections {
     void projection.closed.then(() => {
       this.#running.delete(projection)
       release()
+      // A module projection's lock is held by this thread's session for its thread, which may have died holding it.
+      if (typeof handler !== 'function') void locks.unlock(`${target.schema}:$all:${PROJECTION_PREFIX}${name}`, true).catch(() => {})
     })
     return projection
   }

@@ -25,8 +25,9 @@ export async function joinFleet(session: Sql, member: FleetMember, name: string)
 
 /** Takes the lock `name` if this store is under its share, or whatever its share when `pressing`. */
 export async function takeWithinShare(session: Sql, member: FleetMember, name: string, pressing: boolean): Promise<TakeResult> {
-  const [row] = await session.unsafe<{ acquired: boolean | null; pid: number }[]>(session.statements.fleet_try_lock, [member.schema, member.tag, name, pressing])
-  return { acquired: row?.acquired ?? false, pid: row?.pid ?? 0 }
+  const [row] = await session.unsafe<{ acquired: boolean | null; free: boolean; pid: number }[]>(session.statements.fleet_try_lock, [member.schema, member.tag, name, pressing])
+  // The statement answers null both when the item is held elsewhere and when the share said no.
+  return { acquired: row?.free ? row.acquired : false, pid: row?.pid ?? 0 }
 }
 
 /** Of the locks `held` on this session, those to hand over to stores with fewer. */

@@ -113,3 +113,20 @@ t.test('3 processes × 12 subscriptions and projections: spread at start, after 
   const codes = await Promise.all(survivors.map((child) => child.exited))
   t.same(codes, [0, 0, 0], 'the others stop cleanly')
 })
+
+t.test('processes wanting different subscriptions: every one is held, each by a process that wants it', async (t) => {
+  const config = await freshStoreConfig(t)
+  const observer = await EventStore.start(config)
+  t.teardown(() => observer.stop())
+  // Three wanted by one process, one by the other: the share (4 items, 2 stores) is 2, so the
+  // first takes its third only by pressing.
+  const first = spawnScript(t, 'fixtures/fleet_worker.ts', { URL: config.url, SCHEMA: config.schema, PREFIX: 'a', SUBSCRIPTIONS: '3', PROJECTIONS: '0' })
+  const second = spawnScript(t, 'fixtures/fleet_worker.ts', { URL: config.url, SCHEMA: config.schema, PREFIX: 'b', SUBSCRIPTIONS: '1', PROJECTIONS: '0' })
+  await Promise.all([first, second].map((child) => child.waitFor((line) => line === 'ready')))
+  const holders = async () => {
+    const { subscriptions } = await observer.status()
+    return Object.fromEntries(subscriptions.map((s) => [s.name, s.holder?.pid ?? null]))
+  }
+  const held = await eventually(holders, (now) => Object.keys(now).length === 4 && Object.values(now).every((pid) => pid !== null), { within: 15_000, every: 100 })
+  t.same(held, { 'a-0': first.process.pid, 'a-1': first.process.pid, 'a-2': first.process.pid, 'b-0': second.process.pid }, 'all four held, each by the process subscribing it')
+})

@@ -67,6 +67,8 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
       return settle(next, greetings)
     }
     case 'lock_lost': {
+      // On standby it holds no lock (say, after handing it over): nothing to lose.
+      if (state.status === 'standby') return { state, effects: [] }
       // Another process may take over: forget what is queued and in flight; it will be
       // delivered again from the stored checkpoint (at least once).
       const next: SubscriptionState = {
