@@ -177,6 +177,32 @@ t.test('a read issued before the lock was lost is dropped when it comes back: no
   t.same(failed.effects, [])
 })
 
+t.test('hand-over: nothing more is sent or read; once in-flight events are acked the checkpoint is stored and the lock released; then a cooldown', async (t) => {
+  const { state } = running(spec(), [['a', 2]])
+  const busy = run(state, [{ type: 'read_done', events: queued([1, 2, 3, 4]), requested: 10 }]).state // 1, 2 in flight; 3, 4 queued
+  const asked = run(busy, [{ type: 'hand_over' }])
+  t.same(asked.effects, [{ type: 'after', ms: 5000, message: { type: 'hand_over_due' } }], 'waits for the in-flight events, at most 5 s')
+  const acked = run(asked.state, [{ type: 'ack', subscriberId: 'a', eventNumbers: [1] }, { type: 'notify', lastPosition: 9 }])
+  t.same(sent(acked.effects), [], 'nothing more is sent while handing over')
+  t.same(reads(acked.effects), [], 'nor read')
+  const done = run(acked.state, [{ type: 'ack', subscriberId: 'a', eventNumbers: [2] }])
+  t.equal(done.state.status, 'standby')
+  t.same(saved(done.effects), [2], 'stores the checkpoint of what was acknowledged')
+  t.same(
+    done.effects.filter((e) => e.type === 'release_lock' || e.type === 'after'),
+    [{ type: 'release_lock', leave: false }, { type: 'after', ms: 2000, message: { type: 'retry_lock' } }],
+    'releases the lock (still wanting the subscription), then waits before trying again',
+  )
+  t.same(run(done.state, [{ type: 'lock_lost' }]).effects, [], 'a lost lock on standby changes nothing')
+  const due = run(asked.state, [{ type: 'hand_over_due' }])
+  t.equal(due.state.status, 'standby', 'in flight too long: handed over anyway (what was in flight is delivered again)')
+  t.same(saved(due.effects), [], 'the checkpoint stays before the unacknowledged events')
+  const idle = run(run(state, [{ type: 'read_done', events: [], requested: 10 }]).state, [{ type: 'hand_over' }])
+  t.equal(idle.state.status, 'standby', 'nothing in flight: handed over at once')
+  const loading = run(initialState(spec()), [{ type: 'connect', subscriberId: 'a', bufferSize: 1 }, { type: 'lock_result', acquired: true }, { type: 'hand_over' }])
+  t.equal(loading.state.status, 'loading', 'not running yet: the request is left to be asked again')
+})
+
 t.test('a $all notification already read is ignored; a stream subscription looks unless handed the events', async (t) => {
   const { state } = running(spec(), [['a', 1]])
   const read = run(state, [{ type: 'read_done', events: queued([1]), requested: 10 }])
