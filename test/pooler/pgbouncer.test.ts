@@ -39,8 +39,6 @@ t.test('appends, reads, a subscription and a projection across two processes, th
   const store = await EventStore.start(pooled)
   t.teardown(() => store.stop())
   t.equal(store.config.sessionUrl, redactUrl(config.url), 'the session url is the server, shown without its password')
-  const standby = new Inbox({ autoAck: true })
-  await store.subscribeToAllStreams('shared', standby.subscriber)
   await store.project('rows', async (events, tx) => {
     for (const event of events) await tx`INSERT INTO projected (position, stream) VALUES (${event.eventNumber}, ${event.streamId})`
   })
@@ -60,7 +58,18 @@ t.test('appends, reads, a subscription and a projection across two processes, th
   const all = await store.readAllStreamsForward(0, 1000)
   t.same(numbersOf(all), Array.from({ length: 200 }, (_, i) => i + 1), '$all reads back gap-free')
 
-  // The child dies: its lock session ends, this process takes the subscription over.
+  // The two processes share the work (lib/locks/lock_session.ts): the child, holding both,
+  // hands the projection over to this process, which wants it too. Then this process
+  // subscribes as well, on standby: one item each. When the child dies, its lock session
+  // ends and this process takes the subscription over.
+  const holderOf = async (name: string) => {
+    const status = await store.status()
+    return status.subscriptions.find((s) => s.name === name)?.holder?.store === status.store
+  }
+  t.ok(await becomesTrue(() => holderOf('$projection-rows'), 10_000), 'the projection moved to this process')
+  const standby = new Inbox({ autoAck: true })
+  await store.subscribeToAllStreams('shared', standby.subscriber)
+  await standby.refuteReceive({ within: 1000 })
   child.process.kill('SIGKILL')
   await standby.receive('subscribed', { within: 10_000 })
   await store.appendToStream('parent', 100, makeEvents(1))
