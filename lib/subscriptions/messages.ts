@@ -44,8 +44,8 @@ export type SubscriptionMessage =
   | { type: 'lock_lost' }
   /** A store holding fewer items wants this one: finish what is in flight, then unlock. */
   | { type: 'hand_over' }
-  /** In flight for too long while handing over: unlock anyway (the rest is delivered again). */
-  | { type: 'hand_over_due' }
+  /** In flight for too long while handing over: unlock anyway (the rest is delivered again). `drain` names the hand-over. */
+  | { type: 'hand_over_due'; drain: number }
   | { type: 'checkpoint_loaded'; checkpoint: number }
   /** `scanned`: of a filtered read, every position up to it was looked at (events beyond the page's last did not match). */
   | { type: 'read_done'; readId: number; events: QueuedEvent[]; requested: number; scanned?: number }

@@ -181,7 +181,7 @@ t.test('hand-over: nothing more is sent or read; once in-flight events are acked
   const { state } = running(spec(), [['a', 2]])
   const busy = run(state, [{ type: 'read_done', events: queued([1, 2, 3, 4]), requested: 10 }]).state // 1, 2 in flight; 3, 4 queued
   const asked = run(busy, [{ type: 'hand_over' }])
-  t.same(asked.effects, [{ type: 'after', ms: 5000, message: { type: 'hand_over_due' } }], 'waits for the in-flight events, at most 5 s')
+  t.same(asked.effects, [{ type: 'after', ms: 5000, message: { type: 'hand_over_due', drain: 1 } }], 'waits for the in-flight events, at most 5 s')
   const acked = run(asked.state, [{ type: 'ack', subscriberId: 'a', eventNumbers: [1] }, { type: 'notify', lastPosition: 9 }])
   t.same(sent(acked.effects), [], 'nothing more is sent while handing over')
   t.same(reads(acked.effects), [], 'nor read')
@@ -194,9 +194,12 @@ t.test('hand-over: nothing more is sent or read; once in-flight events are acked
     'releases the lock (still wanting the subscription), then waits before trying again',
   )
   t.same(run(done.state, [{ type: 'lock_lost' }]).effects, [], 'a lost lock on standby changes nothing')
-  const due = run(asked.state, [{ type: 'hand_over_due' }])
+  const due = run(asked.state, [{ type: 'hand_over_due', drain: 1 }])
   t.equal(due.state.status, 'standby', 'in flight too long: handed over anyway (what was in flight is delivered again)')
   t.same(saved(due.effects), [], 'the checkpoint stays before the unacknowledged events')
+  const again = run(done.state, [{ type: 'retry_lock' }, { type: 'lock_result', acquired: true }, { type: 'checkpoint_loaded', checkpoint: 2 }])
+  const redelivered = run(again.state, [{ type: 'read_done', events: queued([3, 4]), requested: 10 }, { type: 'hand_over' }])
+  t.equal(run(redelivered.state, [{ type: 'hand_over_due', drain: 1 }]).state.status, 'running', "an earlier hand-over's bound does not cut a later one short")
   const idle = run(run(state, [{ type: 'read_done', events: [], requested: 10 }]).state, [{ type: 'hand_over' }])
   t.equal(idle.state.status, 'standby', 'nothing in flight: handed over at once')
   const loading = run(initialState(spec()), [{ type: 'connect', subscriberId: 'a', bufferSize: 1 }, { type: 'lock_result', acquired: true }, { type: 'hand_over' }])

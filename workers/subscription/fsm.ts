@@ -84,12 +84,12 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
     }
     case 'hand_over': {
       if (state.status !== 'running' || state.handingOver) return { state, effects: [] }
-      const draining = { ...state, handingOver: true }
+      const draining = { ...state, handingOver: true, drains: state.drains + 1 }
       if (!hasInFlight(draining)) return handOver(draining)
-      return { state: draining, effects: [{ type: 'after', ms: HAND_OVER_DRAIN_MS, message: { type: 'hand_over_due' } }] }
+      return { state: draining, effects: [{ type: 'after', ms: HAND_OVER_DRAIN_MS, message: { type: 'hand_over_due', drain: draining.drains } }] }
     }
     case 'hand_over_due':
-      return state.status === 'running' && state.handingOver ? handOver(state) : { state, effects: [] }
+      return state.status === 'running' && state.handingOver && message.drain === state.drains ? handOver(state) : { state, effects: [] }
     case 'notify': {
       if (state.status !== 'running') return { state, effects: [] }
       const known = state.spec.streamId === '$all' ? state.readPosition : state.handedOffUpTo

@@ -24,6 +24,8 @@ export interface SubscriptionState {
   reading: boolean
   /** Handing the lock over: nothing more is sent or read; the lock goes once in-flight events are acked. */
   handingOver: boolean
+  /** Counts hand-overs begun, so that the bound of an earlier one does not cut a later one short. */
+  drains: number
   /** Counts reads issued; a result names its read, so one from before a lost lock is known. */
   readId: number
   /** The last read came back short and nothing was notified since: no read until a notify. */
@@ -52,6 +54,7 @@ export function initialState(spec: SubscriptionSpec): SubscriptionState {
     queue: [],
     reading: false,
     handingOver: false,
+    drains: 0,
     readId: 0,
     caughtUp: false,
     notifiedDuringRead: false,
