@@ -75,35 +75,36 @@ export class LockSession implements Locks {
     }
     const attempt = { name, withdrawn: false, leave: false }
     this.#attempts.add(attempt)
-    let taken: { acquired: boolean | null; pid: number }
-    const session = this.#connect()
     try {
-      await joinFleet(session, this.#member, name)
-      this.#wanted.add(name)
-      taken = await takeWithinShare(session, this.#member, name, (this.#declined.get(name) ?? 0) >= PRESS_AFTER)
+      for (;;) {
+        const session = this.#connect()
+        await joinFleet(session, this.#member, name)
+        this.#wanted.add(name)
+        const { acquired, pid } = await takeWithinShare(session, this.#member, name, (this.#declined.get(name) ?? 0) >= PRESS_AFTER)
+        // The session was lost meanwhile: what it took is gone with it.
+        if (this.#session !== session) return false
+        if (attempt.withdrawn) {
+          // Its holder stopped while the attempt was under way: nobody would ever unlock it.
+          await this.#release(name, acquired === true, attempt.leave)
+          return false
+        }
+        if (acquired === null) this.#declined.set(name, (this.#declined.get(name) ?? 0) + 1)
+        else this.#declined.delete(name)
+        if (!acquired) return false
+        if (this.#holders.size === 0) this.#pid = pid
+        else if (pid !== this.#pid) {
+          // The session was replaced since the other locks were taken: they are gone, and so
+          // is this one once the check ends the session; try again on a new one.
+          await this.#check()
+          continue
+        }
+        this.#holders.set(name, holder)
+        this.#heartbeat ??= setInterval(() => void this.#check(), HEARTBEAT_MS)
+        return true
+      }
     } finally {
       this.#attempts.delete(attempt)
     }
-    // The session was lost meanwhile: what it took is gone with it.
-    if (this.#session !== session) return false
-    const { acquired, pid } = taken
-    if (attempt.withdrawn) {
-      // Its holder stopped while the attempt was under way: nobody would ever unlock it.
-      await this.#release(name, acquired === true, attempt.leave)
-      return false
-    }
-    if (acquired === null) this.#declined.set(name, (this.#declined.get(name) ?? 0) + 1)
-    else this.#declined.delete(name)
-    if (!acquired) return false
-    if (this.#holders.size === 0) this.#pid = pid
-    else if (pid !== this.#pid) {
-      // The session was replaced since the other locks were taken: they are gone.
-      await this.#check()
-      return this.tryLock(name, holder)
-    }
-    this.#holders.set(name, holder)
-    this.#heartbeat ??= setInterval(() => void this.#check(), HEARTBEAT_MS)
-    return true
   }
 
   async unlock(name: string, leave = false): Promise<void> {

@@ -33,6 +33,7 @@ t.test('backends terminated every 200 ms under load', async (t) => {
   await load.stop()
   const report = await load.check(config.url, config.schema)
   t.comment(JSON.stringify({ terminated, recovery, ...report }))
+  t.comment(JSON.stringify((await store.status()).subscriptions.map((s) => ({ state: s.state, checkpoint: s.checkpoint, head: s.head }))))
   t.ok(terminated >= 50, `${terminated} backends terminated`)
   assertNothingLost(t, report)
   t.ok(recovery !== null && recovery <= 2000, `appends succeed ${recovery} ms after the terminations stopped`)

@@ -43,6 +43,8 @@ export interface LoadReport {
   /** Per subscription: events of $all it never received. */
   missingPerSubscription: number[]
   deliveredPerSubscription: number[]
+  /** Per subscription: the first positions it never received, to tell a stall from a skip. */
+  firstMissing: number[][]
   warnings: number
   errors: number
 }
@@ -177,7 +179,8 @@ export class FaultLoad {
         }
       }
       const missing = () => this.#received.map((received) => rows.filter((r) => !received.has(r.event_id)).length)
-      await this.#changes.until(() => missing().every((n) => n === 0), { within: settleMs }).catch(() => {})
+      // Checked on every delivery, so in constant time: a subscription delivers stored events only.
+      await this.#changes.until(() => this.#received.every((received) => received.size >= rows.length), { within: settleMs }).catch(() => {})
       return {
         appends: this.#intents.length,
         resolved: this.resolvedCount,
@@ -187,6 +190,7 @@ export class FaultLoad {
         hung,
         gaps: last - positions.length,
         missingPerSubscription: missing(),
+        firstMissing: this.#received.map((received) => rows.filter((r) => !received.has(r.event_id)).map((r) => Number(r.global_position)).sort((a, b) => a - b).slice(0, 3)),
         deliveredPerSubscription: this.#received.map((received) => received.size),
         warnings: this.#reports.warning,
         errors: this.#reports.error,
