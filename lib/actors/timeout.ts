@@ -18,3 +18,18 @@ export function untilAborted<T>(work: Promise<T>, signal: AbortSignal, onAbort: 
   })
   return Promise.race([work, aborted]).finally(() => signal.removeEventListener('abort', stop))
 }
+
+/** Waits `ms`, or less: resolves as soon as `signal` aborts. Keeps no process alive. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve()
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    timer.unref()
+    signal.addEventListener('abort', done, { once: true })
+  })
+}

@@ -21,7 +21,7 @@ import { isConnectionLoss, isNeverSent, toEventStoreError } from '../storage/pg_
 import { type ClearReadModel, projectBatch, resetProjectionRow } from '../storage/projections.js'
 import { createSubscription, streamHead } from '../storage/subscriptions.js'
 import { cancellable } from '../actors/cancellable.js'
-import { untilAborted } from '../actors/timeout.js'
+import { pause, untilAborted } from '../actors/timeout.js'
 import { checkCallOptions } from '../validation.js'
 import type { CallOptions, RecordedEvent } from '../types.js'
 import { checkCount, checkPlainObject } from '../validation.js'
@@ -203,7 +203,7 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
           if (this.#handOverAsked) await this.#handOver()
           if (!(await this.#holdLock())) {
             // Not woken by notifications: on standby they would only repeat the attempt.
-            await sleep(STANDBY_RETRY_MS, undefined, { ref: false, signal: this.#stopping.signal }).catch(() => {})
+            await pause(STANDBY_RETRY_MS, this.#stopping.signal)
             continue
           }
           this.#notified = false
@@ -285,7 +285,7 @@ export class Projection extends EventEmitter<{ error: [Error] }> implements Runn
     if (!this.#holding) return
     this.#holding = false
     await this.#context.locks.unlock(this.#lockName)
-    await sleep(HAND_OVER_COOLDOWN_MS, undefined, { ref: false, signal: this.#stopping.signal }).catch(() => {})
+    await pause(HAND_OVER_COOLDOWN_MS, this.#stopping.signal)
   }
 
   /** One batch, tried again on failure; the number of events projected, or 'caught_up'. */

@@ -116,7 +116,9 @@ export class Projections {
       this.#running.delete(projection)
       release()
       // A module projection's lock is held by this thread's session for its thread, which may have died holding it.
-      if (typeof handler !== 'function') void locks.unlock(`${target.schema}:$all:${PROJECTION_PREFIX}${name}`, true).catch(() => {})
+      if (typeof handler !== 'function') {
+        void locks.unlock(`${target.schema}:$all:${PROJECTION_PREFIX}${name}`, true).catch((error: unknown) => report('warning', 'projection', `releasing the lock of projection "${name}" failed`, error, { name }))
+      }
     })
     return projection
   }

@@ -282,7 +282,7 @@ export class Subscriptions {
     this.#actors.set(key, actor)
     void exited.then((outcome) => {
       // An actor whose thread died did not release its lock, which the store's session holds.
-      void this.#locks.release(`${this.#schema}:${streamId}:${name}`).catch(() => {})
+      void this.#locks.release(`${this.#schema}:${streamId}:${name}`).catch((error: unknown) => this.#report('warning', 'subscription', `releasing the lock of subscription "${name}" failed`, error, { streamId, name }))
       if (this.#actors.get(key) === actor) this.#actors.delete(key)
       actor.control.close(new ConnectionError(`subscription "${name}" stopped`))
       actor.feed.close()
