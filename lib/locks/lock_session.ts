@@ -182,6 +182,8 @@ export class LockSession implements Locks {
     const now = Date.now()
     for (const [name, askedAt] of this.#handingOver) if (now - askedAt > HAND_OVER_EXPIRY_MS) this.#handingOver.delete(name)
     if (this.#handingOver.size > 0 || this.#holders.size === 0) return
+    // Not reported: the next heartbeat asks again a second later, and a lost session is
+    // reported by the check that precedes this one.
     const names = await withTimeout(itemsToHandOver(session, this.#member, [...this.#holders.keys()]), HEARTBEAT_MS, () => new Error('no answer')).catch(() => [])
     if (this.#handingOver.size > 0) return
     for (const name of names) {
