@@ -1,5 +1,6 @@
 // What a worker thread shares among the actors it hosts: one postgres.js pool for reads and
-// checkpoints, and the store's lock session, reached on its main thread.
+// checkpoints, its reports and its codec. Each actor reaches the store's lock session over a
+// port of its own task (lib/locks/remote.ts).
 import { workerData } from 'node:worker_threads'
 import type { WorkerContextData } from '../lib/actors/pool.js'
 import { openWorkerPool } from '../lib/storage/connections.js'
@@ -7,7 +8,6 @@ import type { Sql } from '../lib/storage/database.js'
 import { type Codec, loadSerializer } from '../lib/serializer.js'
 import { workerReporter } from '../lib/reports.js'
 import { loadUpcasters } from '../lib/upcasting.js'
-import { RemoteLocks } from '../lib/locks/shared.js'
 
 const data = workerData as WorkerContextData
 
@@ -16,8 +16,6 @@ export const column = data.column
 export const sql: Sql = openWorkerPool(data, data.connectionsPerWorker)
 /** Tells the store's main thread what this thread retried or survived. */
 export const report = workerReporter(data.storeId)
-/** The store's lock session, on its main thread. */
-export const locks = new RemoteLocks(data.storeId)
 
 // Loaded on first use: worker modules may be loaded as CommonJS (piscina tries require()
 // first), where a top-level await is not allowed.

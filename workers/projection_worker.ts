@@ -5,13 +5,14 @@
 import { workerData } from 'node:worker_threads'
 import type { WorkerContextData } from '../lib/actors/pool.js'
 import { toWire } from '../lib/errors.js'
+import { RemoteLocks } from '../lib/locks/remote.js'
 import type { ProjectionControl, ProjectionOutcome, ProjectionStatus, ProjectionTask } from '../lib/projections/messages.js'
 import { Projection, type ProjectionHandler } from '../lib/projections/projection.js'
 import { openListenSession, openProjectionPool } from '../lib/storage/connections.js'
 import { closeDatabase } from '../lib/storage/database.js'
-import { locks, report, threadCodec } from './context.js'
+import { report, threadCodec } from './context.js'
 
-export default async function runProjection({ name, moduleUrl, options, control }: ProjectionTask): Promise<ProjectionOutcome> {
+export default async function runProjection({ name, moduleUrl, options, control, locks: lockPort }: ProjectionTask): Promise<ProjectionOutcome> {
   let handler: ProjectionHandler
   try {
     const module = (await import(moduleUrl)) as { default?: unknown }
@@ -19,8 +20,10 @@ export default async function runProjection({ name, moduleUrl, options, control 
     handler = module.default as ProjectionHandler
   } catch (error) {
     control.close()
+    lockPort.close()
     return { type: 'load_failed', error: toWire(error) }
   }
+  const locks = new RemoteLocks(lockPort)
   const data = workerData as WorkerContextData
   const sql = openProjectionPool(data)
   const listenOn = openListenSession(data)
@@ -31,6 +34,7 @@ export default async function runProjection({ name, moduleUrl, options, control 
   control.postMessage({ type: 'started' } satisfies ProjectionStatus)
   const end = await projection.closed
   control.close()
+  locks.close()
   await Promise.all([closeDatabase(sql), closeDatabase(listenOn)])
   return { type: 'ended', reason: end.reason, error: end.error ? toWire(end.error) : null }
 }

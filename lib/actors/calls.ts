@@ -2,6 +2,8 @@
 // cancellation by AbortSignal that reaches the callee (a read then cancels its statement),
 // and the rejection of every call pending when the port closes or the other thread dies
 // (comlink's own would wait for ever). Errors cross with their codes (lib/errors.ts toWire).
+// A port may carry calls both ways, served and called on each end: comlink's serving side
+// ignores answers, and its calling side requests it did not send.
 import type { MessagePort, Transferable } from 'node:worker_threads'
 import * as Comlink from 'comlink'
 import { cancellable } from './cancellable.js'

@@ -1,5 +1,5 @@
 // The one session on which a store holds its advisory locks: every subscription's, on any of
-// its worker threads (through lib/locks/shared.ts), and every projection's. PostgreSQL
+// its worker threads (through lib/locks/host.ts), and every projection's. PostgreSQL
 // releases them when the session ends, which is how a standby elsewhere takes over from a
 // holder that died. One per store, on the session url: behind a pooler each process then
 // keeps two server sessions (this and LISTEN), whatever its threads and projections. If the

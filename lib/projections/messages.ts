@@ -10,6 +10,8 @@ export interface ProjectionTask {
   options: ResolvedProjectOptions
   /** ProjectionControl arrives here; ProjectionStatus goes out. */
   control: MessagePort
+  /** The store's lock session is called here (lib/locks/messages.ts). */
+  locks: MessagePort
 }
 
 /** Into the projection's thread. */

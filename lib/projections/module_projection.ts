@@ -8,9 +8,11 @@ import { oneThreadPool, type WorkerContextData } from '../actors/pool.js'
 import type { CallOptions } from '../types.js'
 import { checkCallOptions } from '../validation.js'
 import { fromWire, InvalidArgumentError } from '../errors.js'
+import { LockHost } from '../locks/host.js'
+import type { Locks } from '../locks/lock_session.js'
 import { workerUrl } from '../package_files.js'
 import type { Report } from '../reports.js'
-import type { ProjectionControl, ProjectionOutcome, ProjectionStatus } from './messages.js'
+import type { ProjectionControl, ProjectionOutcome, ProjectionStatus, ProjectionTask } from './messages.js'
 import type { ProjectionEnd, ResolvedProjectOptions, RunningProjection } from './projection.js'
 
 class ModuleProjection extends EventEmitter<{ error: [Error] }> implements RunningProjection {
@@ -37,12 +39,16 @@ class ModuleProjection extends EventEmitter<{ error: [Error] }> implements Runni
   }
 }
 
-/** Starts the projection's thread; resolves once its module is loaded. */
-export function startModuleProjection(context: WorkerContextData, name: string, moduleUrl: string, options: ResolvedProjectOptions, report: Report): Promise<RunningProjection> {
+/** Starts the projection's thread, which takes its lock on `locks`; resolves once its module is loaded. */
+export function startModuleProjection(context: WorkerContextData, locks: Locks, name: string, moduleUrl: string, options: ResolvedProjectOptions, report: Report): Promise<RunningProjection> {
   const pool = oneThreadPool(workerUrl('projection_worker'), context)
   const control = new MessageChannel()
+  const lockHost = new LockHost(locks, report)
   // The signal stays here: it cannot cross threads.
-  const task = pool.run({ name, moduleUrl, options: { ...options, signal: undefined }, control: control.port2 }, { transferList: [control.port2] as never }) as Promise<ProjectionOutcome>
+  const task = pool.run(
+    { name, moduleUrl, options: { ...options, signal: undefined }, control: control.port2, locks: lockHost.port } satisfies ProjectionTask,
+    { transferList: [control.port2, lockHost.port] as never },
+  ) as Promise<ProjectionOutcome>
   let halted = false
   const close = () => pool.destroy().catch((error: unknown) => report('warning', 'projection', `closing the thread of projection "${name}" failed`, error))
   const closed: Promise<ProjectionEnd> = task.then(
@@ -56,6 +62,7 @@ export function startModuleProjection(context: WorkerContextData, name: string, 
   )
   void closed.finally(() => {
     control.port1.close()
+    lockHost.close()
     return close()
   })
   const halt = () => {

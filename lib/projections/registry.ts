@@ -105,7 +105,7 @@ export class Projections {
           throw new InvalidArgumentError('an actor-module projection runs on a thread of its own, which functions cannot reach: give upcasters as the URL or path of a module to use both')
         }
         const moduleUrl = handler instanceof URL ? handler.href : new URL(handler, `file://${process.cwd()}/`).href
-        projection = await startModuleProjection(this.#host.context, name, moduleUrl, options, report)
+        projection = await startModuleProjection(this.#host.context, locks, name, moduleUrl, options, report)
       }
     } catch (error) {
       release()

@@ -8,7 +8,6 @@ import { newOrigin } from '../notifications/notification.js'
 import { StoreMetrics } from '../observability/metrics.js'
 import type { ReportRelay } from '../observability/report_relay.js'
 import { LockSession } from '../locks/lock_session.js'
-import { LockHost } from '../locks/shared.js'
 import { Projections } from '../projections/registry.js'
 import type { Query } from '../storage/query.js'
 import { ReaderPool } from '../readers/reader_pool.js'
@@ -34,9 +33,8 @@ export interface StoreParts {
   listenOn: Sql
   /** Its open connections by kind, counted by every thread (lib/storage/connection_counts.ts). */
   counts: Int32Array
-  /** The store's lock session, and its worker threads' way to it. */
+  /** The store's lock session; its actors on worker threads reach it over their tasks' ports. */
   lockSession: LockSession
-  locks: LockHost
   codec: Codec
   pool: Piscina
   embedded: EmbeddedServer | null
@@ -59,8 +57,7 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
   const readers = new ReaderPool(pool, config.workers)
   const origin = newOrigin()
   const lockSession = new LockSession(target, { schema: config.schema, tag: context.storeTag }, report)
-  const locks = new LockHost(context.storeId, lockSession)
-  const subscriptions = new Subscriptions({ pool, sql, listenOn, locks, schema: config.schema, codec, origin, context, report, metrics })
+  const subscriptions = new Subscriptions({ pool, sql, listenOn, locks: lockSession, schema: config.schema, codec, origin, context, report, metrics })
   const writer = new Writer(sql, config.schema, {
     openConnection: () => openWriterConnection(target),
     maxQueued: config.maxQueuedWrites,
@@ -78,7 +75,6 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
     listenOn,
     counts: context.counts,
     lockSession,
-    locks,
     codec,
     pool,
     embedded,
@@ -111,7 +107,6 @@ export async function shutDown(parts: StoreParts, relay: ReportRelay, cut: Abort
   await untilAborted(parts.writer.stop(), cut, cutError).catch(() => parts.writer.abandon())
   await parts.readers.close(cut)
   await parts.pool.close({ force: true })
-  parts.locks.close()
   await parts.lockSession.close(cut.aborted ? 0 : undefined)
   if (cut.aborted) relay.report('warning', 'store', 'stop() was cut short by its signal or timeout: what still ran was ended without waiting')
   await Promise.all([closeDatabase(parts.sql, cut.aborted ? 0 : undefined), closeDatabase(parts.listenOn, cut.aborted ? 0 : undefined)])

@@ -96,6 +96,8 @@ export interface SubscriptionTask {
   callbacks: MessagePort | null
   /** The writer's committed events (lib/subscriptions/hand_off.ts). */
   feed: MessagePort
+  /** The store's lock session is called here (lib/locks/messages.ts). */
+  locks: MessagePort
 }
 
 /** How an actor's task ends. */

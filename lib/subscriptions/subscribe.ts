@@ -11,7 +11,8 @@ import type { Report } from '../reports.js'
 import { type SubscriberThread, startModuleSubscriber } from './module_subscriber.js'
 import { ConnectionError, fromWire, SubscriptionAlreadyExistsError, SubscriptionNotFoundError, toWire } from '../errors.js'
 import { Listener } from '../notifications/listener.js'
-import type { LockHost } from '../locks/shared.js'
+import { LockHost } from '../locks/host.js'
+import type { Locks } from '../locks/lock_session.js'
 import { concerns, type Notification, wakeEveryone } from '../notifications/notification.js'
 import { workerUrl } from '../package_files.js'
 import type { Sql } from '../storage/database.js'
@@ -57,8 +58,8 @@ export interface SubscriptionsHost {
   sql: Sql
   /** The store's LISTEN session (lib/storage/connections.ts openListenSession). */
   listenOn: Sql
-  /** The store's lock session, as its worker threads reach it. */
-  locks: LockHost
+  /** The store's lock session, which each actor reaches over a port of its task. */
+  locks: Locks
   schema: string
   codec: Codec
   /** This store's writer signs its notifications with it (lib/notifications/notification.ts). */
@@ -69,7 +70,7 @@ export interface SubscriptionsHost {
 }
 
 export class Subscriptions {
-  readonly #locks: LockHost
+  readonly #locks: Locks
   readonly #pool: Piscina
   /** What module subscribers' threads are started with (the store's worker context). */
   readonly #context: WorkerContextData
@@ -248,6 +249,7 @@ export class Subscriptions {
     const control = new MessageChannel()
     const feed = new MessageChannel()
     const callbacks = options.partitionBy ? new MessageChannel() : null
+    const lockHost = new LockHost(this.#locks, this.#report)
     if (callbacks && options.partitionBy) {
       const partitionBy = options.partitionBy
       // One key per stored event: an event split by an upcaster is keyed by its first part.
@@ -259,9 +261,9 @@ export class Subscriptions {
         })
       serve<SubscriptionCallbacks>(callbacks.port1, { partitionKeys })
     }
-    const transferList = [control.port2, feed.port2, ...(callbacks ? [callbacks.port2] : [])]
+    const transferList = [control.port2, feed.port2, lockHost.port, ...(callbacks ? [callbacks.port2] : [])]
     const task = this.#pool.run(
-      { spec, control: control.port2, callbacks: callbacks?.port2 ?? null, feed: feed.port2 } satisfies SubscriptionTask,
+      { spec, control: control.port2, callbacks: callbacks?.port2 ?? null, feed: feed.port2, locks: lockHost.port } satisfies SubscriptionTask,
       { filename: workerUrl('subscription_worker').href, transferList: transferList as never },
     ) as Promise<SubscriptionOutcome>
     const exited = task.catch(
@@ -282,11 +284,12 @@ export class Subscriptions {
     this.#actors.set(key, actor)
     void exited.then((outcome) => {
       // An actor whose thread died did not release its lock, which the store's session holds.
-      void this.#locks.release(`${this.#schema}:${streamId}:${name}`).catch((error: unknown) => this.#report('warning', 'subscription', `releasing the lock of subscription "${name}" failed`, error, { streamId, name }))
+      void this.#locks.unlock(`${this.#schema}:${streamId}:${name}`, true).catch((error: unknown) => this.#report('warning', 'subscription', `releasing the lock of subscription "${name}" failed`, error, { streamId, name }))
       if (this.#actors.get(key) === actor) this.#actors.delete(key)
       actor.control.close(new ConnectionError(`subscription "${name}" stopped`))
       actor.feed.close()
       callbacks?.port1.close()
+      lockHost.close()
       const error = outcome.error ? fromWire(outcome.error) : null
       if (error) this.#report('error', 'subscription', `subscription "${name}" stopped`, error, { streamId, name })
       for (const subscription of actor.subscribers) {

@@ -6,6 +6,7 @@ import type { MessagePort } from 'node:worker_threads'
 import { type Caller, serve, type Served } from '../../lib/actors/calls.js'
 import { ConnectionError, toWire, type WireError } from '../../lib/errors.js'
 import { Mailbox } from '../../lib/actors/mailbox.js'
+import type { Locks } from '../../lib/locks/lock_session.js'
 import { toEventStoreError } from '../../lib/storage/pg_errors.js'
 import { parsePage, runRead } from '../../lib/storage/read.js'
 import { type HandOff, handedOffEvents } from '../../lib/subscriptions/hand_off.js'
@@ -20,7 +21,7 @@ import type {
   SubscriptionSpec,
 } from '../../lib/subscriptions/messages.js'
 import { withTimeout } from '../../lib/actors/timeout.js'
-import { column, locks, report, schema, sql } from '../context.js'
+import { column, report, schema, sql } from '../context.js'
 import { type Effect, start, transition } from './fsm.js'
 import { ackedPosition, initialState } from './state.js'
 
@@ -39,6 +40,8 @@ export async function runSubscription(
   callbacks: Caller<SubscriptionCallbacks> | null,
   /** Events the main thread's writer committed (lib/subscriptions/hand_off.ts). */
   feed: MessagePort,
+  /** The store's lock session, on the main thread. */
+  locks: Locks,
 ): Promise<SubscriptionOutcome> {
   const mailbox = new Mailbox<SubscriptionMessage>()
   const ports = new Map<string, MessagePort>()
@@ -149,7 +152,10 @@ export async function runSubscription(
             acquired: await locks.tryLock(lockName, { lost: () => mailbox.post({ type: 'lock_lost' }), handOver: () => mailbox.post({ type: 'hand_over' }) }),
           }),
           (error) => {
-            report('warning', 'subscription', `subscription "${spec.name}" could not try its lock; trying again`, error, { streamId: spec.streamId, name: spec.name })
+            // Once the actor has stopped, its lock port is closed: the attempt was cut short, not failed.
+            if (current.state.status !== 'stopped') {
+              report('warning', 'subscription', `subscription "${spec.name}" could not try its lock; trying again`, error, { streamId: spec.streamId, name: spec.name })
+            }
             return { type: 'lock_result', acquired: false }
           },
         )
