@@ -12,11 +12,14 @@ const LOCK_CALL_TIMEOUT_MS = 10_000
 export class RemoteLocks implements Locks {
   readonly #session: Caller<LockCalls>
   readonly #holders = new Map<string, LockHolder>()
+  /** Locks asked for and not yet answered; true once a loss was told meanwhile. */
+  readonly #attempts = new Map<string, boolean>()
 
   constructor(port: MessagePort) {
     this.#session = new Caller(port, "the call to the store's lock session")
     serve<HolderCalls>(port, {
       lost: (name) => {
+        if (this.#attempts.has(name)) this.#attempts.set(name, true)
         const holder = this.#holders.get(name)
         this.#holders.delete(name)
         holder?.lost()
@@ -26,9 +29,15 @@ export class RemoteLocks implements Locks {
   }
 
   async tryLock(name: string, holder: LockHolder): Promise<boolean> {
-    const acquired = await this.#session.call('tryLock', [name], { timeout: LOCK_CALL_TIMEOUT_MS })
-    if (acquired) this.#holders.set(name, holder)
-    return acquired
+    this.#attempts.set(name, false)
+    try {
+      // A loss told before the answer (the session lost between taking and answering) means not held.
+      const acquired = (await this.#session.call('tryLock', [name], { timeout: LOCK_CALL_TIMEOUT_MS })) && !this.#attempts.get(name)
+      if (acquired) this.#holders.set(name, holder)
+      return acquired
+    } finally {
+      this.#attempts.delete(name)
+    }
   }
 
   async unlock(name: string, leave = false): Promise<void> {

@@ -104,3 +104,18 @@ t.test('once the actor has closed its end, the session telling its holder is no 
   await tick()
   t.same(reports, [])
 })
+
+t.test('a loss told before the answer to tryLock means the lock is not held', async (t) => {
+  // The session loses the lock between taking it and answering: its news goes out first.
+  const session: Locks = {
+    async tryLock(_name, holder) {
+      holder.lost()
+      return true
+    },
+    async unlock() {},
+  }
+  const { remote } = actor(session)
+  const told = holder()
+  t.equal(await remote.tryLock('a', told.holder), false, 'not held')
+  t.same(told.told, [], 'nothing to tell a holder that never held it')
+})
