@@ -203,7 +203,15 @@ t.test('hand-over: nothing more is sent or read; once in-flight events are acked
   const idle = run(run(state, [{ type: 'read_done', events: [], requested: 10 }]).state, [{ type: 'hand_over' }])
   t.equal(idle.state.status, 'standby', 'nothing in flight: handed over at once')
   const loading = run(initialState(spec()), [{ type: 'connect', subscriberId: 'a', bufferSize: 1 }, { type: 'lock_result', acquired: true }, { type: 'hand_over' }])
-  t.equal(loading.state.status, 'loading', 'not running yet: the request is left to be asked again')
+  t.equal(loading.state.status, 'loading', 'still loading its checkpoint')
+  const loaded = run(loading.state, [{ type: 'checkpoint_loaded', checkpoint: 3 }])
+  t.equal(loaded.state.status, 'standby', 'asked while loading: handed over as soon as loaded')
+  t.same(sent(loaded.effects), [], 'nothing sent before handing over')
+  t.same(reads(loaded.effects), [], 'nor read')
+  t.same(
+    loaded.effects.filter((e) => e.type === 'release_lock' || e.type === 'after'),
+    [{ type: 'release_lock', leave: false }, { type: 'after', ms: 2000, message: { type: 'retry_lock' } }],
+  )
 })
 
 t.test('a $all notification already read is ignored; a stream subscription looks unless handed the events', async (t) => {

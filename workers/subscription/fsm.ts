@@ -63,6 +63,8 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
         handedOffDuringRead: null,
         ackedSinceCheckpoint: 0,
       }
+      // A hand-over asked while loading goes ahead now, before anything is read or sent.
+      if (state.handingOver) return handOver(next)
       const greetings: Effect[] = state.subscribers.map((s) => ({ type: 'send', subscriberId: s.id, message: { type: 'subscribed' } }))
       return settle(next, greetings)
     }
@@ -83,6 +85,7 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
       return { state: next, effects: [{ type: 'after', ms: LOCK_RETRY_MS, message: { type: 'retry_lock' } }] }
     }
     case 'hand_over': {
+      if (state.status === 'loading') return { state: { ...state, handingOver: true }, effects: [] }
       if (state.status !== 'running' || state.handingOver) return { state, effects: [] }
       const draining = { ...state, handingOver: true, drains: state.drains + 1 }
       if (!hasInFlight(draining)) return handOver(draining)
