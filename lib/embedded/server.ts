@@ -149,6 +149,9 @@ async function initCluster(dataDir: string, pgdata: string, account: Account | u
   const password = randomBytes(18).toString('base64url')
   const passwordFile = join(dataDir, 'password')
   await writeFile(passwordFile, `${password}\n`, { mode: 0o600 })
+  // No PG_VERSION: what is there is left by an initdb that was cut short, and initdb refuses
+  // a directory that is not empty.
+  await rm(pgdata, { recursive: true, force: true })
   await mkdir(pgdata, { recursive: true, mode: 0o700 })
   if (account) {
     await chown(dataDir, account.uid, account.gid)
@@ -156,7 +159,12 @@ async function initCluster(dataDir: string, pgdata: string, account: Account | u
     await chown(passwordFile, account.uid, account.gid)
   }
   const args = [`--pgdata=${pgdata}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${passwordFile}`, '--encoding=UTF8', '--no-instructions']
-  await run(initdb, args, account, join(dataDir, 'initdb.log'))
+  try {
+    await run(initdb, args, account, join(dataDir, 'initdb.log'))
+  } catch (error) {
+    await rm(pgdata, { recursive: true, force: true })
+    throw error
+  }
 }
 
 async function startServer(dataDir: string, pgdata: string, port: number, account: Account | undefined) {

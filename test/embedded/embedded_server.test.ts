@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -44,6 +44,19 @@ t.test('with no url, the store starts an embedded server, shares it, and stops i
   const again = await EventStore.start(config)
   t.equal((await again.readStreamForward('shared')).length, 2, 'data persists across restarts')
   await again.stop()
+})
+
+t.test('a data dir left by an initdb that was cut short is set up again', async (t) => {
+  const dataDir = tempDataDir(t)
+  mkdirSync(join(dataDir, 'pgdata', 'base'), { recursive: true })
+  writeFileSync(join(dataDir, 'pgdata', 'postgresql.conf'), '# half written\n')
+  const config = { embedded: { dataDir, createSystemUser: true }, workers: 1, poolSize: 1 }
+  await EventStore.init(config)
+  t.ok(statSync(join(dataDir, 'pgdata', 'PG_VERSION')).isFile(), 'a whole cluster now')
+  const store = await EventStore.start(config)
+  await store.appendToStream('after-repair', 0, [{ eventType: 'Written', data: {} }])
+  t.equal((await store.readStreamForward('after-repair')).length, 1, 'and a store on it works')
+  await store.stop()
 })
 
 t.test('processes starting at once on a fresh data dir share one new server', async (t) => {
