@@ -19,8 +19,8 @@ import type { StoreReport } from './reports.js'
 import { dropSchema, grantRole, initSchema, migrateSchema } from './store/schema_commands.js'
 import { openStore } from './store/startup.js'
 import { assembleStore, shutDown, type StoreParts } from './store/parts.js'
-import type { Subscription } from './subscriptions/handle.js'
-import type { SubscriptionOptions, TransientSubscriptionOptions } from './subscriptions/options.js'
+import type { ModuleSubscriptionHandle, Subscription } from './subscriptions/handle.js'
+import type { ModuleSubscriptionOptions, SubscriptionOptions, TransientSubscriptionOptions } from './subscriptions/options.js'
 import { checkSubscribedStream, subscribePersistent } from './subscriptions/persistent.js'
 import type { SubscriberOrModule } from './subscriptions/subscribe.js'
 import type { Subscriber } from './subscriptions/subscriber.js'
@@ -255,17 +255,21 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    *   if (message.type === 'events') { await project(message.events); message.subscription.ack(message.events) }
    * })
    */
-  subscribeToAllStreams(name: string, subscriber: Subscriber | URL | string, options?: SubscriptionOptions): Promise<Subscription>
-  async subscribeToAllStreams(name: string, subscriber: SubscriberOrModule, options?: SubscriptionOptions<unknown>): Promise<Subscription<unknown>> {
-    return this.#subscribe(ALL_STREAM, name, subscriber, options)
+  subscribeToAllStreams(name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription>
+  /** With an actor module (its URL or path), run in the worker pool: it acks through the subscription its function receives. */
+  subscribeToAllStreams(name: string, subscriber: URL | string, options?: ModuleSubscriptionOptions): Promise<ModuleSubscriptionHandle>
+  async subscribeToAllStreams(name: string, subscriber: SubscriberOrModule | Subscriber, options?: SubscriptionOptions<unknown>): Promise<Subscription<unknown>> {
+    return this.#subscribe(ALL_STREAM, name, subscriber as SubscriberOrModule, options)
   }
 
   /** With a `mapper`, the subscriber is delivered what it returns. */
   subscribeToStream<T>(streamId: string, name: string, subscriber: Subscriber<T>, options: SubscriptionOptions<T> & { mapper: (event: RecordedEvent) => T }): Promise<Subscription<T>>
   /** Subscribes to one stream; a stream that does not exist yet is waited for. */
-  subscribeToStream(streamId: string, name: string, subscriber: Subscriber | URL | string, options?: SubscriptionOptions): Promise<Subscription>
-  async subscribeToStream(streamId: string, name: string, subscriber: SubscriberOrModule, options?: SubscriptionOptions<unknown>): Promise<Subscription<unknown>> {
-    return this.#subscribe(checkSubscribedStream(streamId, options), name, subscriber, options)
+  subscribeToStream(streamId: string, name: string, subscriber: Subscriber, options?: SubscriptionOptions): Promise<Subscription>
+  /** With an actor module (its URL or path), run in the worker pool: it acks through the subscription its function receives. */
+  subscribeToStream(streamId: string, name: string, subscriber: URL | string, options?: ModuleSubscriptionOptions): Promise<ModuleSubscriptionHandle>
+  async subscribeToStream(streamId: string, name: string, subscriber: SubscriberOrModule | Subscriber, options?: SubscriptionOptions<unknown>): Promise<Subscription<unknown>> {
+    return this.#subscribe(checkSubscribedStream(streamId, options), name, subscriber as SubscriberOrModule, options)
   }
 
   #subscribe(streamId: string, name: string, subscriber: SubscriberOrModule, options?: SubscriptionOptions<unknown>): Promise<Subscription<unknown>> {

@@ -1,8 +1,8 @@
 // Public exports of pg-eventstore.
 export { EventStore, type StreamReadOptions, type ReadAllOptions, type StreamAllOptions } from './event_store.js'
 export type { EventStoreConfig, EmbeddedConfig } from './config.js'
-export { Subscription, type ClosedReason } from './subscriptions/handle.js'
-export type { SubscriptionOptions, TransientSubscriptionOptions } from './subscriptions/options.js'
+export { Subscription, type ClosedReason, type ModuleSubscriptionHandle } from './subscriptions/handle.js'
+export type { ModuleSubscriptionOptions, SubscriptionOptions, TransientSubscriptionOptions } from './subscriptions/options.js'
 export type { Subscriber, SubscriberMessage, Acknowledgement, ModuleSubscriber, ModuleSubscription } from './subscriptions/subscriber.js'
 export type {
   EventData,

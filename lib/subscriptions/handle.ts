@@ -66,3 +66,6 @@ export class Subscription<T = RecordedEvent> extends EventEmitter {
     this.#settle(closed)
   }
 }
+
+/** What subscribing an actor module returns: its acks come from the module's own thread. */
+export type ModuleSubscriptionHandle = Omit<Subscription, 'ack'>

@@ -32,6 +32,9 @@ export interface SubscriptionOptions<T = RecordedEvent> {
   signal?: AbortSignal
 }
 
+/** Options of an actor module's subscription: the module exports its own selector and mapper. */
+export type ModuleSubscriptionOptions = Omit<SubscriptionOptions, 'selector' | 'mapper'>
+
 /** Options of a transient subscription (`store.subscribe`). */
 export type TransientSubscriptionOptions<T = RecordedEvent> = Pick<SubscriptionOptions<T>, 'selector' | 'mapper' | 'filter'> & CallOptions
 

@@ -77,7 +77,14 @@ export const project: ModuleSubscriber = async (message, subscription) => {
   // @ts-expect-error
   subscription.ack('nonsense')
 }
-await store.subscribeToAllStreams('module', new URL('./project.js', import.meta.url), { bufferSize: 10 })
+const moduleHandle = await store.subscribeToAllStreams('module', new URL('./project.js', import.meta.url), { bufferSize: 10 })
+await moduleHandle.unsubscribe()
+// @ts-expect-error a module acks from its own thread, through the subscription its function receives
+moduleHandle.ack(1)
+// @ts-expect-error a module exports its selector and mapper
+await store.subscribeToStream('order-1', 'module', './project.js', { selector: () => true })
+// @ts-expect-error
+await store.subscribeToAllStreams('module', './project.js', { mapper: (event: RecordedEvent) => event.eventId })
 
 // Projections get RecordedEvents.
 await store.project('projection', async (events) => {
