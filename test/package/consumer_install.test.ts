@@ -43,6 +43,8 @@ t.test('the packed package, installed into an empty project, brings a guarded dr
   const shipped = new Set(files.map((f) => f.path))
   t.ok(shipped.has('LICENSE') && shipped.has('dist/lib/index.d.ts') && [...shipped].some((path) => path.startsWith('sql/migrations/')), 'the tarball holds the license, types and SQL')
   t.notOk([...shipped].some((path) => path.startsWith('patches/')), 'no patch for the user to apply')
+  t.ok(shipped.has('benchmarks/run.js'), 'the benchmark suite `pg-eventstore bench` runs')
+  t.notOk([...shipped].some((path) => path.startsWith('benchmarks/') && path.endsWith('.ts')), "no repository-only benchmark (they import the repository's tests)")
 
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module' }))
   const install = await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(project, filename)], project)
