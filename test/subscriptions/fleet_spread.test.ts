@@ -131,3 +131,44 @@ t.test('processes wanting different subscriptions: every one is held, each by a 
   const held = await eventually(holders, (now) => Object.keys(now).length === 4 && Object.values(now).every((pid) => pid !== null), { within: 15_000, every: 100 })
   t.same(held, { 'a-0': first.process.pid, 'a-1': first.process.pid, 'a-2': first.process.pid, 'b-0': second.process.pid }, 'all four held, each by the process subscribing it')
 })
+
+t.test('concurrencyLimit groups spread like single subscribers: 3 processes × 6 groups of 2', async (t) => {
+  const config = await freshStoreConfig(t)
+  const observer = await EventStore.start(config)
+  t.teardown(() => observer.stop())
+  const start = () => spawnScript(t, 'fixtures/fleet_worker.ts', { URL: config.url, SCHEMA: config.schema, PREFIX: 'group', SUBSCRIPTIONS: '6', PROJECTIONS: '0', GROUP: '2' })
+  const children = [start(), start(), start()]
+  await Promise.all(children.map((child) => child.waitFor((line) => line === 'ready')))
+  const groups = async () => {
+    const { subscriptions } = await observer.status()
+    const perProcess = new Map<number, number>()
+    for (const s of subscriptions) if (s.holder?.pid) perProcess.set(s.holder.pid, (perProcess.get(s.holder.pid) ?? 0) + 1)
+    return { perProcess: [...perProcess.values()].sort((a, b) => a - b) }
+  }
+  const spread = await eventually(groups, (now) => JSON.stringify(now.perProcess) === '[2,2,2]', { within: 15_000, every: 100 })
+  t.same(spread.perProcess, [2, 2, 2], 'each process holds 2 of the 6 groups')
+
+  await observer.appendToStream('grouped', 0, makeEvents(12))
+  const delivered = () =>
+    children.flatMap((child, process) =>
+      child.lines.filter((line) => line.startsWith('{')).map((line) => ({ process, ...(JSON.parse(line) as { name: string; member: number; events: number[] }) })),
+    )
+  const names = [0, 1, 2, 3, 4, 5].map((i) => `group-${i}`)
+  const all = await eventually(
+    async () => delivered(),
+    (now) => names.every((name) => new Set(now.filter((d) => d.name === name).flatMap((d) => d.events)).size === 12),
+    { within: 15_000, every: 100 },
+  )
+  t.ok(all.length > 0, 'every group got all 12 events')
+  t.same(
+    names.map((name) => new Set(all.filter((d) => d.name === name).map((d) => d.process)).size),
+    [1, 1, 1, 1, 1, 1],
+    'each group is delivered to in one process, the one holding it',
+  )
+  const members = new Set(all.map((d) => `${d.name}/${d.member}`))
+  t.ok(names.some((name) => members.has(`${name}/0`) && members.has(`${name}/1`)), 'within a group, both subscribers take a share')
+
+  children[0]?.process.kill('SIGKILL')
+  const after = await eventually(groups, (now) => JSON.stringify(now.perProcess) === '[3,3]', { within: 15_000, every: 100 })
+  t.same(after.perProcess, [3, 3], "a killed process's groups are taken over by the other two, 3 each")
+})
