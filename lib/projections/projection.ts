@@ -22,6 +22,7 @@ import { type ClearReadModel, projectBatch, resetProjectionRow } from '../storag
 import { createSubscription, streamHead } from '../storage/subscriptions.js'
 import { cancellable } from '../actors/cancellable.js'
 import { pause, untilAborted } from '../actors/timeout.js'
+import { HAND_OVER_COOLDOWN_MS, STANDBY_RETRY_MS } from '../locks/timing.js'
 import { checkCallOptions } from '../validation.js'
 import type { CallOptions, RecordedEvent } from '../types.js'
 import { checkCount, checkPlainObject } from '../validation.js'
@@ -61,10 +62,6 @@ export interface ProjectionEnd {
 
 /** Names of projections in the subscriptions table, beside the subscriptions of $all. */
 export const PROJECTION_PREFIX = '$projection-'
-/** How often a standby tries the lock. */
-const STANDBY_RETRY_MS = 500
-/** After handing the lock over, how long before trying again: the taker goes first. */
-const HAND_OVER_COOLDOWN_MS = 2000
 /** Caught up and not notified, it looks again this often anyway. */
 const IDLE_POLL_MS = 1000
 /** After a lost connection, the next try comes this much later. */

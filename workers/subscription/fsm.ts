@@ -1,6 +1,7 @@
 // Pure transitions of a subscription actor (= commanded's subscription_fsm.ex):
 // transition(state, message) → { state, effects }. It never awaits; process.ts performs
 // the effects, and whatever they produce comes back as a message.
+import { HAND_OVER_COOLDOWN_MS, STANDBY_RETRY_MS } from '../../lib/locks/timing.js'
 import type { WireError } from '../../lib/errors.js'
 import type { QueuedEvent, EndpointMessage, SubscriptionMessage } from '../../lib/subscriptions/messages.js'
 import { ackedPosition, hasCapacity, mergeByNumber, type SubscriberState, type SubscriptionState } from './state.js'
@@ -21,14 +22,10 @@ export interface Transition {
   effects: Effect[]
 }
 
-/** How long a standby waits between attempts to take the lock; takeover is within this. */
-export const LOCK_RETRY_MS = 500
 /** How long to wait before reading again after a failed read. */
 export const READ_RETRY_MS = 1000
 /** How long a hand-over waits for in-flight events to be acked before it unlocks anyway. */
 export const HAND_OVER_DRAIN_MS = 5000
-/** How long an actor that handed its lock over waits before it tries again: the taker goes first. */
-export const HAND_OVER_COOLDOWN_MS = 2000
 
 /** The first effects of a new actor: take the lock (a transient subscription has none). */
 export function start(state: SubscriptionState): Transition {
@@ -46,7 +43,7 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
     }
     case 'lock_result':
       if (state.status !== 'standby') return { state, effects: [] }
-      if (!message.acquired) return { state, effects: [{ type: 'after', ms: LOCK_RETRY_MS, message: { type: 'retry_lock' } }] }
+      if (!message.acquired) return { state, effects: [{ type: 'after', ms: STANDBY_RETRY_MS, message: { type: 'retry_lock' } }] }
       return { state: { ...state, status: 'loading' }, effects: [{ type: 'load_checkpoint' }] }
     case 'retry_lock':
       return { state, effects: state.status === 'standby' ? [{ type: 'acquire_lock' }] : [] }
@@ -71,18 +68,9 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
     case 'lock_lost': {
       // On standby it holds no lock (say, after handing it over): nothing to lose.
       if (state.status === 'standby') return { state, effects: [] }
-      // Another process may take over: forget what is queued and in flight; it will be
-      // delivered again from the stored checkpoint (at least once).
-      const next: SubscriptionState = {
-        ...state,
-        status: 'standby',
-        queue: [],
-        subscribers: state.subscribers.map((s) => ({ ...s, inFlight: [] })),
-        reading: false,
-        handingOver: false,
-        handedOffDuringRead: null,
-      }
-      return { state: next, effects: [{ type: 'after', ms: LOCK_RETRY_MS, message: { type: 'retry_lock' } }] }
+      // Another process may take over: what is queued and in flight is delivered again from
+      // the stored checkpoint (at least once).
+      return { state: toStandby(state), effects: [{ type: 'after', ms: STANDBY_RETRY_MS, message: { type: 'retry_lock' } }] }
     }
     case 'hand_over': {
       if (state.status === 'loading') return { state: { ...state, handingOver: true }, effects: [] }
@@ -152,8 +140,7 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
         subscribers: state.subscribers.map((s) => (s === subscriber ? { ...s, inFlight: remaining } : s)),
         ackedSinceCheckpoint: state.ackedSinceCheckpoint + subscriber.inFlight.length - remaining.length,
       }
-      if (next.handingOver && !hasInFlight(next)) return handOver(next)
-      return settle(next, [])
+      return settleOrHandOver(next)
     }
     case 'subscriber_down': {
       const subscriber = state.subscribers.find((s) => s.id === message.subscriberId)
@@ -166,7 +153,7 @@ export function transition(state: SubscriptionState, message: SubscriptionMessag
         queue: mergeByNumber(subscriber.inFlight, state.queue),
       }
       if (next.subscribers.length === 0) return stop(next, message.error ? 'error' : 'unsubscribed', message.error)
-      return next.handingOver && !hasInFlight(next) ? handOver(next) : settle(next, [])
+      return settleOrHandOver(next)
     }
     case 'checkpoint_timer': {
       const next = { ...state, checkpointTimerArmed: false }
@@ -212,18 +199,27 @@ function holdDuringRead(state: SubscriptionState, events: QueuedEvent[], last: n
  */
 function handOver(state: SubscriptionState): Transition {
   const { state: saved, effects } = withCheckpoint(state, [], true)
-  const next: SubscriptionState = {
-    ...saved,
+  return {
+    state: toStandby(saved),
+    effects: [...effects, { type: 'release_lock', leave: false }, { type: 'after', ms: HAND_OVER_COOLDOWN_MS, message: { type: 'retry_lock' } }],
+  }
+}
+
+/** After an ack or a subscriber gone: a hand-over waiting for in-flight events goes once none are left. */
+function settleOrHandOver(state: SubscriptionState): Transition {
+  return state.handingOver && !hasInFlight(state) ? handOver(state) : settle(state, [])
+}
+
+/** Without the lock: nothing queued, in flight or being read is kept. */
+function toStandby(state: SubscriptionState): SubscriptionState {
+  return {
+    ...state,
     status: 'standby',
     handingOver: false,
     queue: [],
-    subscribers: saved.subscribers.map((s) => ({ ...s, inFlight: [] })),
+    subscribers: state.subscribers.map((s) => ({ ...s, inFlight: [] })),
     reading: false,
     handedOffDuringRead: null,
-  }
-  return {
-    state: next,
-    effects: [...effects, { type: 'release_lock', leave: false }, { type: 'after', ms: HAND_OVER_COOLDOWN_MS, message: { type: 'retry_lock' } }],
   }
 }
 
