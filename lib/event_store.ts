@@ -11,7 +11,7 @@ import { ReportRelay } from './observability/report_relay.js'
 import { type StoreStatus, storeMetrics, storeStatus } from './store/status.js'
 import { telemetrySource } from './store/telemetry.js'
 import type { ProjectionHandle, ProjectionHandler, ProjectOptions } from './projections/projection.js'
-import { type RebuildOptions, rebuildProjection } from './projections/rebuild.js'
+import type { RebuildOptions } from './projections/rebuild.js'
 import { mainThreadQuery, type Query } from './storage/query.js'
 import type { ReadAllOptions, StreamAllOptions, StreamReadOptions } from './readers/read_options.js'
 import { paginateStreams, streamInfo } from './readers/stream_listing.js'
@@ -238,7 +238,7 @@ export class EventStore extends EventEmitter<{ warning: [StoreReport]; error: [S
    * @throws {SubscriptionNotFoundError} code 'subscription_not_found' when there is no such projection
    */
   async rebuildProjection(name: string, options: RebuildOptions = {}): Promise<void> {
-    await rebuildProjection(this.#parts.sql, this.#query, name, options)
+    await this.#parts.projections.rebuild(this.#query, name, options)
   }
 
   // Each subscribing method has two overloads, the mapper's first: TypeScript picks it only

@@ -1,5 +1,7 @@
 // The projections running in one store: each name once, a function run on this thread or an
 // actor module on a thread of its own; stopped together at the store's stop().
+import type { Query } from '../storage/query.js'
+import { type RebuildOptions, rebuildProjection } from './rebuild.js'
 import type { WorkerContextData } from '../actors/pool.js'
 import type { Locks } from '../locks/lock_session.js'
 import type { ConnectionTarget } from '../storage/connections.js'
@@ -57,6 +59,11 @@ export class Projections {
 
   constructor(host: ProjectionHost) {
     this.#host = host
+  }
+
+  /** store.rebuildProjection, on the store's pool: `query` makes the wait cancellable. */
+  rebuild(query: Query, name: string, options: RebuildOptions): Promise<void> {
+    return rebuildProjection(this.#host.sql, query, name, options)
   }
 
   /** store.project: checks its arguments, then starts the projection. */
