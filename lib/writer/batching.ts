@@ -1,11 +1,14 @@
 // When the writer starts a batch and what goes into it: decisions over the head of its queue
 // and the batches in flight, with no I/O.
 //
-// Batches that the one-statement write can take (lib/storage/append.ts) are pipelined: up to
-// PIPELINE_DEPTH go out back to back on the writer's own connection, which runs them in the
-// order sent, and while PostgreSQL writes one the writer prepares the next. Any other batch
-// goes alone. Starting from idle, half of what is queued goes first and the rest right behind
-// it, so PostgreSQL starts writing before the whole queue is prepared and planned.
+// Large batches that the one-statement write can take (lib/storage/append.ts) are pipelined:
+// up to PIPELINE_DEPTH go out back to back on the writer's own connection, which runs them in
+// the order sent, and while PostgreSQL writes one the writer prepares the next. Any other
+// batch goes alone: a small one gains nothing from overlapping its preparation and commits
+// fuller when it waits for the one before. Starting from idle, half of a large queue goes
+// first and the rest right behind it, so PostgreSQL starts writing before the whole queue is
+// prepared and planned. Nothing is pipelined while other processes write to the same $all
+// (other_writers.ts).
 import { assumeExpectedStates } from './group_commit.js'
 import { type PendingAppend, requestSize, requestTextUnits, type WriteRequest, type WriterMessage } from './messages.js'
 
@@ -23,6 +26,9 @@ export interface QueueView {
 
 /** Pipelined batches in flight at once. */
 export const PIPELINE_DEPTH = 2
+
+/** Fewest rows (events + links) a batch has for it to be pipelined, unless the writer is given another. */
+export const PIPELINE_MIN_ROWS = 200
 
 /**
  * Most UTF-16 units of data and metadata in one batch: they travel joined into one text
@@ -82,11 +88,11 @@ export class InFlight {
 
 /**
  * Whether only the first half of the queue is prepared before a batch goes: from idle, when
- * the head (settled ones dropped) is a pending append, its batch is likely pipelined, and
- * the rest is prepared while PostgreSQL writes the first half.
+ * the head (settled ones dropped) is a pending append and the queue is large enough to be
+ * pipelined, the rest is prepared while PostgreSQL writes the first half.
  */
-export function preparesHalf(queue: QueueView, idle: boolean): boolean {
-  return idle && queue.at(0)?.request.type === 'pending append'
+export function preparesHalf(queue: QueueView, idle: boolean, mayPipeline: boolean, minRows = PIPELINE_MIN_ROWS): boolean {
+  return idle && mayPipeline && queue.at(0)?.request.type === 'pending append' && rowsOf(queue, Infinity) >= minRows
 }
 
 /** How many live requests from the head are prepared before the next batch is chosen. */
@@ -96,13 +102,14 @@ export function toPrepare(live: number, half: boolean): number {
 
 /**
  * The next batch to start, or null to wait for the batches in flight (their end asks again).
- * `ownConnection`: the writer has a connection of its own to pipeline on; `halved`: the
- * queue was prepared half at a time (preparesHalf), so the batch is the prepared half.
+ * `mayPipeline`: the writer has a connection of its own to pipeline on and no other process
+ * writes meanwhile; `halved`: the queue was prepared half at a time (preparesHalf), so the
+ * batch is the prepared half; `minRows`: the fewest rows of a pipelined batch.
  */
-export function nextTurn(queue: QueueView, inFlight: InFlight, maxBatchRows: number, ownConnection: boolean, halved: boolean): Turn | null {
+export function nextTurn(queue: QueueView, inFlight: InFlight, maxBatchRows: number, mayPipeline: boolean, halved: boolean, minRows = PIPELINE_MIN_ROWS): Turn | null {
   const idle = inFlight.count === 0
   let length = batchLength(queue, maxBatchRows)
-  const pipelined = ownConnection && isPipelinable(queue, length)
+  const pipelined = mayPipeline && rowsOf(queue, length) >= minRows && isPipelinable(queue, length)
   if (pipelined) {
     // With nothing in flight and the queue already prepared, half of it goes first and the
     // rest right behind it, planned while the first half is written.
@@ -136,6 +143,18 @@ export function batchLength(queue: QueueView, maxBatchRows: number, maxTextUnits
     if (queued.request.type === 'delete') break
   }
   return count
+}
+
+/** Rows of the first `length` live requests (all of them with Infinity). */
+export function rowsOf(queue: QueueView, length: number): number {
+  let rows = 0
+  for (let i = 0, seen = 0; i < queue.length && seen < length; i += 1) {
+    const queued = queue.at(i) as Queued
+    if (queued.settled) continue
+    seen += 1
+    rows += requestSize(queued.request)
+  }
+  return rows
 }
 
 /** Whether the first `length` live requests are appends the one-statement write can take: safe to pipeline. */

@@ -15,10 +15,14 @@ import type { WriteRequest } from './messages.js'
 import { type Attempt, recordDeletion, recordWrite } from './outcomes.js'
 import type { Envelope } from './queue.js'
 
-/** What a batch's requests came to: each one's outcome (null: written), and the events written. */
+/**
+ * What a batch's requests came to: each one's outcome (null: written), the events written,
+ * and for the one-statement write where it found $all and where it left it.
+ */
 export interface BatchResult {
   outcomes: (EventStoreError | null)[]
   committed: CommittedEvents | null
+  all: { before: number; after: number } | null
 }
 
 /** Counts batches by how they were written, for the writer's stats. */
@@ -36,7 +40,7 @@ export async function executeBatch(sql: Sql, notify: NotifyTarget, batch: readon
   const [first] = batch
   if (first?.request.type === 'delete') {
     recordDeletion(attempt, first.request.streamId)
-    return { outcomes: [await deleteStream(sql, first.request)], committed: null }
+    return { outcomes: [await deleteStream(sql, first.request)], committed: null, all: null }
   }
   const requests = batch.map((e) => e.request as WriteRequest)
   const assumed = assumeExpectedStates(requests)
@@ -48,7 +52,8 @@ export async function executeBatch(sql: Sql, notify: NotifyTarget, batch: readon
         recordWrite(attempt, plan.write, plan.outcomes)
         const { first: offset, createdAt } = await writeExpected(sql, notify, plan.write, assumed)
         counts.expected += 1
-        return { outcomes: plan.outcomes, committed: plan.write.eventCount > 0 ? { events: plan.write.events, positionOffset: offset, createdAt } : null }
+        const committed = plan.write.eventCount > 0 ? { events: plan.write.events, positionOffset: offset, createdAt } : null
+        return { outcomes: plan.outcomes, committed, all: { before: offset, after: offset + plan.write.eventCount } }
       } catch (error) {
         // Anything the server refused was rolled back; the locking write finds out exactly what.
         if (!isRolledBack(error)) throw error
@@ -68,5 +73,5 @@ export async function executeBatch(sql: Sql, notify: NotifyTarget, batch: readon
   const written = write as WritePlan | null
   // A batch with links is not handed off: a link's event is not in the plan, so only a read gets it.
   const handedOff = written !== null && written.eventCount > 0 && written.links.positions.length === 0
-  return { outcomes, committed: handedOff ? { events: written.events, positionOffset: 0, createdAt } : null }
+  return { outcomes, committed: handedOff ? { events: written.events, positionOffset: 0, createdAt } : null, all: null }
 }

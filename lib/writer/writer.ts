@@ -13,16 +13,19 @@ import type { Sql } from '../storage/database.js'
 import { isConnectionLoss, isNeverSent, isRolledBack, toEventStoreError } from '../storage/pg_errors.js'
 import type { CommittedEvents } from '../storage/write_plan.js'
 import type { WriteOptions } from '../types.js'
-import { hasPending, InFlight, nextTurn, preparesHalf, toPrepare } from './batching.js'
+import { hasPending, InFlight, nextTurn, PIPELINE_MIN_ROWS, preparesHalf, toPrepare } from './batching.js'
 import { WriterConnection } from './connection.js'
 import { type BatchResult, executeBatch, type WriteCounts } from './execute_batch.js'
 import type { PendingAppend, WriterMessage } from './messages.js'
+import { OtherWriters } from './other_writers.js'
 import { type Attempt, type Settlement, type SettlingContext, settleLost } from './outcomes.js'
 import { type Envelope, settleAll, WriteQueue } from './queue.js'
 
 export interface WriterOptions {
   /** Most rows (events + links) one batch writes, unless a single request is larger. */
   maxBatchRows?: number
+  /** Fewest rows a batch has for it to be pipelined. Default PIPELINE_MIN_ROWS (batching.ts). */
+  pipelineMinRows?: number
   /** Requests held at most; beyond it `post` refuses with OverloadedError. Default 10,000. */
   maxQueued?: number
   /**
@@ -49,12 +52,14 @@ export class Writer {
   readonly #schema: string
   readonly #notify: NotifyTarget
   readonly #maxBatchRows: number
+  readonly #pipelineMinRows: number
   readonly #maxQueued: number
   readonly #report: Report
   readonly #onCommitted: (committed: CommittedEvents) => void
   readonly #metrics: StoreMetrics | null
   readonly #queue = new WriteQueue()
   readonly #inFlight = new InFlight()
+  readonly #otherWriters = new OtherWriters()
   readonly #connection: WriterConnection
   readonly #settling: SettlingContext
   #pumpScheduled = false
@@ -70,6 +75,7 @@ export class Writer {
   constructor(sql: Sql, schema: string, options: WriterOptions = {}) {
     this.#schema = schema
     this.#maxBatchRows = options.maxBatchRows ?? 10_000
+    this.#pipelineMinRows = options.pipelineMinRows ?? PIPELINE_MIN_ROWS
     this.#maxQueued = options.maxQueued ?? 10_000
     const outcomeTimeout = options.outcomeTimeout ?? 15_000
     this.#report = options.report ?? (() => {})
@@ -153,11 +159,12 @@ export class Writer {
     const inFlight = this.#inFlight
     while (queue.live > 0 && inFlight.open) {
       queue.skipSettled()
-      const half = preparesHalf(queue.envelopes, inFlight.count === 0)
+      const mayPipeline = this.#connection.own && !this.#otherWriters.seen
+      const half = preparesHalf(queue.envelopes, inFlight.count === 0, mayPipeline, this.#pipelineMinRows)
       queue.prepare(toPrepare(queue.live, half))
       queue.skipSettled()
       if (queue.live === 0) break
-      const turn = nextTurn(queue.envelopes, inFlight, this.#maxBatchRows, this.#connection.own, half)
+      const turn = nextTurn(queue.envelopes, inFlight, this.#maxBatchRows, mayPipeline, half, this.#pipelineMinRows)
       if (!turn) return // waits for the batches in flight; their end pumps again
       if (turn.length === 0) continue // every append prepared was refused: prepare the next ones
       const batch = queue.take(turn.length)
@@ -207,6 +214,7 @@ export class Writer {
     try {
       result = await this.#connection.bounded(executeBatch(this.#connection.client(), this.#notify, batch, attempt, this.#writes))
     } catch (error) {
+      this.#otherWriters.forget()
       if (isNeverSent(error)) {
         // PostgreSQL could not be reached: nothing was sent, every caller may retry.
         const failure = toEventStoreError(error, this.#schema)
@@ -223,6 +231,8 @@ export class Writer {
       return
     }
     this.#metrics?.committed(batch.length, performance.now() - sent)
+    if (result.all) this.#otherWriters.wrote(result.all.before, result.all.after)
+    else this.#otherWriters.forget()
     if (result.committed) this.#onCommitted(result.committed)
     settleAll(batch, result.outcomes)
   }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { batchLength, hasPending, InFlight, isPipelinable, nextTurn, PIPELINE_DEPTH, preparesHalf, type Queued, toPrepare } from '../../lib/writer/batching.js'
+import { batchLength, hasPending, InFlight, isPipelinable, nextTurn, PIPELINE_DEPTH, PIPELINE_MIN_ROWS, preparesHalf, type Queued, rowsOf, toPrepare } from '../../lib/writer/batching.js'
 import type { PendingAppend, PreparedEvent, WriteRequest } from '../../lib/writer/messages.js'
 
 const event = (dataJson = '{}'): PreparedEvent => ({ eventId: 'id', eventType: 'E', causationId: null, correlationId: null, dataJson, metadataJson: '{}', idGiven: false })
@@ -9,8 +9,10 @@ const append = (streamId: string, expected: WriteRequest['expected'] = 0, count 
 })
 const link = (streamId: string): Queued => ({ request: { type: 'link', streamId, expected: 'any_version', eventIds: ['id'] }, settled: false })
 const deletion = (streamId: string): Queued => ({ request: { type: 'delete', streamId, expected: 'any_version', mode: 'soft' }, settled: false })
-const pending = (): Queued => {
-  const request: PendingAppend = { type: 'pending append', expected: 0, eventCount: 1, prepare: () => append('p').request as WriteRequest }
+/** An append large enough for its batch to be pipelined by itself. */
+const large = (streamId: string, expected: WriteRequest['expected'] = 0): Queued => append(streamId, expected, PIPELINE_MIN_ROWS)
+const pending = (eventCount = 1): Queued => {
+  const request: PendingAppend = { type: 'pending append', expected: 0, eventCount, prepare: () => append('p').request as WriteRequest }
   return { request, settled: false }
 }
 const settled = (queued: Queued): Queued => ({ ...queued, settled: true })
@@ -39,22 +41,33 @@ t.test('only appends the one-statement write can take are pipelined', async (t) 
   t.equal(isPipelinable([settled(link('x')), append('a')], 1), true, 'a settled link is skipped')
 })
 
-t.test('from idle, a prepared queue goes as two pipelined halves; without a connection of its own, as one batch', async (t) => {
-  const queue = Array.from({ length: 5 }, (_, i) => append(`s-${i}`))
-  t.same(nextTurn(queue, new InFlight(), 100, true, false), { length: 3, pipelined: true })
-  t.same(nextTurn(queue, new InFlight(), 100, false, false), { length: 5, pipelined: false })
-  t.same(nextTurn(queue, new InFlight(), 100, true, true), { length: 5, pipelined: true }, 'a queue prepared half at a time sends what was prepared')
-  t.same(nextTurn([link('l'), append('a')], new InFlight(), 100, true, false), { length: 2, pipelined: false }, 'a batch with a link goes whole and alone')
+t.test('from idle, a large prepared queue goes as two pipelined halves; without a connection of its own, as one batch', async (t) => {
+  const queue = Array.from({ length: 5 }, (_, i) => large(`s-${i}`))
+  t.same(nextTurn(queue, new InFlight(), 10_000, true, false), { length: 3, pipelined: true })
+  t.same(nextTurn(queue, new InFlight(), 10_000, false, false), { length: 5, pipelined: false })
+  t.same(nextTurn(queue, new InFlight(), 10_000, true, true), { length: 5, pipelined: true }, 'a queue prepared half at a time sends what was prepared')
+  t.same(nextTurn([link('l'), large('a')], new InFlight(), 10_000, true, false), { length: 2, pipelined: false }, 'a batch with a link goes whole and alone')
 })
 
-t.test('with a batch in flight, the next goes behind it only if pipelined and writing other streams', async (t) => {
+t.test('a small batch goes whole and alone', async (t) => {
+  const small = Array.from({ length: 5 }, (_, i) => append(`s-${i}`))
+  t.same(nextTurn(small, new InFlight(), 10_000, true, false), { length: 5, pipelined: false })
+  const inFlight = new InFlight()
+  inFlight.start(['a'], false)
+  t.equal(nextTurn(small, inFlight, 10_000, true, false), null, 'it waits for the batch in flight')
+  t.equal(rowsOf([append('a', 0, 3), settled(large('x')), append('b', 0, 2), large('c')], 2), 5, 'rows of the first live requests')
+  t.equal(rowsOf([append('a', 0, 3), append('b')], Infinity), 4)
+})
+
+t.test('with a batch in flight, the next goes behind it only if large, pipelined and writing other streams', async (t) => {
   const inFlight = new InFlight()
   inFlight.start(['a'], true)
-  t.same(nextTurn([append('b'), append('c')], inFlight, 100, true, false), { length: 2, pipelined: true }, 'not halved: something is in flight')
-  t.equal(nextTurn([append('b'), append('a', 'any_version')], inFlight, 100, true, false), null, "it would write 'a', which the batch in flight writes")
-  t.equal(nextTurn([settled(append('a')), append('b')], inFlight, 100, true, false)?.length, 1, 'a settled request does not count')
-  t.equal(nextTurn([link('b')], inFlight, 100, true, false), null, 'a batch that cannot be pipelined waits')
-  t.equal(nextTurn([append('b')], inFlight, 100, false, false), null, 'nothing is pipelined without a connection of its own')
+  t.same(nextTurn([large('b'), large('c')], inFlight, 10_000, true, false), { length: 2, pipelined: true }, 'not halved: something is in flight')
+  t.equal(nextTurn([large('b'), large('a', 'any_version')], inFlight, 10_000, true, false), null, "it would write 'a', which the batch in flight writes")
+  t.equal(nextTurn([settled(large('a')), large('b')], inFlight, 10_000, true, false)?.length, 1, 'a settled request does not count')
+  t.equal(nextTurn([link('b')], inFlight, 10_000, true, false), null, 'a batch that cannot be pipelined waits')
+  t.equal(nextTurn([large('b')], inFlight, 10_000, false, false), null, 'nothing is pipelined when the writer may not (no connection of its own, or other processes writing)')
+  t.equal(nextTurn([append('b')], inFlight, 10_000, true, false), null, 'a small batch waits')
 })
 
 t.test('in flight: up to PIPELINE_DEPTH pipelined batches, or one exclusive one', async (t) => {
@@ -84,9 +97,12 @@ t.test('a stream written by two batches in flight stays in flight until both end
 })
 
 t.test('from idle with unprepared appends at the head, half the queue is prepared first', async (t) => {
-  t.equal(preparesHalf([pending(), pending(), pending()], true), true)
-  t.equal(preparesHalf([pending()], false), false, 'not with a batch in flight')
-  t.equal(preparesHalf([append('a'), pending()], true), false, 'not when the head is prepared')
+  const big = pending(PIPELINE_MIN_ROWS / 2)
+  t.equal(preparesHalf([big, big, big], true, true), true)
+  t.equal(preparesHalf([big, big, big], true, false), false, 'not when the writer may not pipeline')
+  t.equal(preparesHalf([pending(), pending(), pending()], true, true), false, 'not when the queue is too small to be pipelined')
+  t.equal(preparesHalf([big, big], false, true), false, 'not with a batch in flight')
+  t.equal(preparesHalf([large('a'), big, big], true, true), false, 'not when the head is prepared')
   t.same([toPrepare(5, true), toPrepare(5, false)], [3, Infinity])
   t.equal(hasPending([append('a'), pending(), settled(append('b'))]), true, 'the last live request is unprepared')
   t.equal(hasPending([pending(), append('a')]), false)

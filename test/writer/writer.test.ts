@@ -3,6 +3,7 @@ import t, { type Test } from 'tap'
 import { closeDatabase, openDatabase } from '../../lib/storage/database.js'
 import { InvalidArgumentError } from '../../lib/errors.js'
 import type { PendingAppend, PreparedEvent, WriteRequest } from '../../lib/writer/messages.js'
+import { PIPELINE_MIN_ROWS } from '../../lib/writer/batching.js'
 import { Writer } from '../../lib/writer/writer.js'
 import { freshStoreConfig } from '../helpers/database.js'
 
@@ -15,17 +16,24 @@ const appendAt = (streamId: string, expected: WriteRequest['expected']): WriteRe
 const writerTurn = () => new Promise((resolve) => setImmediate(resolve))
 const codeOf = (result: PromiseSettledResult<void>) => (result.status === 'fulfilled' ? 'ok' : (result.reason as { code: string }).code)
 
-async function startWriter(t: Test, maxBatchRows?: number) {
+/** A writer on a fresh schema; unless told otherwise it pipelines batches of any size, which most tests here are about. */
+async function startWriter(t: Test, maxBatchRows?: number, pipelineMinRows = 1) {
   const config = await freshStoreConfig(t)
   const sql = openDatabase({ url: config.url, schema: config.schema, max: 2 })
   const openConnection = () => openDatabase({ url: config.url, schema: config.schema, max: 1, role: 'pg-eventstore writer' })
-  const writer = new Writer(sql, config.schema, { maxBatchRows, openConnection })
+  const writer = new Writer(sql, config.schema, { maxBatchRows, openConnection, pipelineMinRows })
   t.teardown(async () => {
     await writer.stop()
     await closeDatabase(sql)
   })
   const positions = async () => (await sql`SELECT global_position FROM ${sql(sql.schema)}.events ORDER BY 1`).map((r) => r.global_position as number)
-  return { writer, positions, sql, schema: config.schema }
+  /** A second writer on the same schema, as another process of the fleet would have. */
+  const another = () => {
+    const other = new Writer(sql, config.schema, { openConnection, pipelineMinRows })
+    t.teardown(() => other.stop())
+    return other
+  }
+  return { writer, positions, sql, schema: config.schema, another }
 }
 
 t.test('requests posted together share two pipelined transactions; requests arriving mid-flight share the next', async (t) => {
@@ -41,6 +49,33 @@ t.test('requests posted together share two pipelined transactions; requests arri
   const order = await sql`SELECT s.stream_uuid FROM ${sql(sql.schema)}.events e JOIN ${sql(sql.schema)}.streams s USING (stream_id) ORDER BY e.global_position`
   const posted = [...Array.from({ length: 20 }, (_, i) => `a-${i}`), 'b-first', ...Array.from({ length: 10 }, (_, i) => `b-${i}`)]
   t.same(order.map((r) => r.stream_uuid), posted, 'pipelined batches commit in mailbox order')
+})
+
+t.test('by default small batches are not pipelined: requests posted together go as one batch; large ones go as two halves', async (t) => {
+  const { writer, positions } = await startWriter(t, undefined, PIPELINE_MIN_ROWS)
+  await Promise.all(Array.from({ length: 20 }, (_, i) => writer.post(append(`a-${i}`))))
+  t.same(writer.stats, { batches: 1, requests: 20, expected: 1, locking: 0 }, 'twenty single events: one batch')
+  const large = (streamId: string): WriteRequest => ({ type: 'append', streamId, expected: 0, events: Array.from({ length: PIPELINE_MIN_ROWS / 2 }, () => prepared()) })
+  await Promise.all(Array.from({ length: 4 }, (_, i) => writer.post(large(`l-${i}`))))
+  t.same(writer.stats, { batches: 3, requests: 24, expected: 3, locking: 0 }, 'four appends of half the threshold: two pipelined halves')
+  t.equal((await positions()).length, 20 + 2 * PIPELINE_MIN_ROWS)
+})
+
+t.test('while another writer writes to the same $all, batches are not pipelined; once it stops, they are again', async (t) => {
+  const { writer, positions, another } = await startWriter(t)
+  const other = another()
+  const together = (prefix: string) => Promise.all(Array.from({ length: 10 }, (_, i) => writer.post(append(`${prefix}-${i}`))))
+  await writer.post(append('mine-1'))
+  await other.post(append('theirs-1'))
+  await writer.post(append('mine-2'))
+  const before = writer.stats.batches
+  await together('seen')
+  t.equal(writer.stats.batches - before, 1, 'the other writer wrote between two of its writes: ten posted together went as one batch')
+  await writer.post(append('mine-3'))
+  const after = writer.stats.batches
+  await together('alone')
+  t.equal(writer.stats.batches - after, 2, 'nobody else wrote since: two pipelined halves again')
+  t.same(await positions(), Array.from({ length: 24 }, (_, i) => i + 1), '$all stays gap-free')
 })
 
 t.test('pending appends: half is sent before the rest are prepared; a refused one fails alone', async (t) => {
