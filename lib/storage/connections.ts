@@ -23,7 +23,7 @@ export interface ConnectionTarget {
 }
 
 /**
- * Custom plans for the store pool and the writer, as a startup parameter: only where
+ * Custom plans for the store pool, as a startup parameter: only where
  * statements are prepared and go straight to the server. Behind a pooler no startup
  * parameter but application_name is sent (PgBouncer refuses plan_cache_mode), and unnamed
  * statements (prepare: false) are planned for their parameters at every run anyway.
@@ -41,8 +41,12 @@ const sessionOn = (target: ConnectionTarget, kind: ConnectionKind, role: string)
 /** The store's pool on the main thread: reads, subscriptions' bookkeeping, status. */
 export const openStorePool = (target: ConnectionTarget, max: number): Sql => statementsOn(target, 'store', max, undefined, true)
 
-/** The writer actor's own connection: every batch of appends, links and deletes goes on it. */
-export const openWriterConnection = (target: ConnectionTarget): Sql => statementsOn(target, 'writer', 1, 'pg-eventstore writer', true)
+/**
+ * The writer actor's own connection: every batch of appends, links and deletes goes on it.
+ * PostgreSQL may keep a generic plan of its statements; the writer drops its plans as the
+ * store grows (lib/writer/replanning.ts).
+ */
+export const openWriterConnection = (target: ConnectionTarget): Sql => statementsOn(target, 'writer', 1, 'pg-eventstore writer')
 
 /** A short-lived connection for the schema commands (init, migrate, drop, info). */
 export const openAdminConnection = (url: string, schema: string, prepare = true): Sql => openDatabase({ url, schema, max: 1, role: 'pg-eventstore admin', prepare })

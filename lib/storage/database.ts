@@ -34,8 +34,9 @@ export interface DatabaseOptions {
   /**
    * Plan every statement for the tables as they are now. A plan cached while a table was
    * small (a sequential scan) stays cached until the table is next analyzed; where
-   * autovacuum is off, never: the writer's batch lookups then kept scanning the whole streams
-   * table. For the writer's pool; what the planning costs is in benchmarks/README.md.
+   * autovacuum is off, never: lookups by stream then kept scanning the whole streams table.
+   * For the store pool; the writer instead drops its plans as the store grows
+   * (lib/writer/replanning.ts), since planning each batch costs it (benchmarks/README.md).
    */
   customPlans?: boolean
   /**

@@ -1,8 +1,11 @@
 // The writer's own client (max 1 connection): every batch goes on it, the pipelined ones back
 // to back, and the server runs them in the order sent. Opened on first use and again after a
-// failure. Without one, batches go one at a time on the store's pool.
+// failure. Without one, batches go one at a time on the store's pool. Its statements keep
+// PostgreSQL's cached plans, made again as the store grows (replanning.ts).
 import type { Report } from '../reports.js'
 import type { Sql } from '../storage/database.js'
+import { discardPlans } from '../storage/plans.js'
+import { Replanning } from './replanning.js'
 
 export class WriterConnection {
   readonly #shared: Sql
@@ -11,6 +14,7 @@ export class WriterConnection {
   readonly #report: Report
   /** Null until first needed, or after its connection failed. */
   #connection: Sql | null = null
+  readonly #replanning = new Replanning()
 
   constructor(shared: Sql, open: (() => Sql) | null, outcomeTimeout: number, report: Report) {
     this.#shared = shared
@@ -27,8 +31,21 @@ export class WriterConnection {
   /** Where the next batch goes. */
   client(): Sql {
     if (!this.#open) return this.#shared
-    this.#connection ??= this.#open()
+    if (!this.#connection) {
+      this.#connection = this.#open()
+      this.#replanning.reset()
+    }
     return this.#connection
+  }
+
+  /**
+   * A write left $all at `position`. When the store has grown enough, the connection's plans
+   * are dropped, behind whatever is in flight; a failure only means they are kept a while.
+   */
+  grew(position: number): void {
+    const connection = this.#connection
+    if (!connection || !this.#replanning.due(position)) return
+    discardPlans(connection).catch((error: unknown) => this.#report('warning', 'writer', 'dropping the writer connection’s cached plans failed', error))
   }
 
   /**

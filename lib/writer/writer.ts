@@ -231,8 +231,10 @@ export class Writer {
       return
     }
     this.#metrics?.committed(batch.length, performance.now() - sent)
-    if (result.all) this.#otherWriters.wrote(result.all.before, result.all.after)
-    else this.#otherWriters.forget()
+    if (result.all) {
+      this.#otherWriters.wrote(result.all.before, result.all.after)
+      this.#connection.grew(result.all.after)
+    } else this.#otherWriters.forget()
     if (result.committed) this.#onCommitted(result.committed)
     settleAll(batch, result.outcomes)
   }

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto'
+import t from 'tap'
+import { closeDatabase, openDatabase, type Sql } from '../../lib/storage/database.js'
+import type { PreparedEvent, WriteRequest } from '../../lib/writer/messages.js'
+import { Replanning } from '../../lib/writer/replanning.js'
+import { Writer } from '../../lib/writer/writer.js'
+import { freshStoreConfig } from '../helpers/database.js'
+
+t.test('plans are made again each time $all has doubled since they were made, from 1,000 events', async (t) => {
+  const replanning = new Replanning()
+  t.equal(replanning.due(10), false, 'a new connection plans for the tables as they are')
+  t.equal(replanning.due(999), false)
+  t.equal(replanning.due(1_000), true)
+  t.equal(replanning.due(1_999), false)
+  t.equal(replanning.due(2_500), true)
+  t.equal(replanning.due(4_999), false)
+  t.equal(replanning.due(5_000), true)
+  replanning.reset()
+  t.equal(replanning.due(100_000), false, 'a replaced connection starts again')
+  t.equal(replanning.due(199_999), false)
+  t.equal(replanning.due(200_000), true)
+})
+
+const event = (): PreparedEvent => ({ eventId: randomUUID(), eventType: 'E', causationId: null, correlationId: null, dataJson: '{}', metadataJson: '{}', idGiven: false })
+const appendAt = (streamId: string, expected: number): WriteRequest => ({ type: 'append', streamId, expected, events: [event()] })
+
+/** The plan the connection's cached one-statement write would run now (EXPLAIN EXECUTE on that very session). */
+async function cachedWritePlan(session: Sql): Promise<{ text: string; generic: number }> {
+  const [statement] = await session`SELECT name, generic_plans FROM pg_prepared_statements WHERE statement LIKE '%moved_all%'`
+  if (!statement) throw new Error('the write statement is not prepared on the writer connection')
+  const empty = (type: string) => `'{}'::${type}[]`
+  const args = [empty('text'), empty('bigint'), empty('text'), empty('bigint'), empty('bigint'), '0', empty('bigint'), empty('uuid'), empty('text'), empty('bigint'), empty('text'), empty('uuid'), empty('uuid'), "''", "''", "'c'", "'null'", "'o'", empty('text'), empty('bigint')]
+  const rows = await session.unsafe(`EXPLAIN EXECUTE "${statement.name as string}"(${args.join(', ')})`)
+  return { text: rows.map((row) => row['QUERY PLAN'] as string).join('\n'), generic: Number(statement.generic_plans) }
+}
+
+t.test('a generic plan made while streams was small is dropped once the store has grown', async (t) => {
+  const config = await freshStoreConfig(t)
+  const sql = openDatabase({ url: config.url, schema: config.schema, max: 2 })
+  const session = openDatabase({ url: config.url, schema: config.schema, max: 1, role: 'pg-eventstore writer' })
+  const writer = new Writer(sql, config.schema, { openConnection: () => session })
+  t.teardown(async () => {
+    await writer.stop()
+    await closeDatabase(sql)
+  })
+  // Nothing analyzes the tables meanwhile (that too would make the plans again).
+  await sql.unsafe(`ALTER TABLE ${config.schema}.streams SET (autovacuum_enabled = false)`)
+  await sql.unsafe(`ALTER TABLE ${config.schema}.events SET (autovacuum_enabled = false)`)
+
+  for (let version = 0; version < 12; version += 1) await writer.post(appendAt('grows', version))
+  const small = await cachedWritePlan(session)
+  t.ok(small.generic > 0, 'PostgreSQL chose a generic plan for the write')
+  t.match(small.text, /Seq Scan on streams s/, 'planned while streams was small: a stream that grows is found by a sequential scan')
+
+  // 200,000 more streams, and $all moved as their events would have moved it.
+  await sql.unsafe(`INSERT INTO ${config.schema}.streams (stream_uuid, stream_version) SELECT 'seeded-' || g, 1 FROM generate_series(1, 200000) AS g`)
+  await sql.unsafe(`UPDATE ${config.schema}.streams SET stream_version = stream_version + 200000 WHERE stream_id = 0`)
+  for (let version = 12; version < 24; version += 1) await writer.post(appendAt('grows', version))
+  const grown = await cachedWritePlan(session)
+  t.notMatch(grown.text, /Seq Scan on streams/, 'made again for 200,000 streams')
+  t.match(grown.text, /Index Scan using streams_stream_uuid_key on streams s/)
+  const [row] = await sql`SELECT stream_version FROM ${sql(config.schema)}.streams WHERE stream_uuid = 'grows'`
+  t.equal(row?.stream_version, 24, 'every append written')
+})
