@@ -17,12 +17,12 @@ import type { Envelope } from './queue.js'
 
 /**
  * What a batch's requests came to: each one's outcome (null: written), the events written,
- * and for the one-statement write where it found $all and where it left it.
+ * and where it left $all (and, for the one-statement write, where it found it).
  */
 export interface BatchResult {
   outcomes: (EventStoreError | null)[]
   committed: CommittedEvents | null
-  all: { before: number; after: number } | null
+  all: { before: number | null; after: number } | null
 }
 
 /** Counts batches by how they were written, for the writer's stats. */
@@ -73,5 +73,6 @@ export async function executeBatch(sql: Sql, notify: NotifyTarget, batch: readon
   const written = write as WritePlan | null
   // A batch with links is not handed off: a link's event is not in the plan, so only a read gets it.
   const handedOff = written !== null && written.eventCount > 0 && written.links.positions.length === 0
-  return { outcomes, committed: handedOff ? { events: written.events, positionOffset: 0, createdAt } : null, all: null }
+  const all = written ? { before: null, after: written.lastPosition } : null
+  return { outcomes, committed: handedOff ? { events: written.events, positionOffset: 0, createdAt } : null, all }
 }
