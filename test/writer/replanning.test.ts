@@ -26,7 +26,8 @@ const appendAt = (streamId: string, expected: number): WriteRequest => ({ type: 
 
 /** The plan the connection's cached one-statement write would run now (EXPLAIN EXECUTE on that very session). */
 async function cachedWritePlan(session: Sql): Promise<{ text: string; generic: number }> {
-  const [statement] = await session`SELECT name, generic_plans FROM pg_prepared_statements WHERE statement LIKE '%moved_all%'`
+  // This query is prepared on the session too, and names what it looks for.
+  const [statement] = await session`SELECT name, generic_plans FROM pg_prepared_statements WHERE statement LIKE '%moved_all%' AND statement NOT LIKE '%pg_prepared_statements%'`
   if (!statement) throw new Error('the write statement is not prepared on the writer connection')
   const empty = (type: string) => `'{}'::${type}[]`
   const args = [empty('text'), empty('bigint'), empty('text'), empty('bigint'), empty('bigint'), '0', empty('bigint'), empty('uuid'), empty('text'), empty('bigint'), empty('text'), empty('uuid'), empty('uuid'), "''", "''", "'c'", "'null'", "'o'", empty('text'), empty('bigint')]
