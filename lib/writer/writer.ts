@@ -231,12 +231,12 @@ export class Writer {
       return
     }
     this.#metrics?.committed(batch.length, performance.now() - sent)
-    if (result.all) {
-      this.#otherWriters.wrote(result.all.before, result.all.after)
-      this.#connection.grew(result.all.after)
-    } else this.#otherWriters.forget()
     if (result.committed) this.#onCommitted(result.committed)
     settleAll(batch, result.outcomes)
+    if (!result.all) return this.#otherWriters.forget()
+    this.#otherWriters.wrote(result.all.before, result.all.after)
+    const replanning = this.#connection.grew(result.all.after)
+    if (replanning) await replanning
   }
 
   /** The batch failed without the server saying it rolled back: finds out whether it committed (outcomes.ts). */
