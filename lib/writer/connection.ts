@@ -41,13 +41,13 @@ export class WriterConnection {
   /**
    * A write left $all at `position`. When the store has grown enough, the connection's plans
    * are dropped, behind whatever is in flight; the writer awaits that (null: nothing to do)
-   * like a batch, so that nothing is left running on a connection it closes. A failure only
-   * means the plans are kept a while.
+   * like a batch, so that nothing is left running on a connection it closes, and bounds it
+   * like a batch. A failure only means the plans are kept a while.
    */
   grew(position: number): Promise<void> | null {
     const connection = this.#connection
     if (!connection || !this.#replanning.due(position)) return null
-    return discardPlans(connection).catch((error: unknown) => this.#report('warning', 'writer', 'dropping the writer connection’s cached plans failed', error))
+    return this.bounded(discardPlans(connection)).catch((error: unknown) => this.#report('warning', 'writer', 'dropping the writer connection’s cached plans failed', error))
   }
 
   /**

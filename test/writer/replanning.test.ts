@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import postgres from 'postgres'
 import t from 'tap'
 import { closeDatabase, openDatabase, type Sql } from '../../lib/storage/database.js'
 import type { PreparedEvent, WriteRequest } from '../../lib/writer/messages.js'
@@ -62,4 +63,40 @@ t.test('a generic plan made while streams was small is dropped once the store ha
   t.match(grown.text, /Index Scan using streams_stream_uuid_key on streams s/)
   const [row] = await sql`SELECT stream_version FROM ${sql(config.schema)}.streams WHERE stream_uuid = 'grows'`
   t.equal(row?.stream_version, 24, 'every append written')
+})
+
+const LOCK_KEY = 424242
+
+t.test('dropping the plans fails or hangs: the writer reports it and goes on writing', async (t) => {
+  const config = await freshStoreConfig(t)
+  const sql = openDatabase({ url: config.url, schema: config.schema, max: 2 })
+  t.teardown(() => closeDatabase(sql))
+  // What the hanging DISCARD waits for; released once the writer has given up on it, so its backend ends.
+  const blocker = postgres(config.url, { max: 1, onnotice: () => {} })
+  t.teardown(() => blocker.end())
+  for (const fault of ['fails', 'hangs'] as const) {
+    const reports: string[] = []
+    if (fault === 'hangs') await blocker`SELECT pg_advisory_lock(${LOCK_KEY})`
+    // The writer's connection, with its DISCARD PLANS refused by the server or never answered.
+    const openConnection = () => {
+      const session = openDatabase({ url: config.url, schema: config.schema, max: 1 })
+      const unsafe = session.unsafe.bind(session)
+      session.unsafe = ((query: string, ...rest: unknown[]) => {
+        if (query !== 'DISCARD PLANS') return (unsafe as (...args: unknown[]) => unknown)(query, ...rest)
+        return unsafe(fault === 'fails' ? 'SELECT 1/0' : `SELECT pg_advisory_xact_lock(${LOCK_KEY})`)
+      }) as typeof session.unsafe
+      return session
+    }
+    const writer = new Writer(sql, config.schema, { openConnection, outcomeTimeout: 300, report: (_level, _source, message) => reports.push(message) })
+    await sql.unsafe(`UPDATE ${config.schema}.streams SET stream_version = stream_version + 5000 WHERE stream_id = 0`)
+    await writer.post(appendAt(`${fault}-a`, 0)) // plans made at this size
+    await sql.unsafe(`UPDATE ${config.schema}.streams SET stream_version = stream_version * 3 WHERE stream_id = 0`)
+    await writer.post(appendAt(`${fault}-b`, 0)) // $all more than doubled: the plans are dropped
+    await writer.post(appendAt(`${fault}-c`, 0))
+    t.ok(reports.some((m) => m.includes('cached plans failed')), `${fault}: reported`)
+    const [row] = await sql`SELECT count(*)::int AS n FROM ${sql(config.schema)}.streams WHERE stream_uuid LIKE ${`${fault}-%`}`
+    t.equal(row?.n, 3, `${fault}: every append written`)
+    await writer.stop()
+    if (fault === 'hangs') await blocker`SELECT pg_advisory_unlock(${LOCK_KEY})`
+  }
 })
