@@ -23,17 +23,18 @@ export interface ConnectionTarget {
 }
 
 /**
- * Custom plans for the store pool, as a startup parameter: only where
- * statements are prepared and go straight to the server. Behind a pooler no startup
- * parameter but application_name is sent (PgBouncer refuses plan_cache_mode), and unnamed
- * statements (prepare: false) are planned for their parameters at every run anyway.
+ * Whether PostgreSQL caches the plans of a connection's statements: only where they are
+ * prepared and go straight to the server. There the store pool asks for custom plans (a
+ * startup parameter) and the writer drops its plans as the store grows. Behind a pooler no
+ * startup parameter but application_name is sent (PgBouncer refuses plan_cache_mode), and
+ * unnamed statements (prepare: false) are planned for their parameters at every run anyway.
  */
-const customPlans = ({ url, sessionUrl, prepare }: ConnectionTarget): boolean => prepare && url === sessionUrl
+export const cachesPlans = ({ url, sessionUrl, prepare }: ConnectionTarget): boolean => prepare && url === sessionUrl
 
 const counted = ({ counts }: ConnectionTarget, kind: ConnectionKind) => (counts ? { counted: { counts, kind } } : {})
 
 const statementsOn = (target: ConnectionTarget, kind: ConnectionKind, max: number, role?: string, plans = false): Sql =>
-  openDatabase({ url: target.url, schema: target.schema, max, role, customPlans: plans && customPlans(target), prepare: target.prepare, connection: target.connection, ...counted(target, kind) })
+  openDatabase({ url: target.url, schema: target.schema, max, role, customPlans: plans && cachesPlans(target), prepare: target.prepare, connection: target.connection, ...counted(target, kind) })
 
 const sessionOn = (target: ConnectionTarget, kind: ConnectionKind, role: string): Sql =>
   openDatabase({ url: target.sessionUrl, schema: target.schema, max: 1, role, prepare: target.prepare, connection: target.connection, ...counted(target, kind) })

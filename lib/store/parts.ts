@@ -15,7 +15,7 @@ import { Reads } from '../readers/reads.js'
 import type { Codec } from '../serializer.js'
 import { Snapshots } from '../snapshots/snapshots.js'
 import type { OpenedStore } from './startup.js'
-import { openListenSession, openWriterConnection } from '../storage/connections.js'
+import { cachesPlans, openListenSession, openWriterConnection } from '../storage/connections.js'
 import { closeDatabase, type Sql } from '../storage/database.js'
 import { Subscriptions } from '../subscriptions/subscribe.js'
 import { Writer } from '../writer/writer.js'
@@ -60,6 +60,7 @@ export function assembleStore(opened: OpenedStore, relay: ReportRelay, metrics: 
   const subscriptions = new Subscriptions({ pool, sql, listenOn, locks: lockSession, schema: config.schema, codec, origin, context, report, metrics })
   const writer = new Writer(sql, config.schema, {
     openConnection: () => openWriterConnection(target),
+    cachesPlans: cachesPlans(target),
     maxQueued: config.maxQueuedWrites,
     outcomeTimeout: config.outcomeTimeout,
     report,

@@ -88,11 +88,11 @@ export class InFlight {
 
 /**
  * Whether only the first half of the queue is prepared before a batch goes: from idle, when
- * the head (settled ones dropped) is a pending append and the queue is large enough to be
- * pipelined, the rest is prepared while PostgreSQL writes the first half.
+ * the head (settled ones dropped) is a pending append and the queue holds enough rows for two
+ * pipelined batches, the rest is prepared while PostgreSQL writes the first half.
  */
 export function preparesHalf(queue: QueueView, idle: boolean, mayPipeline: boolean, minRows = PIPELINE_MIN_ROWS): boolean {
-  return idle && mayPipeline && queue.at(0)?.request.type === 'pending append' && rowsOf(queue, Infinity) >= minRows
+  return idle && mayPipeline && queue.at(0)?.request.type === 'pending append' && rowsOf(queue, Infinity) >= 2 * minRows
 }
 
 /** How many live requests from the head are prepared before the next batch is chosen. */
@@ -112,8 +112,10 @@ export function nextTurn(queue: QueueView, inFlight: InFlight, maxBatchRows: num
   const pipelined = mayPipeline && rowsOf(queue, length) >= minRows && isPipelinable(queue, length)
   if (pipelined) {
     // With nothing in flight and the queue already prepared, half of it goes first and the
-    // rest right behind it, planned while the first half is written.
-    if (idle && !halved) length = Math.ceil(length / 2)
+    // rest right behind it, planned while the first half is written, if each half is large
+    // enough to be pipelined.
+    const half = Math.ceil(length / 2)
+    if (idle && !halved && rowsOf(queue, half) >= minRows && rowsOf(queue, length) - rowsOf(queue, half) >= minRows) length = half
   } else if (!idle) {
     return null
   }

@@ -16,9 +16,13 @@ export class WriterConnection {
   #connection: Sql | null = null
   readonly #replanning = new Replanning()
 
-  constructor(shared: Sql, open: (() => Sql) | null, outcomeTimeout: number, report: Report) {
+  /** The connection's statements are prepared and go straight to the server, so it caches plans. */
+  readonly #cachesPlans: boolean
+
+  constructor(shared: Sql, open: (() => Sql) | null, outcomeTimeout: number, report: Report, cachesPlans: boolean) {
     this.#shared = shared
     this.#open = open
+    this.#cachesPlans = cachesPlans
     this.#outcomeTimeout = outcomeTimeout
     this.#report = report
   }
@@ -39,15 +43,16 @@ export class WriterConnection {
   }
 
   /**
-   * A write left $all at `position`. When the store has grown enough, the connection's plans
+   * The store's size, as $all's position and the links this writer wrote, is now `position`.
+   * When it has grown enough, the connection's plans
    * are dropped, behind whatever is in flight; the writer awaits that (null: nothing to do)
    * like a batch, so that nothing is left running on a connection it closes, and bounds it
-   * like a batch. A failure only means the plans are kept a while.
+   * like a batch. After a failure the plans are kept until the store has doubled again.
    */
   grew(position: number): Promise<void> | null {
     const connection = this.#connection
-    if (!connection || !this.#replanning.due(position)) return null
-    return this.bounded(discardPlans(connection)).catch((error: unknown) => this.#report('warning', 'writer', 'dropping the writer connection’s cached plans failed', error))
+    if (!connection || !this.#cachesPlans || !this.#replanning.due(position)) return null
+    return this.bounded(discardPlans(connection), 'dropping cached plans').catch((error: unknown) => this.#report('warning', 'writer', 'dropping the writer connection’s cached plans failed', error))
   }
 
   /**
@@ -61,11 +66,11 @@ export class WriterConnection {
     await connection.end({ timeout: now ? 0 : 5 }).catch((error: unknown) => this.#report('warning', 'writer', 'closing the writer connection failed', error))
   }
 
-  /** A batch that outlives outcomeTimeout has its connection closed under it: it fails, and is settled as lost. */
-  bounded<T>(work: Promise<T>): Promise<T> {
+  /** A batch (or `what` else) that outlives outcomeTimeout has its connection closed under it: it fails, and a batch is settled as lost. */
+  bounded<T>(work: Promise<T>, what = 'a batch'): Promise<T> {
     if (!this.#open) return work
     const timer = setTimeout(() => {
-      this.#report('warning', 'writer', `a batch took longer than ${this.#outcomeTimeout} ms; closing its connection`)
+      this.#report('warning', 'writer', `${what} took longer than ${this.#outcomeTimeout} ms; closing its connection`)
       void this.close(true)
     }, this.#outcomeTimeout)
     return work.finally(() => clearTimeout(timer))

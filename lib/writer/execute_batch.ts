@@ -17,12 +17,12 @@ import type { Envelope } from './queue.js'
 
 /**
  * What a batch's requests came to: each one's outcome (null: written), the events written,
- * and where it left $all (and, for the one-statement write, where it found it).
+ * and for a batch that wrote, where it found $all, where it left it and how many links it wrote.
  */
 export interface BatchResult {
   outcomes: (EventStoreError | null)[]
   committed: CommittedEvents | null
-  all: { before: number | null; after: number } | null
+  all: { before: number; after: number; links: number } | null
 }
 
 /** Counts batches by how they were written, for the writer's stats. */
@@ -53,7 +53,7 @@ export async function executeBatch(sql: Sql, notify: NotifyTarget, batch: readon
         const { first: offset, createdAt } = await writeExpected(sql, notify, plan.write, assumed)
         counts.expected += 1
         const committed = plan.write.eventCount > 0 ? { events: plan.write.events, positionOffset: offset, createdAt } : null
-        return { outcomes: plan.outcomes, committed, all: { before: offset, after: offset + plan.write.eventCount } }
+        return { outcomes: plan.outcomes, committed, all: { before: offset, after: offset + plan.write.eventCount, links: 0 } }
       } catch (error) {
         // Anything the server refused was rolled back; the locking write finds out exactly what.
         if (!isRolledBack(error)) throw error
@@ -63,7 +63,9 @@ export async function executeBatch(sql: Sql, notify: NotifyTarget, batch: readon
   counts.locking += 1
   let outcomes: (EventStoreError | null)[] = []
   let write: WritePlan | null = null
+  let found = 0
   const { createdAt } = await writeLocking(sql, notify, batchLookups(requests), (snapshot) => {
+    found = snapshot.lastPosition
     const plan = planBatch(requests, snapshot)
     outcomes = plan.outcomes
     write = plan.write
@@ -73,6 +75,6 @@ export async function executeBatch(sql: Sql, notify: NotifyTarget, batch: readon
   const written = write as WritePlan | null
   // A batch with links is not handed off: a link's event is not in the plan, so only a read gets it.
   const handedOff = written !== null && written.eventCount > 0 && written.links.positions.length === 0
-  const all = written ? { before: null, after: written.lastPosition } : null
+  const all = written ? { before: found, after: written.lastPosition, links: written.links.positions.length } : null
   return { outcomes, committed: handedOff ? { events: written.events, positionOffset: 0, createdAt } : null, all }
 }

@@ -31,9 +31,16 @@ export interface WriterOptions {
   /**
    * Opens a client of the writer's own (max 1) whose connection carries every batch, the
    * pipelined ones back to back; the writer ends it (and opens another) when its connection
-   * fails or a batch outlives outcomeTimeout. Without it, batches go one at a time on `sql`.
+   * fails or a batch (or dropping its cached plans) outlives outcomeTimeout. Without it,
+   * batches go one at a time on `sql`.
    */
   openConnection?: () => Sql
+  /**
+   * That connection prepares its statements and goes straight to the server (not through a
+   * pooler), so PostgreSQL caches their plans there: the writer drops them as the store grows
+   * (replanning.ts). Default true.
+   */
+  cachesPlans?: boolean
   /** How long a batch may take, and how long the writer tries to settle a lost one, in ms. Default 15,000. */
   outcomeTimeout?: number
   /** Where the writer tells what it retried or could not settle (lib/reports.ts). */
@@ -70,6 +77,8 @@ export class Writer {
   #abandoned = false
   #batches = 0
   #requests = 0
+  /** Links written since start: they grow the tables without moving $all. */
+  #linksWritten = 0
   readonly #writes: WriteCounts = { expected: 0, locking: 0 }
 
   constructor(sql: Sql, schema: string, options: WriterOptions = {}) {
@@ -82,7 +91,7 @@ export class Writer {
     this.#notify = { channel: eventsChannel(schema), origin: options.origin ?? newOrigin() }
     this.#onCommitted = options.onCommitted ?? (() => {})
     this.#metrics = options.metrics ?? null
-    this.#connection = new WriterConnection(sql, options.openConnection ?? null, outcomeTimeout, this.#report)
+    this.#connection = new WriterConnection(sql, options.openConnection ?? null, outcomeTimeout, this.#report, options.cachesPlans ?? true)
     this.#settling = {
       isWritten: (witness) => isWritten(sql, witness),
       outcomeTimeout,
@@ -235,7 +244,8 @@ export class Writer {
     settleAll(batch, result.outcomes)
     if (!result.all) return this.#otherWriters.forget()
     this.#otherWriters.wrote(result.all.before, result.all.after)
-    const replanning = this.#connection.grew(result.all.after)
+    this.#linksWritten += result.all.links
+    const replanning = this.#connection.grew(result.all.after + this.#linksWritten)
     if (replanning) await replanning
   }
 

@@ -49,6 +49,13 @@ t.test('from idle, a large prepared queue goes as two pipelined halves; without 
   t.same(nextTurn([link('l'), large('a')], new InFlight(), 10_000, true, false), { length: 2, pipelined: false }, 'a batch with a link goes whole and alone')
 })
 
+t.test('from idle, a queue too small for two pipelined halves goes whole', async (t) => {
+  const half = (streamId: string): Queued => append(streamId, 0, PIPELINE_MIN_ROWS / 2)
+  t.same(nextTurn([half('a'), half('b')], new InFlight(), 10_000, true, false), { length: 2, pipelined: true })
+  t.same(nextTurn([half('a'), half('b'), half('c')], new InFlight(), 10_000, true, false), { length: 3, pipelined: true }, 'the second half would be too small')
+  t.same(nextTurn([half('a'), half('b'), half('c'), half('d')], new InFlight(), 10_000, true, false), { length: 2, pipelined: true })
+})
+
 t.test('a small batch goes whole and alone', async (t) => {
   const small = Array.from({ length: 5 }, (_, i) => append(`s-${i}`))
   t.same(nextTurn(small, new InFlight(), 10_000, true, false), { length: 5, pipelined: false })
@@ -98,9 +105,9 @@ t.test('a stream written by two batches in flight stays in flight until both end
 
 t.test('from idle with unprepared appends at the head, half the queue is prepared first', async (t) => {
   const big = pending(PIPELINE_MIN_ROWS / 2)
-  t.equal(preparesHalf([big, big, big], true, true), true)
-  t.equal(preparesHalf([big, big, big], true, false), false, 'not when the writer may not pipeline')
-  t.equal(preparesHalf([pending(), pending(), pending()], true, true), false, 'not when the queue is too small to be pipelined')
+  t.equal(preparesHalf([big, big, big, big], true, true), true)
+  t.equal(preparesHalf([big, big, big, big], true, false), false, 'not when the writer may not pipeline')
+  t.equal(preparesHalf([big, big, big], true, true), false, 'not when the queue is too small for two pipelined batches')
   t.equal(preparesHalf([big, big], false, true), false, 'not with a batch in flight')
   t.equal(preparesHalf([large('a'), big, big], true, true), false, 'not when the head is prepared')
   t.same([toPrepare(5, true), toPrepare(5, false)], [3, Infinity])

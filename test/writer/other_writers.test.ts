@@ -25,11 +25,3 @@ t.test('after a write not counted, the next write only sets the mark', async (t)
   t.equal(others.seen, false)
 })
 
-t.test('a write that does not tell where it found $all sets the mark without judging', async (t) => {
-  const others = new OtherWriters()
-  others.wrote(0, 1)
-  others.wrote(null, 7)
-  t.equal(others.seen, false, 'the locking write moved $all itself')
-  others.wrote(7, 8)
-  t.equal(others.seen, false, 'found where the locking write left it')
-})
