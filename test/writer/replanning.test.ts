@@ -104,3 +104,31 @@ t.test('dropping the plans fails or hangs: the writer reports it and goes on wri
     if (fault === 'hangs') await blocker`SELECT pg_advisory_unlock(${LOCK_KEY})`
   }
 })
+
+t.test('links count toward the growth that re-plans, though they do not move $all', async (t) => {
+  const config = await freshStoreConfig(t)
+  const sql = openDatabase({ url: config.url, schema: config.schema, max: 2 })
+  let discards = 0
+  const openConnection = () => {
+    const session = openDatabase({ url: config.url, schema: config.schema, max: 1 })
+    const unsafe = session.unsafe.bind(session)
+    session.unsafe = ((query: string, ...rest: unknown[]) => {
+      if (query === 'DISCARD PLANS') discards += 1
+      return (unsafe as (...args: unknown[]) => unknown)(query, ...rest)
+    }) as typeof session.unsafe
+    return session
+  }
+  const writer = new Writer(sql, config.schema, { openConnection })
+  t.teardown(async () => {
+    await writer.stop()
+    await closeDatabase(sql)
+  })
+  const source: WriteRequest = { type: 'append', streamId: 'source', expected: 0, events: Array.from({ length: 10 }, event) }
+  await writer.post(source)
+  const eventIds = source.events.map((e) => e.eventId)
+  // 1,100 links into 110 streams: $all stays at 10.
+  for (let i = 0; i < 110; i += 1) await writer.post({ type: 'link', streamId: `linked-${i}`, expected: 'any_version', eventIds })
+  const [all] = await sql`SELECT stream_version FROM ${sql(config.schema)}.streams WHERE stream_id = 0`
+  t.equal(all?.stream_version, 10)
+  t.ok(discards >= 1, `the plans were dropped once links had grown the store past 1,000 rows (${discards})`)
+})
