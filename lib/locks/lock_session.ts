@@ -16,8 +16,9 @@ import { releaseAdvisoryLock, sessionPid } from '../storage/lock_session.js'
 const HEARTBEAT_MS = 1000
 /**
  * Attempts (one per STANDBY_RETRY_MS, lib/locks/timing.ts) that found an item free but over
- * this store's share before it is taken anyway: a store under its share, and one that just handed the item over and
- * waits out its cooldown, get the first chance; no item stays unheld for long.
+ * this store's share before it is taken anyway: a store under its share, and one that just
+ * handed the item over and waits out its cooldown, get the first chance; no item stays
+ * unheld for long.
  */
 const PRESS_AFTER = 6
 /** A hand-over not done by then (its holder was not running, or is stuck) is asked again. */

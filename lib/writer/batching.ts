@@ -109,14 +109,16 @@ export function toPrepare(live: number, half: boolean): number {
 export function nextTurn(queue: QueueView, inFlight: InFlight, maxBatchRows: number, mayPipeline: boolean, halved: boolean, minRows = PIPELINE_MIN_ROWS): Turn | null {
   const idle = inFlight.count === 0
   let length = batchLength(queue, maxBatchRows)
-  const pipelined = mayPipeline && rowsOf(queue, length) >= minRows && isPipelinable(queue, length)
-  if (pipelined) {
+  const rows = rowsOf(queue, length)
+  const pipelined = mayPipeline && rows >= minRows && isPipelinable(queue, length)
+  if (pipelined && idle && !halved) {
     // With nothing in flight and the queue already prepared, half of it goes first and the
     // rest right behind it, planned while the first half is written, if each half is large
     // enough to be pipelined.
     const half = Math.ceil(length / 2)
-    if (idle && !halved && rowsOf(queue, half) >= minRows && rowsOf(queue, length) - rowsOf(queue, half) >= minRows) length = half
-  } else if (!idle) {
+    const firstRows = rowsOf(queue, half)
+    if (firstRows >= minRows && rows - firstRows >= minRows) length = half
+  } else if (!pipelined && !idle) {
     return null
   }
   // A batch whose statement fails is rewritten after the one behind it has committed: the

@@ -43,15 +43,15 @@ export class WriterConnection {
   }
 
   /**
-   * The store's size, as $all's position and the links this writer wrote, is now `position`.
-   * When it has grown enough, the connection's plans
-   * are dropped, behind whatever is in flight; the writer awaits that (null: nothing to do)
-   * like a batch, so that nothing is left running on a connection it closes, and bounds it
-   * like a batch. After a failure the plans are kept until the store has doubled again.
+   * A write left $all at `position` and wrote `links` links. Once the store has grown enough,
+   * the connection's plans are dropped, behind whatever is in flight; the writer awaits that
+   * (null: nothing to do) like a batch, so that nothing is left running on a connection it
+   * closes, and it is bounded like a batch. After a failure the plans are kept until the
+   * store has doubled again.
    */
-  grew(position: number): Promise<void> | null {
+  grew(position: number, links: number): Promise<void> | null {
     const connection = this.#connection
-    if (!connection || !this.#cachesPlans || !this.#replanning.due(position)) return null
+    if (!connection || !this.#cachesPlans || !this.#replanning.due(position, links)) return null
     return this.bounded(discardPlans(connection), 'dropping cached plans').catch((error: unknown) => this.#report('warning', 'writer', 'dropping the writer connection’s cached plans failed', error))
   }
 

@@ -77,8 +77,6 @@ export class Writer {
   #abandoned = false
   #batches = 0
   #requests = 0
-  /** Links written since start: they grow the tables without moving $all. */
-  #linksWritten = 0
   readonly #writes: WriteCounts = { expected: 0, locking: 0 }
 
   constructor(sql: Sql, schema: string, options: WriterOptions = {}) {
@@ -244,8 +242,7 @@ export class Writer {
     settleAll(batch, result.outcomes)
     if (!result.all) return this.#otherWriters.forget()
     this.#otherWriters.wrote(result.all.before, result.all.after)
-    this.#linksWritten += result.all.links
-    const replanning = this.#connection.grew(result.all.after + this.#linksWritten)
+    const replanning = this.#connection.grew(result.all.after, result.all.links)
     if (replanning) await replanning
   }
 
