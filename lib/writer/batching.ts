@@ -108,8 +108,9 @@ export function toPrepare(live: number, half: boolean): number {
  */
 export function nextTurn(queue: QueueView, inFlight: InFlight, maxBatchRows: number, mayPipeline: boolean, halved: boolean, minRows = PIPELINE_MIN_ROWS): Turn | null {
   const idle = inFlight.count === 0
-  let length = batchLength(queue, maxBatchRows)
-  const rows = rowsOf(queue, length)
+  const extent = batchExtent(queue, maxBatchRows)
+  const rows = extent.rows
+  let length = extent.length
   const pipelined = mayPipeline && rows >= minRows && isPipelinable(queue, length)
   if (pipelined && idle && !halved) {
     // With nothing in flight and the queue already prepared, half of it goes first and the
@@ -129,24 +130,29 @@ export function nextTurn(queue: QueueView, inFlight: InFlight, maxBatchRows: num
 
 /** How many live requests the next batch takes from the head: prepared ones, within the caps. */
 export function batchLength(queue: QueueView, maxBatchRows: number, maxTextUnits = MAX_BATCH_TEXT_UNITS): number {
+  return batchExtent(queue, maxBatchRows, maxTextUnits).length
+}
+
+/** The next batch's live requests from the head (batchLength) and the rows they write. */
+function batchExtent(queue: QueueView, maxBatchRows: number, maxTextUnits = MAX_BATCH_TEXT_UNITS): { length: number; rows: number } {
   let rows = 0
   let units = 0
-  let count = 0
+  let length = 0
   for (let index = 0; index < queue.length; index += 1) {
     const queued = queue.at(index) as Queued
     if (queued.settled) continue
     if (queued.request.type === 'pending append') break // not prepared yet
     // A deletion goes alone: what follows it in the queue must see it done.
-    if (queued.request.type === 'delete' && count > 0) break
+    if (queued.request.type === 'delete' && length > 0) break
     const size = requestSize(queued.request)
     const text = requestTextUnits(queued.request)
-    if (count > 0 && (rows + size > maxBatchRows || units + text > maxTextUnits)) break
+    if (length > 0 && (rows + size > maxBatchRows || units + text > maxTextUnits)) break
     rows += size
     units += text
-    count += 1
+    length += 1
     if (queued.request.type === 'delete') break
   }
-  return count
+  return { length, rows }
 }
 
 /** Rows of the first `length` live requests (all of them with Infinity). */
