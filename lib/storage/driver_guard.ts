@@ -1,21 +1,24 @@
 // postgres.js 3.4.9 can throw from a timer when a connection closes under a queued write
-// (porsager/postgres#1208), which crashes the host process. The package bundles a copy of the
-// driver that carries the guard (patches/postgres+3.4.9.patch, applied before packing), so
-// an application gets it with no step of its own; the check tells if another copy was loaded.
+// (porsager/postgres#1208), which crashes the host process; on a pipelined connection, a
+// query behind one that failed mid-rows gets holes in its rows (porsager/postgres#1181), and
+// cancelling queries waiting in the pipeline hands one query's replies to another. The package
+// bundles a copy of the driver that carries the guards (patches/postgres+3.4.9.patch, applied
+// before packing), so an application gets them with no step of its own; the check tells if
+// another copy was loaded.
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Report } from '../reports.js'
 
-/** The line the patch adds; its absence means the driver in use is unguarded. */
-const GUARD_MARKER = 'porsager/postgres#1208'
+/** A line each guard adds; any one missing means the driver in use is unguarded. */
+const GUARD_MARKERS = ['porsager/postgres#1208', 'porsager/postgres#1181', 'stays the one the next replies belong']
 
 export const UNGUARDED_DRIVER =
-  'the postgres.js this store loaded lacks the guard against porsager/postgres#1208 (a lost connection can crash this process); reinstall pg-eventstore, whose bundled copy of the driver carries it'
+  'the postgres.js this store loaded lacks the guards against porsager/postgres#1208 (a lost connection can crash this process) and against pipelined queries getting wrong rows; reinstall pg-eventstore, whose bundled copy of the driver carries them'
 
 export function driverIsGuarded(): boolean {
   try {
-    const connection = fileURLToPath(new URL('connection.js', import.meta.resolve('postgres')))
-    return readFileSync(connection, 'utf8').includes(GUARD_MARKER)
+    const connection = readFileSync(fileURLToPath(new URL('connection.js', import.meta.resolve('postgres'))), 'utf8')
+    return GUARD_MARKERS.every((marker) => connection.includes(marker))
   } catch {
     return false
   }

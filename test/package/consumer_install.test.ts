@@ -70,6 +70,8 @@ t.test('the packed package, installed into an empty project, brings a guarded dr
   const reproduction = await sh(process.execPath, ['--import', 'tsx', hazard], repo, { URL: url })
   t.equal(reproduction.code, 0, `the driver survives connections whose backends die: ${reproduction.stdout} ${reproduction.stderr}`)
   t.match(reproduction.stdout, /survived\n$/)
+  t.match(reproduction.stdout, /behind a failure: 5 rows, 0 holes\n/, 'a pipelined query behind a failed one gets its own rows')
+  t.match(reproduction.stdout, /behind the waiters resolved\nleft waiting: 0\n/, 'cancelling pipelined queries cancels each, and only them')
 
   // A user's service: strict TypeScript against the published types, then run.
   const schema = uniqueSchema(t)

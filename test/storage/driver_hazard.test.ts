@@ -1,16 +1,31 @@
 // postgres.js 3.4.9 can throw from a timer when a connection closes under a queued write,
-// ending the host process; the copy this package bundles carries a guard (patches/). The
-// child process dies of that uncaught TypeError before "survived" on an unguarded driver.
+// ending the host process, and hands pipelined queries wrong rows; the copy this package
+// bundles carries guards (patches/). The child process dies of that uncaught TypeError before
+// "survived" on an unguarded driver, or prints holes and the wrong queries' outcomes.
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { testDatabaseUrl } from '../helpers/database.js'
 import { spawnScript } from '../helpers/processes.js'
 
-t.test('queries on a connection whose backend died settle instead of crashing the process', async (t) => {
+t.test('queries on a connection whose backend died settle instead of crashing the process; pipelined queries get their own replies', async (t) => {
   const child = spawnScript(t, 'fixtures/driver_hazard.ts', { URL: await testDatabaseUrl(t) })
   const code = await child.exited
   t.equal(code, 0, `the process exits normally; it printed ${JSON.stringify(child.lines)}`)
-  t.match(child.lines, ['reserved query 1 rejected CONNECTION_CLOSED', 'reserved query 2 rejected CONNECTION_CLOSED', /^transaction rejected /, 'survived'])
+  t.same(child.lines.slice(0, 2), ['reserved query 1 rejected CONNECTION_CLOSED', 'reserved query 2 rejected CONNECTION_CLOSED'])
+  t.match(child.lines[2], /^transaction rejected /)
+  t.same(
+    child.lines.slice(3),
+    [
+      'behind a failure: 5 rows, 0 holes',
+      'waiter 1 rejected 57014',
+      'waiter 2 rejected 57014',
+      'waiter 3 rejected 57014',
+      'behind the waiters resolved',
+      'left waiting: 0',
+      'survived',
+    ],
+    'each pipelined query settles with its own reply, and every cancelled one stopped in PostgreSQL',
+  )
 })
 
 t.test('the store loads the guarded driver, pinned exactly and bundled into the package', async (t) => {
