@@ -3,9 +3,11 @@
 // `for await` just ends. Reads are held up by a lock another session keeps on the events table.
 import postgres from 'postgres'
 import t, { type Test } from 'tap'
+import { connectionBudget } from '../../lib/config.js'
 import { EventStore } from '../../lib/event_store.js'
 import type { RecordedEvent } from '../../lib/types.js'
 import { freshStoreConfig } from '../helpers/database.js'
+import { faultProxy } from '../helpers/fault_proxy.js'
 import { Recorded } from '../helpers/changes.js'
 import { makeEvents } from '../helpers/events.js'
 import { becomesTrue } from '../helpers/eventually.js'
@@ -54,6 +56,25 @@ t.test('aborting reads frees their worker connections: more aborted reads than c
   t.ok(await becomesTrue(async () => (await waitingReads()) === 0), 'their statements were cancelled')
   await unlock()
   t.equal((await store.readAllStreamsForward(0, 100, { timeout: 5000 })).length, 10, 'the next read gets a connection at once')
+})
+
+t.test('reads aborted while their connections are being opened leave those connections to the next read', async (t) => {
+  const config = await freshStoreConfig(t, { workers: 1, poolSize: 4 })
+  const proxy = await faultProxy(t, config.url)
+  const store = await EventStore.start({ ...config, url: proxy.url })
+  t.teardown(() => store.stop())
+  await store.appendToStream('s', 0, makeEvents(3))
+  proxy.hold(true)
+  const accepted = proxy.accepted
+  const { connectionsPerWorker } = connectionBudget(null, 4, 1)
+  // More reads than the worker has connections: it opens all of them (held), the rest queue.
+  const controller = new AbortController()
+  const reads = Array.from({ length: connectionsPerWorker + 2 }, () => store.readStreamForward('s', 0, 10, { signal: controller.signal }))
+  t.ok(await becomesTrue(async () => proxy.accepted - accepted === connectionsPerWorker, 20_000), 'each worker connection is being opened')
+  controller.abort(new Error('user left'))
+  for (const read of reads) await t.rejects(read, { code: 'aborted' })
+  proxy.hold(false)
+  t.equal((await store.readStreamForward('s', 0, 10, { timeout: 5000 })).length, 3, 'the next read gets a connection')
 })
 
 t.test('an already aborted signal reads nothing; a bad signal or timeout is refused', async (t) => {

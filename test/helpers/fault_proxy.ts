@@ -4,7 +4,9 @@
 //   the server never sees the request (not committed);
 // - 'drop_response': the next request goes through, and the connection is cut as the
 //   server's answer arrives, so the client never hears it (committed, outcome unknown);
-// - refuse(): new connections are closed at once (the server cannot be reached).
+// - refuse(): new connections are closed at once (the server cannot be reached);
+// - hold(): new connections wait, what their clients send kept, until released (a server
+//   slow to accept: the client's connection stays "being opened").
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import type { Test } from 'tap'
 
@@ -17,6 +19,10 @@ export interface FaultProxy {
   arm(cut: Cut): void
   /** Refuse new connections (true) or let them through again (false). */
   refuse(refusing: boolean): void
+  /** Hold new connections before they reach the server (true); false lets the held ones through. */
+  hold(holding: boolean): void
+  /** Connections the proxy has accepted so far. */
+  readonly accepted: number
   /** Connections cut so far. */
   readonly cuts: number
 }
@@ -26,12 +32,29 @@ export async function faultProxy(t: Test, databaseUrl: string): Promise<FaultPro
   let armed: Cut | null = null
   let refusing = false
   let cuts = 0
+  let accepted = 0
+  /** While holding: the connections waiting to be let through. */
+  let held: (() => void)[] | null = null
   const sockets = new Set<Socket>()
   const server: Server = createServer((client) => {
+    accepted += 1
     sockets.add(client)
     client.on('close', () => sockets.delete(client))
     if (refusing) return client.destroy()
+    if (held === null) return pass(client)
+    const chunks: Buffer[] = []
+    const keep = (chunk: Buffer) => chunks.push(chunk)
+    client.on('data', keep)
+    held.push(() => {
+      client.off('data', keep)
+      pass(client, chunks)
+    })
+  })
+  /** Joins `client` to the server, sending first what it sent while held. */
+  const pass = (client: Socket, sentBefore: Buffer[] = []) => {
+    if (client.destroyed) return
     const upstream = connect(Number(target.port || 5432), target.hostname)
+    for (const chunk of sentBefore) upstream.write(chunk)
     sockets.add(upstream)
     upstream.on('close', () => sockets.delete(upstream))
     let cutting: Cut | null = null
@@ -57,7 +80,7 @@ export async function faultProxy(t: Test, databaseUrl: string): Promise<FaultPro
     })
     client.on('error', () => upstream.destroy())
     upstream.on('error', () => client.destroy())
-  })
+  }
   const started = new WeakSet<Socket>()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
@@ -78,6 +101,14 @@ export async function faultProxy(t: Test, databaseUrl: string): Promise<FaultPro
     },
     refuse: (value) => {
       refusing = value
+    },
+    hold: (holding) => {
+      const release = held ?? []
+      held = holding ? (held ?? []) : null
+      if (!holding) for (const letThrough of release) letThrough()
+    },
+    get accepted() {
+      return accepted
     },
     get cuts() {
       return cuts

@@ -72,6 +72,7 @@ t.test('the packed package, installed into an empty project, brings a guarded dr
   t.match(reproduction.stdout, /survived\n$/)
   t.match(reproduction.stdout, /behind a failure: 5 rows, 0 holes\n/, 'a pipelined query behind a failed one gets its own rows')
   t.match(reproduction.stdout, /behind the waiters resolved\nleft waiting: 0\n/, 'cancelling pipelined queries cancels each, and only them')
+  t.match(reproduction.stdout, /the next query on that connection resolved\n/, 'a query cancelled while its connection opened leaves that connection to the next')
 
   // A user's service: strict TypeScript against the published types, then run.
   const schema = uniqueSchema(t)

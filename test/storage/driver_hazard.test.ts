@@ -7,7 +7,7 @@ import t from 'tap'
 import { testDatabaseUrl } from '../helpers/database.js'
 import { spawnScript } from '../helpers/processes.js'
 
-t.test('queries on a connection whose backend died settle instead of crashing the process; pipelined queries get their own replies', async (t) => {
+t.test('queries on a connection whose backend died settle instead of crashing the process; pipelined and cancelled queries settle as their own', async (t) => {
   const child = spawnScript(t, 'fixtures/driver_hazard.ts', { URL: await testDatabaseUrl(t) })
   const code = await child.exited
   t.equal(code, 0, `the process exits normally; it printed ${JSON.stringify(child.lines)}`)
@@ -22,9 +22,12 @@ t.test('queries on a connection whose backend died settle instead of crashing th
       'waiter 3 rejected 57014',
       'behind the waiters resolved',
       'left waiting: 0',
+      'cancelled while its connection opens rejected 57014',
+      'the next query on that connection resolved',
+      'a query whose cancel cannot reach the server resolved',
       'survived',
     ],
-    'each pipelined query settles with its own reply, and every cancelled one stopped in PostgreSQL',
+    'each pipelined query settles with its own reply, every cancelled one stopped in PostgreSQL, and a cancel neither loses a connection nor ends the process',
   )
 })
 
