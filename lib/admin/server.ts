@@ -11,6 +11,7 @@ import { EventStoreError, InvalidArgumentError, StreamNotFoundError } from '../e
 import type { EventStore, StoreStatus } from '../event_store.js'
 import { describe } from '../expected_version.js'
 import { packageRoot } from '../package_files.js'
+import { holderName } from '../storage/holder.js'
 import { ALL_STREAM } from '../types.js'
 import { requestGuard } from './request_guard.js'
 
@@ -200,7 +201,8 @@ export interface LiveFigures {
   appends: number
   eventsAppended: number
   writerQueued: number
-  subscriptions: StoreStatus['subscriptions']
+  /** With who holds each, as the CLI names it. */
+  subscriptions: (StoreStatus['subscriptions'][number] & { holderName: string | null })[]
   /** The store's latest warnings and errors. */
   reports: StoreStatus['recentReports']
 }
@@ -240,7 +242,7 @@ class LiveFeed {
         appends: metrics.counters.appends,
         eventsAppended: metrics.counters.eventsAppended,
         writerQueued: status.writer.queued,
-        subscriptions: status.subscriptions,
+        subscriptions: status.subscriptions.map((s) => ({ ...s, holderName: s.holder ? holderName(s.holder) : null })),
         reports: status.recentReports,
       }
       const frame = `data: ${JSON.stringify(figures)}\n\n`

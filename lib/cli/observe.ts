@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { EventStoreConfig } from '../config.js'
 import { EventStore } from '../event_store.js'
 import type { SubscriptionStatus } from '../observability/status.js'
-import type { Holder } from '../storage/holder.js'
+import { holderName } from '../storage/holder.js'
 import { ALL_STREAM, type RecordedEvent } from '../types.js'
 import type { Output } from './output.js'
 import { Progress } from './progress.js'
@@ -142,7 +142,3 @@ export function formatEvent(event: RecordedEvent, tty: boolean): string {
   ].join('\n')
 }
 
-/** host:pid, and the store when the holder names it: two stores of one process tell apart. */
-function holderName(holder: Holder): string {
-  return `${holder.host}:${holder.pid ?? '?'}${holder.store ? `/${holder.store}` : ''}`
-}

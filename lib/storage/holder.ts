@@ -30,3 +30,8 @@ export function parseHolder(applicationName: string | null, clientAddress: strin
 
 /** How a store's tag is shown: eight hex digits. */
 export const storeName = (tag: number): string => tag.toString(16).padStart(8, '0')
+
+/** host:pid, and the store when the holder names it: two stores of one process tell apart. */
+export function holderName(holder: Holder): string {
+  return `${holder.host}:${holder.pid ?? '?'}${holder.store ? `/${holder.store}` : ''}`
+}

@@ -155,8 +155,7 @@ function renderSubscriptions(subscriptions) {
     ...subscriptions.map((s) => {
       const row = element('tr')
       row.dataset.name = s.name
-      const holder = s.holder ? `${s.holder.host}:${s.holder.pid ?? '?'}${s.holder.store ? `/${s.holder.store}` : ''}` : '–'
-      const cells = [s.name, s.streamId, s.state.replace('_', ' '), s.checkpoint, s.head, s.lag.events, `${s.lag.seconds.toFixed(1)} s`, holder]
+      const cells = [s.name, s.streamId, s.state.replace('_', ' '), s.checkpoint, s.head, s.lag.events, `${s.lag.seconds.toFixed(1)} s`, s.holderName ?? '–']
       row.append(...cells.map((value) => element('td', value)))
       row.children[2].className = `state-${s.state}`
       row.children[5].className = 'lag-events'
