@@ -2,8 +2,10 @@
 // (porsager/postgres#1208), or leave a rejection unhandled when a cancel cannot reach the
 // server; either crashes the host process. On a pipelined connection, a query behind one that
 // failed mid-rows gets holes in its rows (porsager/postgres#1181), and cancelling queries
-// waiting in the pipeline hands one query's replies to another; a query cancelled while its
-// connection opens keeps that connection out of the pool for good. The package bundles a copy
+// waiting in the pipeline hands one query's replies to another; a query cancelled before it
+// runs can keep its connection, or its transaction, waiting for good; end() can wait for
+// ever or leave a connection open; a terminated backend's error fails the next query; and
+// unlisten() misses a listener listened again after a reconnect. The package bundles a copy
 // of the driver that carries the guards (patches/postgres+3.4.9.patch, applied before
 // packing), so an application gets them with no step of its own; the check tells if another
 // copy was loaded.
@@ -13,12 +15,24 @@ import type { Report } from '../reports.js'
 
 /** A line each guard adds, by the driver's file; any one missing means the driver in use is unguarded. */
 const GUARD_MARKERS: Record<string, string[]> = {
-  'connection.js': ['porsager/postgres#1208', 'porsager/postgres#1181', 'stays the one the next replies belong', 'runs nowhere: the connection goes'],
-  'index.js': ['a cancel that cannot reach the server must'],
+  'connection.js': [
+    'porsager/postgres#1208',
+    'porsager/postgres#1181',
+    'stays the one the next replies belong',
+    'runs nowhere: the connection goes',
+    'What the closed connection was answering is over',
+  ],
+  'index.js': [
+    'a cancel that cannot reach the server must',
+    'Cancelled before it reached the pool',
+    'Cancelled before it was sent: nothing to run',
+    'Ending: the queries still queued are refused',
+    'Re-listening after a reconnect passes the same listener',
+  ],
 }
 
 export const UNGUARDED_DRIVER =
-  'the postgres.js this store loaded lacks the guards against porsager/postgres#1208 (a lost connection can crash this process), against pipelined queries getting wrong rows and against cancels that lose a connection; reinstall pg-eventstore, whose bundled copy of the driver carries them'
+  'the postgres.js this store loaded lacks the guards against porsager/postgres#1208 (a lost connection can crash this process), against pipelined queries getting wrong rows, and against cancels, ends and lost connections that hang or fail the wrong query; reinstall pg-eventstore, whose bundled copy of the driver carries them'
 
 export function driverIsGuarded(): boolean {
   try {

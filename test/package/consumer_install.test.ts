@@ -73,6 +73,12 @@ t.test('the packed package, installed into an empty project, brings a guarded dr
   t.match(reproduction.stdout, /behind a failure: 5 rows, 0 holes\n/, 'a pipelined query behind a failed one gets its own rows')
   t.match(reproduction.stdout, /behind the waiters resolved\nleft waiting: 0\n/, 'cancelling pipelined queries cancels each, and only them')
   t.match(reproduction.stdout, /the next query on that connection resolved\n/, 'a query cancelled while its connection opened leaves that connection to the next')
+  const lifecycle = join(project, 'node_modules', 'pg-eventstore', 'driver_lifecycle_hazard.ts')
+  await cp(join(repo, 'test', 'fixtures', 'driver_lifecycle_hazard.ts'), lifecycle)
+  const edges = await sh(process.execPath, ['--import', 'tsx', lifecycle], repo, { URL: url })
+  t.equal(edges.code, 0, `cancels, ends and lost connections: ${edges.stdout} ${edges.stderr}`)
+  t.notMatch(edges.stdout, /pending after|backends left [1-9]|heard after unlisten\(\), once listened again: [1-9]/, 'none of them hangs, leaks a connection or keeps a listener')
+  t.match(edges.stdout, /survived\n$/)
 
   // A user's service: strict TypeScript against the published types, then run.
   const schema = uniqueSchema(t)

@@ -31,6 +31,22 @@ t.test('queries on a connection whose backend died settle instead of crashing th
   )
 })
 
+t.test('cancels, ends and lost connections at the edges of a query settle, and leave the pool working', async (t) => {
+  const child = spawnScript(t, 'fixtures/driver_lifecycle_hazard.ts', { URL: await testDatabaseUrl(t) })
+  const code = await child.exited
+  t.equal(code, 0, `the process exits normally; it printed ${JSON.stringify(child.lines)}`)
+  t.same(child.lines, [
+    'cancelled before it reached the pool: rejected 57014; the next query resolved',
+    "cancelled in a transaction's queue: the transaction rejected 57014; the next query resolved",
+    'end() after a query was cancelled while its connection opened: resolved',
+    'end() while the connection is lost: the statement rejected CONNECTION_CLOSED; end() resolved',
+    'end() with a query queued: end() resolved; the queued query rejected CONNECTION_ENDED; the running one resolved; backends left 0',
+    'the statement whose backend was terminated rejected CONNECTION_CLOSED; the next one resolved',
+    'notifications heard after unlisten(), once listened again: 0',
+    'survived',
+  ])
+})
+
 t.test('the store loads the guarded driver, pinned exactly and bundled into the package', async (t) => {
   const { driverIsGuarded } = await import('../../lib/storage/driver_guard.js')
   t.equal(driverIsGuarded(), true, 'the patch in patches/ was applied (npm test applies it first)')
