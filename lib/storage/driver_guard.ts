@@ -4,11 +4,12 @@
 // failed mid-rows gets holes in its rows (porsager/postgres#1181), and cancelling queries
 // waiting in the pipeline hands one query's replies to another; a query cancelled before it
 // runs can keep its connection, or its transaction, waiting for good; end() can wait for
-// ever or leave a connection open; a terminated backend's error fails the next query; and
-// unlisten() misses a listener listened again after a reconnect. The package bundles a copy
-// of the driver that carries the guards (patches/postgres+3.4.9.patch, applied before
-// packing), so an application gets them with no step of its own; the check tells if another
-// copy was loaded.
+// ever or leave a connection open; a terminated backend's error fails the next query;
+// unlisten() misses a listener listened again after a reconnect; a cancel that lands late
+// cancels the next query, and one sent while a statement is described is lost. The package
+// bundles a copy of the driver that carries the guards (patches/postgres+3.4.9.patch, applied
+// before packing), so an application gets them with no step of its own; the check tells if
+// another copy was loaded.
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Report } from '../reports.js'
@@ -21,6 +22,8 @@ const GUARD_MARKERS: Record<string, string[]> = {
     'stays the one the next replies belong',
     'runs nowhere: the connection goes',
     'What the closed connection was answering is over',
+    'Nothing new goes out while a cancel is on its way',
+    'Cancelled while it was described',
   ],
   'index.js': [
     'a cancel that cannot reach the server must',

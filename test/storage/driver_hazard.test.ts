@@ -43,6 +43,8 @@ t.test('cancels, ends and lost connections at the edges of a query settle, and l
     'end() with a query queued: end() resolved; the queued query rejected CONNECTION_ENDED; the running one resolved; backends left 0',
     'the statement whose backend was terminated rejected CONNECTION_CLOSED; the next one resolved',
     'notifications heard after unlisten(), once listened again: 0',
+    'queries cancelled by the cancel of the query before them: 0 of 20',
+    'a statement cancelled while it was described rejected 57014',
     'survived',
   ])
 })
