@@ -6,10 +6,10 @@
 // runs can keep its connection, or its transaction, waiting for good; end() can wait for
 // ever or leave a connection open; a terminated backend's error fails the next query;
 // unlisten() misses a listener listened again after a reconnect; a cancel that lands late
-// cancels the next query, and one sent while a statement is described is lost. The package
-// bundles a copy of the driver that carries the guards (patches/postgres+3.4.9.patch, applied
-// before packing), so an application gets them with no step of its own; the check tells if
-// another copy was loaded.
+// cancels the next query or the one pipelined behind, and one sent while a statement is
+// described is lost. The package bundles a copy of the driver that carries the guards
+// (patches/postgres+3.4.9.patch, applied before packing), so an application gets them with
+// no step of its own; the check tells if another copy was loaded.
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { Report } from '../reports.js'
@@ -24,6 +24,7 @@ const GUARD_MARKERS: Record<string, string[]> = {
     'What the closed connection was answering is over',
     'Nothing new goes out while a cancel is on its way',
     'Cancelled while it was described',
+    'cancelled by the cancel meant for the one before it is run again',
   ],
   'index.js': [
     'a cancel that cannot reach the server must',

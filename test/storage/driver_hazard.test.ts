@@ -22,6 +22,7 @@ t.test('queries on a connection whose backend died settle instead of crashing th
       'waiter 3 rejected 57014',
       'behind the waiters resolved',
       'left waiting: 0',
+      'queries behind a cancelled one that failed: 0 of 10',
       'cancelled while its connection opens rejected 57014',
       'the next query on that connection resolved',
       'a query whose cancel cannot reach the server resolved',
