@@ -66,7 +66,9 @@ t.test('the packed package, installed into an empty project, brings a guarded dr
   // The reproduction runs beside the installed package, so `postgres` resolves as the package's own import does.
   const url = await testDatabaseUrl(t)
   const hazard = join(project, 'node_modules', 'pg-eventstore', 'driver_hazard.ts')
-  await cp(join(repo, 'test', 'fixtures', 'driver_hazard.ts'), hazard)
+  for (const fixture of ['driver_hazard.ts', 'driver_lifecycle_hazard.ts', 'driver_probes.ts']) {
+    await cp(join(repo, 'test', 'fixtures', fixture), join(project, 'node_modules', 'pg-eventstore', fixture))
+  }
   const reproduction = await sh(process.execPath, ['--import', 'tsx', hazard], repo, { URL: url })
   t.equal(reproduction.code, 0, `the driver survives connections whose backends die: ${reproduction.stdout} ${reproduction.stderr}`)
   t.match(reproduction.stdout, /survived\n$/)
@@ -74,7 +76,6 @@ t.test('the packed package, installed into an empty project, brings a guarded dr
   t.match(reproduction.stdout, /behind the waiters resolved\nleft waiting: 0\nqueries behind a cancelled one that failed: 0 of 10\n/, 'cancelling pipelined queries cancels each, and only them')
   t.match(reproduction.stdout, /the next query on that connection resolved\n/, 'a query cancelled while its connection opened leaves that connection to the next')
   const lifecycle = join(project, 'node_modules', 'pg-eventstore', 'driver_lifecycle_hazard.ts')
-  await cp(join(repo, 'test', 'fixtures', 'driver_lifecycle_hazard.ts'), lifecycle)
   const edges = await sh(process.execPath, ['--import', 'tsx', lifecycle], repo, { URL: url })
   t.equal(edges.code, 0, `cancels, ends and lost connections: ${edges.stdout} ${edges.stderr}`)
   t.notMatch(edges.stdout, /pending after|backends left [1-9]|heard after unlisten\(\), once listened again: [1-9]|before them: [1-9]|described resolved/, 'none of them hangs, leaks a connection or keeps a listener')
